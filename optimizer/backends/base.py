@@ -1,0 +1,155 @@
+"""What every backend shares: options in, one :class:`LinearSolution` out, status normalised.
+
+A backend module defines a subclass of :class:`Backend`, imports its solver library inside
+``solve`` only (so a missing library costs nothing until that backend is asked for), and registers
+itself in :mod:`optimizer.backends`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import os
+import sys
+import math
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+from models.linear import MAXIMIZE, LinearModel
+
+# A relative gap at or below this counts as proven optimal; solvers report bounds in floating point.
+GAP_ZERO = 1e-9
+
+
+class Status(str, enum.Enum):
+    OPTIMAL = "optimal"  # proven at gap 0
+    FEASIBLE = "feasible"  # a plan, stopped by a gap or time limit, with its bound
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"  # stopped before any plan was found
+
+    def __str__(self) -> str:  # so f-strings and JSON show "optimal"
+        return self.value
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """How to run a backend. ``gap`` is the relative gap at which to stop (0: prove optimality)."""
+
+    time_limit_s: float | None = None
+    gap: float = 0.0
+    threads: int | None = None
+    warm_start: np.ndarray | None = None
+    verbose: bool = False
+
+
+@dataclass(frozen=True)
+class LinearSolution:
+    """A backend's answer for a :class:`LinearModel`: column values and the normalised status."""
+
+    status: Status
+    values: np.ndarray | None
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    solve_s: float
+    backend: str
+    message: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def relative_gap(objective: float | None, bound: float | None) -> float | None:
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    diff = abs(bound - objective)
+    if diff <= GAP_ZERO * max(1.0, abs(objective)):
+        return 0.0
+    return diff / max(abs(objective), 1e-10)
+
+
+def finish(
+    model: LinearModel,
+    backend: str,
+    status: Status,
+    values,
+    bound: float | None,
+    solve_s: float,
+    message: str = "",
+    **extra,
+) -> LinearSolution:
+    """Recompute the objective from the values, add the offset to the bound, fix the status.
+
+    The objective is never taken from the solver: it is ``c @ v + offset`` of the returned plan.
+    A solver that says optimal while its bound is still away from the plan (a ``--gap`` stop) is
+    reported as feasible, because ``optimal`` means proven at gap 0.
+    """
+    if values is None or status in (Status.INFEASIBLE, Status.NO_SOLUTION):
+        return LinearSolution(status, None, None, None if bound is None else bound + model.offset,
+                              None, solve_s, backend, message, dict(extra))
+    values = np.asarray(values, dtype=float)
+    # Integer columns come back as 0.9999999; round them so decoding and evaluate() see integers.
+    values = np.where(model.integrality, np.round(values), values)
+    objective = model.objective_value(values)
+    full_bound = None if bound is None else float(bound) + model.offset
+    if full_bound is not None:
+        # A bound on the wrong side of the plan is float noise; clamp it to the plan.
+        if model.sense == MAXIMIZE:
+            full_bound = max(full_bound, objective)
+        else:
+            full_bound = min(full_bound, objective)
+    if status == Status.OPTIMAL and full_bound is None:
+        full_bound = objective
+    gap = relative_gap(objective, full_bound)
+    if status == Status.OPTIMAL and gap not in (None, 0.0):
+        status = Status.FEASIBLE
+    if status == Status.FEASIBLE and gap == 0.0:
+        status = Status.OPTIMAL
+    return LinearSolution(status, values, objective, full_bound, gap, solve_s, backend, message,
+                          dict(extra))
+
+
+@contextlib.contextmanager
+def quiet_stdout():
+    """Send file descriptor 1 to /dev/null: some solver libraries print banners from C code,
+    which would corrupt ``--json`` output on stdout."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+class Backend:
+    """A solver. Subclasses set the class attributes and implement :meth:`solve`."""
+
+    name: ClassVar[str]
+    library: ClassVar[str]  # the import name, for `lifecircle solvers`
+    exact: ClassVar[bool] = True
+    # What the backend can take: "milp" (a LinearModel), "coverage" (a CoverageProblem directly).
+    features: ClassVar[frozenset] = frozenset({"milp"})
+
+    def available(self) -> bool:
+        import importlib.util
+
+        return importlib.util.find_spec(self.library) is not None
+
+    def version(self) -> str | None:
+        from importlib import metadata
+
+        try:
+            return metadata.version(self.distribution)
+        except metadata.PackageNotFoundError:
+            return None
+
+    @property
+    def distribution(self) -> str:
+        return self.library
+
+    def solve(self, model: LinearModel, options: SolveOptions) -> LinearSolution:
+        raise NotImplementedError

@@ -1,0 +1,33 @@
+"""Every exception lifecircle raises on purpose.
+
+They subclass built-in exceptions so callers can catch them either way (scikit-learn's habit).
+A message names the file, the field or row, the offending value and the fix, on one line.
+"""
+
+
+class LifecircleError(Exception):
+    """Base of every error lifecircle raises on purpose."""
+
+    exit_code = 1
+
+
+class ScenarioError(LifecircleError, ValueError):
+    """Bad input: a scenario, data or instance file that cannot be used as it is."""
+
+    exit_code = 2
+
+
+class InfeasibleError(LifecircleError):
+    """The data itself makes every plan impossible; found before any solver runs."""
+
+    exit_code = 3
+
+
+class BackendUnavailableError(LifecircleError, ImportError):
+    """A backend whose library is not installed, or that cannot take this model."""
+
+    exit_code = 2
+
+
+class CapabilityError(BackendUnavailableError):
+    """A backend that is installed but declines this model (for example CP-SAT and non-integral data)."""
