@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..errors import BackendUnavailableError
 from .base import Backend, LinearSolution, SolveOptions, Status
+from .greedy import GreedyBackend
 from .highs import HighsBackend
 from .ortools_cpsat import OrtoolsCpsatBackend
 from .ortools_scip import OrtoolsScipBackend
@@ -19,7 +20,8 @@ def register(backend: Backend) -> Backend:
     return backend
 
 
-for _backend in (HighsBackend(), PulpCbcBackend(), OrtoolsCpsatBackend(), OrtoolsScipBackend()):
+for _backend in (HighsBackend(), PulpCbcBackend(), OrtoolsCpsatBackend(), OrtoolsScipBackend(),
+                 GreedyBackend()):
     register(_backend)
 
 

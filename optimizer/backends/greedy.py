@@ -1,0 +1,12 @@
+"""The greedy heuristic as a backend: takes the coverage problem itself, not a MILP."""
+
+from __future__ import annotations
+
+from .base import Backend
+
+
+class GreedyBackend(Backend):
+    name = "greedy"
+    library = "numpy"
+    exact = False
+    features = frozenset({"coverage"})
