@@ -1,0 +1,157 @@
+"""The `solve` and `validate` workflows: scenario file in, result folder out."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .assemble import build_problem
+from .backends import DEFAULT_BACKEND, SolveOptions, Status
+from .errors import InfeasibleError
+from .output import atomic_folder, write_csv_bom, write_json, write_points_geojson
+from .scenario import Scenario, load_scenario
+from .solution import Solution
+
+INFEASIBLE_BY_SOLVER = "the solver proved that no plan meets budget, must_open and min_open together"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    out_dir: Path
+    summary: dict
+    exit_code: int
+
+
+def default_out_dir(scenario_path: Path) -> Path:
+    """results/<name>: the YAML file's stem, or its folder's name when the stem is generic."""
+    path = Path(scenario_path)
+    stem = path.stem if path.stem.lower() not in ("scenario", "config", "circle") else path.parent.name
+    slug = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("_") or "scenario"
+    return Path("results") / slug
+
+
+def site_rows(scenario: Scenario, problem, solution: Solution) -> tuple[list, list, list]:
+    """(header, rows, properties) for the selected sites, in a stable order (by site id order)."""
+    groups = scenario.group_names
+    ev = solution.evaluation
+    order = np.argsort(solution.site, kind="stable")
+    header = ["site_id", "name", "kind", "facility_type", "cost"] + [f"unique_{g}" for g in groups] \
+        + ["facility_label"] + [f"newly_{g}" for g in groups] + ["x", "y"]
+    rows, props = [], []
+    for n in order:
+        j, k = int(solution.site[n]), int(solution.type[n])
+        key = scenario.type_names[k]
+        unique = [float(v) for v in ev.unique[n]]
+        newly = [float(v) for v in ev.newly_covered[n]]
+        row = [scenario.sites.ids[j], scenario.sites.columns["name"][j], scenario.sites.columns["kind"][j],
+               key, float(problem.cost_cny[j, k]), *unique, scenario.facility_types[key].label, *newly,
+               float(scenario.sites.x[j]), float(scenario.sites.y[j])]
+        rows.append(row)
+        props.append(dict(zip(header, row)))
+    return header, rows, props
+
+
+def summary_dict(scenario: Scenario, problem, solution: Solution | None, status: Status,
+                 timings: dict, reason: str = "") -> dict:
+    groups = scenario.group_names
+    population = problem.people.sum(axis=0)
+    before = (problem.people * problem.covered_before).sum(axis=0)
+    after = solution.evaluation.people_after if solution and solution.evaluation else None
+    coverage = {
+        g: {"population": float(population[n]), "covered_before": float(before[n]),
+            "covered_after": None if after is None else float(after[n])}
+        for n, g in enumerate(groups)
+    }
+    selected = []
+    if solution is not None and solution.has_plan:
+        for j, k in sorted(zip(solution.site.tolist(), solution.type.tolist())):
+            selected.append({"site_id": scenario.sites.ids[j], "facility_type": scenario.type_names[k],
+                             "cost": float(problem.cost_cny[j, k])})
+    return {
+        "scenario": scenario.name,
+        "scenario_file": str(scenario.path),
+        "scenario_checksum": scenario.checksum,
+        "solver": solution.backend if solution else None,
+        "status": str(status),
+        "reason": reason,
+        "objective": None if solution is None else solution.objective,
+        "bound": None if solution is None else solution.bound,
+        "gap": None if solution is None else solution.gap,
+        "budget": scenario.budget_cny,
+        "spent": None if solution is None or not solution.has_plan else solution.spent_cny,
+        "coverage": coverage,
+        "selected": selected,
+        "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
+        "crs": scenario.crs,
+        "metric_crs": scenario.metric_crs,
+        "reach_m": dict(problem.meta.get("radii_m", {})),
+        "min_open": dict(scenario.min_open),
+        "model": dict(solution.model_stats) if solution else {},
+        "lifecircle_version": __version__,
+    }
+
+
+def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir=None,
+              options: SolveOptions | None = None) -> RunResult:
+    """Load, solve and write. Bad input raises ScenarioError before anything is written."""
+    from .solve import solve_problem
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(scenario_path, budget_cny=budget_cny)
+    t_load = time.perf_counter()
+    problem = build_problem(scenario)
+    t_cov = time.perf_counter()
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path)
+
+    solution, reason = None, ""
+    try:
+        solution = solve_problem(problem, solver, options)
+        status = solution.status
+        if status == Status.INFEASIBLE:
+            reason = INFEASIBLE_BY_SOLVER
+        elif status == Status.NO_SOLUTION:
+            reason = solution.message or "no plan found within the time limit"
+    except InfeasibleError as error:
+        status, reason = Status.INFEASIBLE, str(error)
+    t_solved = time.perf_counter()
+
+    timings = {"load": t_load - t0, "coverage": t_cov - t_load,
+               "build": solution.timings_s["build"] if solution else 0.0,
+               "solve": solution.timings_s["solve"] if solution else t_solved - t_cov}
+    with atomic_folder(out_dir) as tmp:
+        if solution is not None and solution.has_plan:
+            header, rows, props = site_rows(scenario, problem, solution)
+            write_csv_bom(tmp / "sites.csv", header, rows)
+            xs = [p["x"] for p in props]
+            ys = [p["y"] for p in props]
+            write_points_geojson(tmp / "sites.geojson", props, xs, ys, scenario.crs)
+        timings["write"] = time.perf_counter() - t_solved
+        timings["total"] = time.perf_counter() - t0
+        summary = summary_dict(scenario, problem, solution, status, timings, reason)
+        write_json(tmp / "summary.json", summary)
+    exit_code = {Status.OPTIMAL: 0, Status.FEASIBLE: 0, Status.INFEASIBLE: 3, Status.NO_SOLUTION: 4}[status]
+    return RunResult(out_dir, summary, exit_code)
+
+
+def validate(scenario_path) -> dict:
+    """Counts and totals of a scenario, without solving."""
+    scenario = load_scenario(scenario_path)
+    costs = scenario.cost_matrix()
+    return {
+        "scenario": scenario.name,
+        "crs": scenario.crs,
+        "metric_crs": scenario.metric_crs,
+        "circle_type": scenario.circle_type,
+        "budget": scenario.budget_cny,
+        "demand_points": len(scenario.demand),
+        "sites": len(scenario.sites),
+        "existing": 0 if scenario.existing is None else len(scenario.existing),
+        "people": {g: float(scenario.demand.columns[g].sum()) for g in scenario.group_names},
+        "candidate_cost": {k: float(np.nansum(costs[:, n])) for n, k in enumerate(scenario.type_names)},
+        "min_open": dict(scenario.min_open),
+    }

@@ -1,0 +1,459 @@
+"""Read and validate a scenario (YAML plus data files) into typed, immutable objects.
+
+Every problem is reported as one :class:`ScenarioError` line naming the file, the field or row,
+the value and what is wrong. YAML is loaded with ``yaml.safe_load``: tags such as
+``!!python/object`` are refused, never executed. Input files are only ever read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
+
+import numpy as np
+
+from .errors import ScenarioError
+
+CIRCLE_TYPES = ("residential", "industrial", "commercial", "other", "rural")
+SITE_KINDS = ("under_bridge", "vacant_room", "idle_land", "corner_plot", "other")
+LANGUAGES = ("zh", "en")
+TOP_KEYS = {
+    "name": False, "crs": True, "circle_type": True, "budget": True, "walking": False,
+    "groups": True, "facility_types": True, "demand": True, "sites": True, "existing": False,
+    "rules": False, "language": False, "description": False,
+}
+WALKING_KEYS = ("speed_m_s", "group_speed_m_s", "detour_factor")
+TYPE_KEYS = ("label", "serves", "walk_minutes")
+RULE_KEYS = ("must_open", "forbid", "min_open")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")
+# Defaults from DOMAIN.md: 1.0 m/s overall, and a detour factor in the usual 1.2-1.4 band.
+DEFAULT_SPEED_M_S = 1.0
+DEFAULT_DETOUR_FACTOR = 1.3
+RECIPES_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "recipes.yaml"
+
+
+@dataclass(frozen=True)
+class FacilityType:
+    key: str
+    label: str
+    serves: tuple
+    walk_minutes: float
+
+
+@dataclass(frozen=True)
+class PointTable:
+    """A table of located rows. ``x``/``y`` are in the scenario CRS as given; ``x_m``/``y_m`` in
+    the metric CRS used for distances."""
+
+    path: Path
+    ids: tuple
+    x: np.ndarray
+    y: np.ndarray
+    x_m: np.ndarray
+    y_m: np.ndarray
+    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
+class Scenario:
+    path: Path
+    name: str
+    crs: str
+    metric_crs: str
+    circle_type: str
+    budget_cny: float
+    language: str | None
+    speed_m_s: float
+    group_speed_m_s: Mapping[str, float]
+    detour_factor: float
+    groups: Mapping[str, float]
+    facility_types: Mapping[str, FacilityType]
+    demand: PointTable  # columns: one (I,) float array per group
+    sites: PointTable  # columns: name, kind, cost_<type>
+    existing: PointTable | None  # columns: type
+    must_open: Mapping[str, str]
+    forbid: tuple
+    min_open: Mapping[str, int]  # effective: recipe, then the scenario's own rules
+    checksum: str
+    raw: Mapping = field(default_factory=dict)
+
+    @property
+    def group_names(self) -> tuple:
+        return tuple(self.groups)
+
+    @property
+    def type_names(self) -> tuple:
+        return tuple(self.facility_types)
+
+    def speed_of(self, group: str) -> float:
+        return float(self.group_speed_m_s.get(group, self.speed_m_s))
+
+    def reach_m(self, type_key: str, group: str) -> float:
+        """Straight-line reach: walk_minutes × 60 × speed(group) / detour_factor."""
+        ft = self.facility_types[type_key]
+        return ft.walk_minutes * 60.0 * self.speed_of(group) / self.detour_factor
+
+    def cost_matrix(self) -> np.ndarray:
+        return np.stack([self.sites.columns[f"cost_{k}"] for k in self.facility_types], axis=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# small validators: each raises one ScenarioError line
+
+
+def _where(path: Path, key: str) -> str:
+    return f"{path}: field '{key}'"
+
+
+def _number(value, path: Path, key: str, *, minimum=None, strict=False, integer=False) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"{_where(path, key)}: value {value!r} is not a number")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ScenarioError(f"{_where(path, key)}: value {value!r} is not finite")
+    if minimum is not None and (value <= minimum if strict else value < minimum):
+        rel = ">" if strict else ">="
+        raise ScenarioError(f"{_where(path, key)}: value {value:g} must be {rel} {minimum:g}")
+    if integer and value != int(value):
+        raise ScenarioError(f"{_where(path, key)}: value {value:g} must be a whole number")
+    return value
+
+
+def _mapping(value, path: Path, key: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{_where(path, key)}: expected a mapping, got {type(value).__name__}")
+    return value
+
+
+def _check_keys(data: dict, allowed, path: Path, where: str, required=()):
+    for key in data:
+        if key not in allowed:
+            choices = ", ".join(allowed)
+            raise ScenarioError(f"{path}: unknown key '{where}{key}'; allowed: {choices}")
+    for key in required:
+        if key not in data:
+            raise ScenarioError(f"{path}: missing key '{where}{key}'")
+
+
+def load_yaml(path: Path) -> dict:
+    import yaml
+
+    if not path.is_file():
+        raise ScenarioError(f"{path}: scenario file does not exist")
+    text = path.read_bytes()
+    try:
+        data = yaml.safe_load(text.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except yaml.constructor.ConstructorError as error:
+        mark = error.problem_mark
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{path}{line}: YAML tag refused ({error.problem}); scenarios are plain data") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ScenarioError(f"{path}{line}: YAML does not parse: {problem}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a YAML mapping at the top, got {type(data).__name__}")
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# tables
+
+
+def _read_rows(path: Path, where_key: str, scenario_path: Path, crs):
+    """(DataFrame of strings, x, y, row labels, source CRS or None) for a CSV or vector file."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise ScenarioError(f"{_where(scenario_path, where_key)}: file {path} does not exist")
+    if path.suffix.lower() in VECTOR_SUFFIXES:
+        from .geo import read_vector_table
+
+        frame, x, y, file_crs = read_vector_table(path, _where(scenario_path, where_key))
+        labels = "feature"
+        return frame, np.asarray(x, float), np.asarray(y, float), labels, file_crs
+    if path.suffix.lower() == ".parquet":
+        frame = pd.read_parquet(path)
+        frame = frame.astype(str).where(frame.notna(), "")
+        labels = "row"
+    else:
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                                skipinitialspace=True)
+        except UnicodeDecodeError:
+            raise ScenarioError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+        except pd.errors.EmptyDataError:
+            raise ScenarioError(f"{path}: the file is empty; it needs a header and at least one row") from None
+        except pd.errors.ParserError as error:
+            raise ScenarioError(f"{path}: CSV does not parse: {str(error).splitlines()[0]}") from None
+        labels = "line"
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for column in ("x", "y"):
+        if column not in frame.columns:
+            raise ScenarioError(f"{path}: missing column '{column}'")
+    x = _numeric_column(frame, "x", path, labels, finite_only=True)
+    y = _numeric_column(frame, "y", path, labels, finite_only=True)
+    return frame, x, y, labels, None
+
+
+def _row_label(labels: str, index: int) -> str:
+    # CSV line numbers count the header as line 1; features and parquet rows count from 1.
+    return f"line {index + 2}" if labels == "line" else f"{labels} {index + 1}"
+
+
+def _numeric_column(frame, column: str, path: Path, labels: str, *, finite_only=False,
+                    minimum=None, blank_ok=False) -> np.ndarray:
+    import pandas as pd
+
+    text = frame[column].astype(str).str.strip()
+    values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
+    blank = (text == "").to_numpy()
+    bad = np.isnan(values) & ~(blank & blank_ok)
+    if finite_only:
+        bad |= ~np.isfinite(values) & ~(blank & blank_ok)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        what = "is not a finite coordinate" if finite_only else "is not a number"
+        raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} {what}")
+    if minimum is not None:
+        low = values < minimum
+        if low.any():
+            i = int(np.flatnonzero(low)[0])
+            raise ScenarioError(
+                f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]} is negative; must be >= {minimum:g}"
+            )
+    if not blank_ok and not np.all(np.isfinite(values)):
+        i = int(np.flatnonzero(~np.isfinite(values))[0])
+        raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} is not finite")
+    return values
+
+
+def _ids(frame, path: Path, labels: str) -> tuple:
+    if "id" not in frame.columns:
+        raise ScenarioError(f"{path}: missing column 'id'")
+    ids = frame["id"].astype(str).str.strip()
+    empty = (ids == "").to_numpy()
+    if empty.any():
+        raise ScenarioError(f"{path} {_row_label(labels, int(np.flatnonzero(empty)[0]))}, column 'id': empty id")
+    dup = ids.duplicated().to_numpy()
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise ScenarioError(f"{path} {_row_label(labels, i)}, column 'id': duplicate id {ids.iloc[i]!r}")
+    return tuple(ids.tolist())
+
+
+def _require_columns(frame, columns, path: Path):
+    for column in columns:
+        if column not in frame.columns:
+            raise ScenarioError(f"{path}: missing column '{column}'")
+
+
+def _points(frame, x, y, path: Path, labels: str, src_crs, scenario_crs, metric_crs, columns):
+    from .geo import transform
+
+    if len(frame) == 0:
+        raise ScenarioError(f"{path}: the table is empty; it needs at least one row")
+    if src_crs is not None and scenario_crs is not None and src_crs != scenario_crs:
+        x, y = transform(x, y, src_crs, scenario_crs)
+    x_m, y_m = transform(x, y, scenario_crs, metric_crs)
+    bad = ~(np.isfinite(x_m) & np.isfinite(y_m))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ScenarioError(f"{path} {_row_label(labels, i)}: coordinates ({x[i]}, {y[i]}) cannot be projected")
+    return PointTable(path, _ids(frame, path, labels), x, y, x_m, y_m, MappingProxyType(columns))
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _load_recipes() -> dict:
+    import yaml
+
+    if not RECIPES_PATH.is_file():
+        return {}
+    data = yaml.safe_load(RECIPES_PATH.read_text(encoding="utf-8")) or {}
+    return {str(k): dict(v or {}) for k, v in data.items()}
+
+
+def _checksum(paths) -> str:
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(p.name.encode("utf-8"))
+        digest.update(p.read_bytes())
+    return digest.hexdigest()
+
+
+def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
+    """Read, validate and project a scenario. ``budget_cny`` overrides the file's budget."""
+    path = Path(path)
+    data = load_yaml(path)
+    _check_keys(data, list(TOP_KEYS), path, "", [k for k, req in TOP_KEYS.items() if req])
+    base = path.parent
+
+    name = str(data.get("name") or path.stem)
+    circle_type = data["circle_type"]
+    if circle_type not in CIRCLE_TYPES:
+        raise ScenarioError(f"{_where(path, 'circle_type')}: value {circle_type!r} is not one of {', '.join(CIRCLE_TYPES)}")
+    language = data.get("language")
+    if language is not None and language not in LANGUAGES:
+        raise ScenarioError(f"{_where(path, 'language')}: value {language!r} is not one of zh, en")
+    budget = _number(data["budget"], path, "budget", minimum=0)
+    if budget_cny is not None:
+        budget = _number(budget_cny, path, "--budget", minimum=0)
+
+    walking = _mapping(data.get("walking"), path, "walking")
+    _check_keys(walking, WALKING_KEYS, path, "walking.")
+    speed = _number(walking.get("speed_m_s", DEFAULT_SPEED_M_S), path, "walking.speed_m_s", minimum=0, strict=True)
+    detour = _number(walking.get("detour_factor", DEFAULT_DETOUR_FACTOR), path, "walking.detour_factor")
+    if detour < 1:
+        raise ScenarioError(
+            f"{_where(path, 'walking.detour_factor')}: value {detour:g} is below 1; a walk is never shorter than the straight line"
+        )
+
+    groups_raw = _mapping(data["groups"], path, "groups")
+    if not groups_raw:
+        raise ScenarioError(f"{_where(path, 'groups')}: at least one population group is needed")
+    groups = {str(g): _number(w, path, f"groups.{g}", minimum=0) for g, w in groups_raw.items()}
+    group_speed = {}
+    for g, s in _mapping(walking.get("group_speed_m_s"), path, "walking.group_speed_m_s").items():
+        if str(g) not in groups:
+            raise ScenarioError(f"{_where(path, f'walking.group_speed_m_s.{g}')}: unknown group {g!r}; groups are {', '.join(groups)}")
+        group_speed[str(g)] = _number(s, path, f"walking.group_speed_m_s.{g}", minimum=0, strict=True)
+
+    types_raw = _mapping(data["facility_types"], path, "facility_types")
+    if not types_raw:
+        raise ScenarioError(f"{_where(path, 'facility_types')}: at least one facility type is needed")
+    facility_types = {}
+    for key, spec in types_raw.items():
+        key = str(key)
+        spec = _mapping(spec, path, f"facility_types.{key}")
+        _check_keys(spec, TYPE_KEYS, path, f"facility_types.{key}.", ("serves", "walk_minutes"))
+        serves = spec["serves"]
+        if isinstance(serves, str):
+            serves = [serves]
+        if not isinstance(serves, list) or not serves:
+            raise ScenarioError(f"{_where(path, f'facility_types.{key}.serves')}: expected a list of groups")
+        for g in serves:
+            if str(g) not in groups:
+                raise ScenarioError(f"{_where(path, f'facility_types.{key}.serves')}: unknown group {g!r}; groups are {', '.join(groups)}")
+        minutes = _number(spec["walk_minutes"], path, f"facility_types.{key}.walk_minutes", minimum=0, strict=True)
+        facility_types[key] = FacilityType(key, str(spec.get("label", key)), tuple(str(g) for g in serves), minutes)
+
+    from .geo import parse_crs, to_metric
+
+    crs = parse_crs(data["crs"], _where(path, "crs"))
+
+    files = [path]
+
+    def resolve(key):
+        value = data.get(key)
+        if not isinstance(value, str) or not value.strip():
+            raise ScenarioError(f"{_where(path, key)}: expected a file name, got {value!r}")
+        p = (base / value).resolve()
+        if not p.is_file():
+            raise ScenarioError(f"{_where(path, key)}: file {p} does not exist")
+        files.append(p)
+        return p
+
+    # demand: its coordinates decide the metric CRS when the scenario CRS is geographic
+    demand_path = resolve("demand")
+    frame, x, y, labels, src = _read_rows(demand_path, "demand", path, crs)
+    if len(frame) == 0:
+        raise ScenarioError(f"{demand_path}: the table is empty; it needs at least one row")
+    _require_columns(frame, ["id", *groups], demand_path)
+    sx, sy = x, y
+    if src is not None and src != crs:
+        from .geo import transform
+
+        sx, sy = transform(x, y, src, crs)
+    _, _, metric = to_metric(sx, sy, crs, _where(path, "crs"))
+    people = {g: _numeric_column(frame, g, demand_path, labels, minimum=0) for g in groups}
+    demand = _points(frame, x, y, demand_path, labels, src, crs, metric, people)
+
+    sites_path = resolve("sites")
+    frame, x, y, labels, src = _read_rows(sites_path, "sites", path, crs)
+    if len(frame) == 0:
+        raise ScenarioError(f"{sites_path}: the table is empty; it needs at least one row")
+    cost_cols = [f"cost_{k}" for k in facility_types]
+    _require_columns(frame, ["id", "name", "kind", *cost_cols], sites_path)
+    kinds = frame["kind"].astype(str).str.strip()
+    bad_kind = ~kinds.isin(SITE_KINDS).to_numpy()
+    if bad_kind.any():
+        i = int(np.flatnonzero(bad_kind)[0])
+        raise ScenarioError(
+            f"{sites_path} {_row_label(labels, i)}, column 'kind': value {kinds.iloc[i]!r} is not one of {', '.join(SITE_KINDS)}"
+        )
+    site_cols = {"name": np.asarray(frame["name"].astype(str).tolist(), dtype=object),
+                 "kind": np.asarray(kinds.tolist(), dtype=object)}
+    for col in cost_cols:
+        site_cols[col] = _numeric_column(frame, col, sites_path, labels, minimum=0, blank_ok=True)
+    sites = _points(frame, x, y, sites_path, labels, src, crs, metric, site_cols)
+
+    existing = None
+    if data.get("existing") is not None:
+        ex_path = resolve("existing")
+        frame, x, y, labels, src = _read_rows(ex_path, "existing", path, crs)
+        if len(frame):
+            _require_columns(frame, ["id", "type"], ex_path)
+            types = frame["type"].astype(str).str.strip()
+            unknown = ~types.isin(list(facility_types)).to_numpy()
+            if unknown.any():
+                i = int(np.flatnonzero(unknown)[0])
+                raise ScenarioError(
+                    f"{ex_path} {_row_label(labels, i)}, column 'type': unknown facility type {types.iloc[i]!r}; types are {', '.join(facility_types)}"
+                )
+            existing = _points(frame, x, y, ex_path, labels, src, crs, metric,
+                               {"type": np.asarray(types.tolist(), dtype=object)})
+
+    rules = _mapping(data.get("rules"), path, "rules")
+    _check_keys(rules, RULE_KEYS, path, "rules.")
+    site_index = {s: j for j, s in enumerate(sites.ids)}
+    costs = np.stack([sites.columns[c] for c in cost_cols], axis=1)
+    must_open = {}
+    for sid, tkey in _mapping(rules.get("must_open"), path, "rules.must_open").items():
+        sid, tkey = str(sid), str(tkey)
+        if sid not in site_index:
+            raise ScenarioError(f"{_where(path, f'rules.must_open.{sid}')}: unknown site {sid!r}")
+        if tkey not in facility_types:
+            raise ScenarioError(f"{_where(path, f'rules.must_open.{sid}')}: unknown facility type {tkey!r}; types are {', '.join(facility_types)}")
+        if not np.isfinite(costs[site_index[sid], list(facility_types).index(tkey)]):
+            raise ScenarioError(f"{_where(path, f'rules.must_open.{sid}')}: site {sid} has no cost_{tkey}, so it cannot host {tkey}")
+        must_open[sid] = tkey
+    forbid = rules.get("forbid") or []
+    if not isinstance(forbid, list):
+        raise ScenarioError(f"{_where(path, 'rules.forbid')}: expected a list of site ids")
+    for sid in forbid:
+        if str(sid) not in site_index:
+            raise ScenarioError(f"{_where(path, 'rules.forbid')}: unknown site {sid!r}")
+        if str(sid) in must_open:
+            raise ScenarioError(f"{_where(path, 'rules.forbid')}: site {sid} is also in must_open")
+    min_open_rule = {}
+    for tkey, count in _mapping(rules.get("min_open"), path, "rules.min_open").items():
+        if str(tkey) not in facility_types:
+            raise ScenarioError(f"{_where(path, f'rules.min_open.{tkey}')}: unknown facility type {tkey!r}; types are {', '.join(facility_types)}")
+        min_open_rule[str(tkey)] = int(_number(count, path, f"rules.min_open.{tkey}", minimum=0, integer=True))
+    recipe = _load_recipes().get(circle_type, {})
+    min_open = {k: int(recipe.get(k, 0)) for k in facility_types} | min_open_rule
+
+    return Scenario(
+        path=path, name=name, crs=crs.to_string(), metric_crs=metric.to_string(),
+        circle_type=circle_type, budget_cny=budget, language=language,
+        speed_m_s=speed, group_speed_m_s=MappingProxyType(group_speed), detour_factor=detour,
+        groups=MappingProxyType(groups), facility_types=MappingProxyType(facility_types),
+        demand=demand, sites=sites, existing=existing,
+        must_open=MappingProxyType(must_open), forbid=tuple(str(s) for s in forbid),
+        min_open=MappingProxyType(min_open), checksum=_checksum(files),
+        raw=MappingProxyType(data),
+    )
