@@ -1,0 +1,422 @@
+"""Solve, benchmark and export the classic models on an instance: checks, build, backend, decode.
+
+The path is the core engine's: ``models/classic.py`` builds a :class:`~models.linear.LinearModel`,
+:func:`~optimizer.linear_solve.solve_linear` runs any registered backend and re-checks the plan,
+and the objective reported is recomputed here from the decoded sites, never taken from a solver.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from models import classic as cm
+from models.linear import LinearModel
+
+from .backends import DEFAULT_BACKEND, REGISTRY, SolveOptions, Status
+from .backends.base import relative_gap
+from .errors import CapabilityError, InfeasibleError, LifecircleError, ScenarioError
+from .instances import ClassicInstance, load_instance, read_known
+from .linear_solve import SolverResultError, solve_linear
+
+MODELS = ("mclp", "lscp", "pmedian", "pcenter")
+
+
+@dataclass(frozen=True)
+class ClassicResult:
+    """One solve: the JSON of ``lifecircle classic --json`` is :meth:`as_json`."""
+
+    instance: str
+    model: str
+    solver: str
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    selected: list
+    covered_weight: float | None
+    uncovered_points: int | None
+    timings_s: dict
+    size: dict = field(default_factory=dict)
+    message: str = ""
+
+    def as_json(self) -> dict:
+        return asdict(self)
+
+
+# ---- checks and build -----------------------------------------------------------------------------
+
+def _check_p(instance: ClassicInstance, p: int | None, model: str) -> int:
+    if p is None:
+        p = instance.p
+    if p is None:
+        raise ScenarioError(f"--p: {model} needs the number of sites p (this instance carries none)")
+    if not 1 <= int(p) <= instance.n_sites:
+        raise ScenarioError(f"--p: p={p} is outside 1..{instance.n_sites}, the number of candidate "
+                            f"sites of {instance.name}")
+    return int(p)
+
+
+def _check_radius(radius: float | None, model: str) -> float:
+    if radius is None:
+        raise ScenarioError(f"--radius: {model} needs a coverage radius R (covered means cost <= R)")
+    if not math.isfinite(radius) or radius < 0:
+        raise ScenarioError(f"--radius: {radius} must be a finite number >= 0")
+    return float(radius)
+
+
+def _site_index(instance: ClassicInstance, ids) -> np.ndarray:
+    lookup = {str(s): k for k, s in enumerate(instance.site_ids)}
+    out = []
+    for sid in ids:
+        if str(sid) not in lookup:
+            raise ScenarioError(f"--preselected: unknown site id {sid!r} in {instance.name}")
+        out.append(lookup[str(sid)])
+    return np.unique(np.asarray(out, dtype=np.int64))
+
+
+def _reachable_or_fail(instance: ClassicInstance, table: cm.CostTable, mask: np.ndarray, model: str):
+    near = table.nearest_cost_any()
+    cut = np.flatnonzero(~np.isfinite(near) & mask)
+    if cut.size:
+        raise InfeasibleError(
+            f"{model}: {cut.size} demand points reach no site at all (first: "
+            f"{instance.demand_ids[int(cut[0])]!r}); add their pairs or drop the points")
+
+
+@dataclass(frozen=True)
+class BuiltModel:
+    """A built model with what decoding needs."""
+
+    kind: str
+    linear: LinearModel
+    p: int | None
+    radius: float | None
+    coverage: object = None
+    costs: cm.CostTable | None = None
+
+
+def build_classic(instance: ClassicInstance, model: str, *, p: int | None = None,
+                  radius: float | None = None, budget: float | None = None,
+                  preselected=()) -> BuiltModel:
+    """Check the parameters against the instance and build the model (see models/classic.py).
+
+    Raises
+    ------
+    ScenarioError for parameters that do not fit the instance (exit 2); InfeasibleError for
+    data that admits no plan (exit 3).
+    """
+    if model not in MODELS:
+        raise ScenarioError(f"MODEL: unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    if model == "mclp":
+        radius = _check_radius(radius, model)
+        pre = _site_index(instance, preselected) if preselected else np.zeros(0, dtype=np.int64)
+        cov = instance.coverage(radius)
+        if budget is not None:
+            if instance.site_costs is None:
+                raise ScenarioError("--budget: budgeted MCLP needs site costs; give --site-costs "
+                                    "FILE (or --site-cost-col for matrix-csv)")
+            if not math.isfinite(budget) or budget < 0:
+                raise ScenarioError(f"--budget: {budget} must be a finite number >= 0")
+            if instance.site_costs[pre].sum() > budget:
+                raise InfeasibleError(f"--budget: the pre-selected sites alone cost "
+                                      f"{instance.site_costs[pre].sum():g} > budget {budget:g}")
+            lin = cm.build_mclp(cov, instance.weights, site_costs=instance.site_costs,
+                                budget=budget, preselected=pre)
+            return BuiltModel(model, lin, None, radius, coverage=cov)
+        p = _check_p(instance, p, model)
+        if pre.size > p:
+            raise ScenarioError(f"--preselected: {pre.size} pre-selected sites but p={p}")
+        lin = cm.build_mclp(cov, instance.weights, p, preselected=pre)
+        return BuiltModel(model, lin, p, radius, coverage=cov)
+    if model == "lscp":
+        radius = _check_radius(radius, model)
+        cov = instance.coverage(radius)
+        lost = cm.uncoverable(cov)
+        if lost.size:
+            raise InfeasibleError(
+                f"lscp: infeasible, {lost.size} of {instance.n_demand} demand points are within "
+                f"radius {radius:g} of no site (first: {instance.demand_ids[int(lost[0])]!r}); "
+                "raise --radius")
+        return BuiltModel(model, cm.build_lscp(cov), None, radius, coverage=cov)
+    p = _check_p(instance, p, model)
+    table = instance.cost_table()
+    if model == "pmedian":
+        _reachable_or_fail(instance, table, instance.weights > 0, model)
+        return BuiltModel(model, cm.build_pmedian(table, instance.weights, p), p, None, costs=table)
+    _reachable_or_fail(instance, table, np.ones(instance.n_demand, dtype=bool), model)
+    return BuiltModel(model, cm.build_pcenter(table, p), p, None, costs=table)
+
+
+def _evaluate(instance: ClassicInstance, built: BuiltModel, sites: np.ndarray):
+    """(objective, covered weight, uncovered points) recomputed from the open sites alone."""
+    if built.kind in ("mclp", "lscp"):
+        covered = cm.covered_mask(built.coverage, sites)
+        weight = float(instance.weights[covered].sum())
+        uncovered = int((~covered).sum())
+        objective = weight if built.kind == "mclp" else float(sites.size)
+        return objective, weight, uncovered
+    if built.kind == "pmedian":
+        return cm.pmedian_cost(built.costs, instance.weights, sites), None, None
+    return cm.pcenter_cost(built.costs, sites), None, None
+
+
+def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None,
+                  radius: float | None = None, budget: float | None = None, preselected=(),
+                  solver: str = DEFAULT_BACKEND, options: SolveOptions | None = None,
+                  read_s: float = 0.0) -> ClassicResult:
+    """Build ``model`` on ``instance``, solve it with ``solver`` and decode the plan.
+
+    The objective is recomputed from the open sites and must match the model's own value; a
+    mismatch is a bug and raises :class:`~optimizer.linear_solve.SolverResultError`.
+    """
+    t0 = time.perf_counter()
+    built = build_classic(instance, model, p=p, radius=radius, budget=budget,
+                          preselected=preselected)
+    t1 = time.perf_counter()
+    sol = solve_linear(built.linear, solver, options)
+    t2 = time.perf_counter()
+    lin = built.linear
+    size = {"rows": lin.n_rows, "cols": lin.n_cols, "nonzeros": int(lin.A.nnz),
+            "binaries": int(lin.integrality.sum())}
+    timings = {"read": round(read_s, 4), "build": round(t1 - t0, 4), "solve": round(t2 - t1, 4)}
+    if sol.values is None:
+        return ClassicResult(instance.name, model, sol.backend, str(sol.status), None, sol.bound,
+                             None, [], None, None, timings, size, sol.message)
+    sites = cm.open_sites(lin, sol.values)
+    objective, weight, uncovered = _evaluate(instance, built, sites)
+    if abs(objective - sol.objective) > 1e-6 * max(1.0, abs(objective)):
+        raise SolverResultError(
+            f"{sol.backend}: the plan's {model} objective is {objective:g} but the model says "
+            f"{sol.objective:g}; this is a bug in lifecircle, please report it")
+    bound = sol.bound
+    if bound is not None and sol.status == Status.OPTIMAL:
+        bound = objective
+    gap = relative_gap(objective, bound)
+    return ClassicResult(
+        instance.name, model, sol.backend, str(sol.status), objective, bound, gap,
+        [instance.site_ids[int(j)] for j in sites], weight, uncovered, timings, size, sol.message)
+
+
+# ---- export ---------------------------------------------------------------------------------------
+
+def _highs_with(model: LinearModel):
+    import highspy
+    import scipy.sparse as sp
+
+    from .backends.base import quiet_stdout
+
+    with quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    A = sp.csc_matrix(model.A)
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = model.n_cols, model.n_rows
+    lp.col_cost_ = np.asarray(model.c, dtype=float)
+    lp.col_lower_, lp.col_upper_ = model.col_lower.astype(float), model.col_upper.astype(float)
+    lp.row_lower_, lp.row_upper_ = model.row_lower.astype(float), model.row_upper.astype(float)
+    lp.offset_ = float(model.offset)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.sense_ = (highspy.ObjSense.kMaximize if model.sense == "max"
+                 else highspy.ObjSense.kMinimize)
+    if model.integrality.any():
+        lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
+                           for f in model.integrality]
+    h.passModel(lp)
+    return h
+
+
+def export_model(model: LinearModel, mps_path: str, lp_path: str | None = None) -> None:
+    """Write ``model`` exactly as the backends receive it, as MPS (and optionally CPLEX LP).
+
+    Written by HiGHS (``writeModel``), objective offset and integrality included, so any MPS
+    reader, commercial solvers too, solves the same problem. The file name's extension does not
+    matter: the format is fixed by the argument.
+    """
+    import shutil
+
+    h = _highs_with(model)
+    for path, ext in ((mps_path, ".mps"), (lp_path, ".lp")):
+        if path is None:
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            target = os.path.join(tmp, "model" + ext)
+            from .backends.base import quiet_stdout
+
+            with quiet_stdout():
+                status = h.writeModel(target)
+            if not os.path.exists(target) or str(status).endswith("kError"):
+                raise ScenarioError(f"{path}: HiGHS could not write the model ({status})")
+            try:
+                shutil.move(target, path)
+            except OSError as err:
+                raise ScenarioError(f"{path}: cannot write the file ({err.strerror})") from None
+
+
+# ---- bench ----------------------------------------------------------------------------------------
+
+BENCH_COLUMNS = ("instance", "model", "solver", "status", "objective", "best_known",
+                 "gap_to_known_pct", "read_s", "build_s", "solve_s", "peak_mem_mb", "note")
+
+
+def machine_info() -> dict:
+    """CPU model, cores and memory, from /proc where there is one."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": None if mem_gb is None
+            else round(mem_gb, 1), "python": platform.python_version(), "os": platform.platform()}
+
+
+def solver_versions(names) -> dict:
+    out = {}
+    for name in names:
+        backend = REGISTRY.get(name)
+        out[name] = (backend.version() if backend else None) or "not installed"
+    return out
+
+
+def _worker() -> None:
+    """Run one bench job in this process (spec on stdin), write the row as JSON to a file."""
+    import resource
+
+    spec = json.load(sys.stdin)
+    row = {"status": "error", "note": ""}
+    try:
+        t0 = time.perf_counter()
+        inst = load_instance(spec["path"], spec["format"], **spec["load"])
+        read_s = time.perf_counter() - t0
+        options = SolveOptions(time_limit_s=spec["time_limit"])
+        res = solve_classic(inst, spec["model"], solver=spec["solver"], options=options,
+                            read_s=read_s, **spec["params"])
+        row.update(status=res.status, objective=res.objective, read_s=res.timings_s["read"],
+                   build_s=res.timings_s["build"], solve_s=res.timings_s["solve"])
+    except InfeasibleError as err:
+        row.update(status="infeasible", note=str(err))
+    except CapabilityError as err:
+        row.update(status="declined", note=str(err))
+    except LifecircleError as err:
+        row.update(status="error", note=str(err))
+    row["peak_mem_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    with open(spec["out"], "w", encoding="utf-8") as fh:
+        json.dump(row, fh)
+
+
+def _run_job(spec: dict, timeout: float | None) -> dict:
+    repo = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = repo + os.pathsep + env.get("PYTHONPATH", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = dict(spec, out=os.path.join(tmp, "row.json"))
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", "from optimizer.classic import _worker; _worker()"],
+                input=json.dumps(spec), capture_output=True, text=True, timeout=timeout, env=env)
+        except subprocess.TimeoutExpired:
+            return {"status": "timeout", "note": f"killed after {timeout:.0f} s"}
+        if os.path.exists(spec["out"]):
+            with open(spec["out"], encoding="utf-8") as fh:
+                return json.load(fh)
+        tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        return {"status": "crash", "note": tail[0][:200]}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}" if not value.is_integer() or abs(value) >= 1e15 else str(int(value))
+    return str(value)
+
+
+def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str = "orlib-pmed",
+              known: dict | None = None, time_limit: float | None = None, out_dir: str = "bench",
+              params: dict | None = None, load: dict | None = None, command: str = "",
+              on_row=None) -> list[dict]:
+    """Run every instance x solver in its own process; append each row to bench.csv/bench.md.
+
+    A row is written as soon as its job ends, so an interrupted run keeps what it did. A job that
+    crashes or outlives ``time_limit`` (plus a grace for building) is recorded and the run goes on.
+    """
+    if model not in MODELS:
+        raise ScenarioError(f"--model: unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    for name in solvers:
+        if name not in REGISTRY:
+            raise ScenarioError(f"--solvers: unknown solver {name!r}; choose from "
+                                f"{', '.join(sorted(REGISTRY))}")
+    for path in instances:
+        if not os.path.isfile(path):
+            raise ScenarioError(f"{path}: no such instance file")
+    known = known or {}
+    os.makedirs(out_dir, exist_ok=True)
+    csv_path, md_path = os.path.join(out_dir, "bench.csv"), os.path.join(out_dir, "bench.md")
+    from . import __version__
+
+    info = machine_info()
+    versions = solver_versions(solvers)
+    with open(csv_path, "w", encoding="utf-8") as fh:
+        fh.write(",".join(BENCH_COLUMNS) + "\n")
+    with open(md_path, "w", encoding="utf-8") as fh:
+        fh.write(f"# lifecircle bench: {model}\n\n")
+        if command:
+            fh.write(f"Command: `{command}`\n\n")
+        fh.write(f"- lifecircle {__version__}; solvers: "
+                 + ", ".join(f"{k} {v}" for k, v in versions.items()) + "\n")
+        fh.write(f"- machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; "
+                 f"Python {info['python']}; {info['os']}\n")
+        fh.write(f"- time limit per solve: {time_limit if time_limit else 'none'} s; "
+                 f"started {time.strftime('%Y-%m-%d %H:%M:%S')}\n\n")
+        fh.write("| " + " | ".join(BENCH_COLUMNS) + " |\n")
+        fh.write("|" + "---|" * len(BENCH_COLUMNS) + "\n")
+    timeout = None if time_limit is None else time_limit * 2 + 60
+    rows = []
+    for path in instances:
+        name = os.path.splitext(os.path.basename(path))[0]
+        for solver in solvers:
+            spec = {"path": os.path.abspath(path), "format": fmt, "load": load or {},
+                    "model": model, "solver": solver, "time_limit": time_limit,
+                    "params": params or {}}
+            row = {"instance": name, "model": model, "solver": solver}
+            row.update(_run_job(spec, timeout))
+            best = known.get(name)
+            row["best_known"] = best
+            obj = row.get("objective")
+            if best is not None and obj is not None:
+                row["gap_to_known_pct"] = round(100 * (obj - best) / max(abs(best), 1e-9), 6)
+            cells = [_fmt(row.get(col)) for col in BENCH_COLUMNS]
+            with open(csv_path, "a", encoding="utf-8") as fh:
+                fh.write(",".join('"' + c.replace('"', "'") + '"' if "," in c or '"' in c else c
+                                  for c in cells) + "\n")
+            with open(md_path, "a", encoding="utf-8") as fh:
+                fh.write("| " + " | ".join(c.replace("|", "/") for c in cells) + " |\n")
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
+    return rows
+
+
+__all__ = ["MODELS", "ClassicResult", "BuiltModel", "build_classic", "solve_classic",
+           "export_model", "run_bench", "read_known", "load_instance"]
