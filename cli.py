@@ -135,3 +135,221 @@ def generate(out_dir, profile, n_demand, n_sites, seed, budget, name):
     except LifecircleError as error:
         fail(error)
     click.echo(f"wrote {path}")
+
+
+# ---- classic location models: classic, bench, export (issue 3) ----
+# Everything heavy (numpy, scipy, solvers) is imported inside the commands, so that start-up
+# stays small: `lifecircle classic` is timed from process start to JSON.
+
+_CLASSIC_MODELS = ("mclp", "lscp", "pmedian", "pcenter")
+_CLASSIC_FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv")
+
+
+def _instance_options(command):
+    """The options that say how to read an instance file, shared by classic, bench and export."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(_CLASSIC_FORMATS), default="orlib-pmed",
+                     show_default=True, help="Instance file format."),
+        click.option("--weights", type=click.Path(dir_okay=False), default=None,
+                     help="xy-weights: the file with n weights, one per line."),
+        click.option("--site-costs", type=click.Path(dir_okay=False), default=None,
+                     help="Site costs for --budget: one per line, or 'site_id cost' lines."),
+        click.option("--demand-col", default="demand", show_default=True, help="matrix-csv column."),
+        click.option("--site-col", default="site", show_default=True, help="matrix-csv column."),
+        click.option("--cost-col", default="cost", show_default=True, help="matrix-csv column."),
+        click.option("--weight-col", default=None, help="matrix-csv column (default: weight 1)."),
+        click.option("--site-cost-col", default=None, help="matrix-csv column with site costs."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _model_options(command):
+    options = [
+        click.option("--p", "p", type=int, default=None,
+                     help="Number of sites (default: the instance's own p, OR-Library)."),
+        click.option("--radius", type=float, default=None, help="Coverage radius (mclp, lscp)."),
+        click.option("--budget", type=float, default=None,
+                     help="Budgeted MCLP: spend at most B on site costs instead of opening p."),
+        click.option("--preselected", default=None, help="MCLP: comma-separated site ids that must open."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _load_kwargs(weights, site_costs, demand_col, site_col, cost_col, weight_col, site_cost_col):
+    return {"weights": weights, "site_costs": site_costs, "demand_col": demand_col,
+            "site_col": site_col, "cost_col": cost_col, "weight_col": weight_col,
+            "site_cost_col": site_cost_col}
+
+
+def _finite_or_none(value):
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+@main.command()
+@click.argument("model", type=click.Choice(_CLASSIC_MODELS))
+@click.option("--instance", required=True, type=click.Path(dir_okay=False), help="Instance file.")
+@_instance_options
+@_model_options
+@click.option("--solver", default="highs", show_default=True, help="Backend name; see `lifecircle solvers`.")
+@click.option("--time-limit", type=float, default=None, help="Stop after S seconds (status: feasible).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")
+def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cost_col, weight_col,
+            site_cost_col, p, radius, budget, preselected, solver, time_limit, as_json):
+    """Solve one textbook MODEL (mclp, lscp, pmedian, pcenter) on an instance file."""
+    import json
+    import time
+
+    options = solve_options(time_limit, None)
+    from optimizer.classic import solve_classic
+    from optimizer.instances import load_instance
+
+    t0 = time.perf_counter()
+    try:
+        inst = load_instance(instance, fmt, **_load_kwargs(weights, site_costs, demand_col, site_col,
+                                                           cost_col, weight_col, site_cost_col))
+        read_s = time.perf_counter() - t0
+        pre = [s.strip() for s in preselected.split(",") if s.strip()] if preselected else ()
+        result = solve_classic(inst, model, p=p, radius=radius, budget=budget, preselected=pre,
+                               solver=solver, options=options, read_s=read_s)
+    except LifecircleError as error:
+        fail(error)
+    code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE}.get(
+        result.status, EXIT_NO_SOLUTION)
+    if as_json:
+        out = {k: _finite_or_none(v) for k, v in result.as_json().items()}
+        click.echo(json.dumps(out))
+        sys.exit(code)
+    click.echo(f"{result.instance}: {model} {result.status} with {result.solver}")
+    if result.objective is not None:
+        gap = "-" if result.gap is None else f"{result.gap:.4%}"
+        click.echo(f"objective {result.objective:,.6g} (bound {result.bound}, gap {gap})")
+        shown = ", ".join(str(s) for s in result.selected[:30])
+        more = f" ... ({len(result.selected)} in all)" if len(result.selected) > 30 else ""
+        click.echo(f"selected {len(result.selected)} sites: {shown}{more}")
+    if result.covered_weight is not None:
+        click.echo(f"covered weight {result.covered_weight:,.6g}; uncovered points "
+                   f"{result.uncovered_points}")
+    if code == EXIT_NO_SOLUTION:
+        click.echo(f"no plan found within the time limit ({result.message})", err=True)
+    t = result.timings_s
+    click.echo("timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
+    sys.exit(code)
+
+
+@main.command()
+@click.argument("instances", nargs=-1, type=click.Path(dir_okay=False))
+@click.option("--model", required=True, type=click.Choice(_CLASSIC_MODELS))
+@click.option("--solvers", default="highs", show_default=True, help="Comma-separated backend names.")
+@click.option("--known", type=click.Path(dir_okay=False), default=None,
+              help="Best known values, lines 'name value' (e.g. pmedopt.txt).")
+@click.option("--time-limit", type=float, default=None, help="Per solve; a job is killed at 2S + 60 s.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="bench", show_default=True)
+@_instance_options
+@_model_options
+def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, site_costs,
+          demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected):
+    """Run MODEL on every INSTANCE with every solver; write bench.csv and bench.md as rows finish."""
+    from optimizer.classic import run_bench
+    from optimizer.instances import read_known
+
+    solve_options(time_limit, None)
+    if not instances:
+        fail(_bad_input("INSTANCES: give at least one instance file"))
+    names = [s.strip() for s in solvers.split(",") if s.strip()]
+    params = {"p": p, "radius": radius, "budget": budget,
+              "preselected": [s.strip() for s in preselected.split(",")] if preselected else ()}
+    command = "lifecircle " + " ".join(sys.argv[1:])
+    total = len(instances) * len(names)
+    try:
+        best = read_known(known) if known else {}
+        with click.progressbar(length=total, label=f"bench {model}", file=sys.stderr,
+                               show_pos=True) as bar:
+            rows = run_bench(list(instances), model, names, fmt=fmt, known=best,
+                             time_limit=time_limit, out_dir=out_dir, params=params,
+                             load=_load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
+                                               weight_col, site_cost_col),
+                             command=command, on_row=lambda row: bar.update(1))
+    except LifecircleError as error:
+        fail(error)
+    ok = sum(r["status"] == "optimal" for r in rows)
+    click.echo(f"{ok} of {len(rows)} rows optimal; wrote {out_dir}/bench.csv and {out_dir}/bench.md")
+
+
+@main.command()
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False))
+@click.option("--instance", type=click.Path(dir_okay=False), default=None, help="Instance file.")
+@click.option("--model", type=click.Choice(_CLASSIC_MODELS), default=None, help="With --instance.")
+@_instance_options
+@_model_options
+@click.option("--mps", required=True, type=click.Path(dir_okay=False), help="Write the model as MPS.")
+@click.option("--lp", "lp_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write it in CPLEX LP format.")
+def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site_col, cost_col,
+           weight_col, site_cost_col, p, radius, budget, preselected, mps, lp_path):
+    """Write the exact model that would be solved, for any other solver (SCENARIO or --instance)."""
+    from optimizer.classic import build_classic, export_model
+    from optimizer.instances import load_instance
+
+    if scenario is not None:
+        # The core scenario path is wired by the core engine: it builds a LinearModel and calls
+        # optimizer.classic.export_model(model, mps, lp_path) exactly as below.
+        fail(_bad_input("export SCENARIO: not available yet; use --instance FILE --model MODEL"))
+    if instance is None or model is None:
+        fail(_bad_input("export: give SCENARIO, or --instance FILE with --model MODEL"))
+    try:
+        inst = load_instance(instance, fmt, **_load_kwargs(weights, site_costs, demand_col, site_col,
+                                                           cost_col, weight_col, site_cost_col))
+        pre = [s.strip() for s in preselected.split(",") if s.strip()] if preselected else ()
+        built = build_classic(inst, model, p=p, radius=radius, budget=budget, preselected=pre)
+        export_model(built.linear, mps, lp_path)
+    except LifecircleError as error:
+        fail(error)
+    lin = built.linear
+    click.echo(f"wrote {mps}{' and ' + lp_path if lp_path else ''}: {lin.n_rows} rows, "
+               f"{lin.n_cols} columns, {lin.A.nnz} nonzeros, objective offset {lin.offset:g}")
+
+
+# ---- walking networks: network (issue 4) ----
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+def network(scenario):
+    """Print facts about SCENARIO's walking network and how its points snap onto it."""
+    from optimizer.errors import ScenarioError
+    from optimizer.network_reach import network_facts
+    from optimizer.scenario import load_scenario
+
+    try:
+        loaded = load_scenario(scenario)
+        if loaded.network_path is None:
+            raise ScenarioError(f"{scenario}: no walking.network; reach uses straight lines × detour_factor")
+        facts = network_facts(loaded)
+    except LifecircleError as error:
+        fail(error)
+    click.echo(f"{facts['file']} (distances in {facts['crs']})")
+    click.echo(f"  {facts['nodes']:,} nodes, {facts['segments']:,} edges from {facts['features']:,} lines, "
+               f"total length {facts['total_length_m'] / 1000:,.2f} km")
+    click.echo(f"  {facts['components']} connected component(s); the largest holds "
+               f"{facts['largest_component_length_share']:.1%} of the length")
+    islands = ", ".join(f"{g} {share:.1%}" for g, share in facts["demand_on_small_islands"].items())
+    click.echo(f"  demand on smaller components: {islands}")
+    click.echo(f"  snap distance (m), max_snap_m {facts['max_snap_m']:g}:")
+    for label, key in (("demand", "snap_demand"), ("sites", "snap_sites"), ("existing", "snap_existing")):
+        st = facts[key]
+        if st["count"] == 0:
+            click.echo(f"    {label:<9} none")
+            continue
+        click.echo(f"    {label:<9} n {st['count']:>7,}  min {st['min_m']:8.1f}  median {st['median_m']:8.1f}  "
+                   f"p95 {st['p95_m']:8.1f}  max {st['max_m']:8.1f}  beyond max_snap_m {st['beyond_max_snap']}")
+        if st["beyond_ids"]:
+            shown = ", ".join(st["beyond_ids"][:20]) + (" ..." if len(st["beyond_ids"]) > 20 else "")
+            click.echo(f"      unreachable (beyond max_snap_m): {shown}")
