@@ -58,13 +58,16 @@ def _format_people(value) -> str:
 @click.option("--time-limit", type=float, default=None, help="Stop after S seconds (status: feasible).")
 @click.option("--gap", type=float, default=None, help="Stop at this relative gap (status: feasible).")
 @click.option("--verbose", is_flag=True, help="Show the solver's log.")
-def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose):
+@click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
+              help="Walking-network reach cache (default: $LIFECIRCLE_CACHE_DIR, else ~/.cache/lifecircle).")
+def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir):
     """Solve SCENARIO and write sites.csv, sites.geojson and summary.json."""
     from optimizer.run import run_solve
 
     options = solve_options(time_limit, gap, verbose=verbose)
     try:
-        result = run_solve(scenario, budget_cny=budget, solver=solver, out_dir=out_dir, options=options)
+        result = run_solve(scenario, budget_cny=budget, solver=solver, out_dir=out_dir, options=options,
+                           cache_dir=cache_dir)
     except LifecircleError as error:
         fail(error)
     s = result.summary
@@ -78,6 +81,12 @@ def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose):
     for group, c in s["coverage"].items():
         click.echo(f"  {group:<12} population {_format_people(c['population']):>10}  "
                    f"covered before {_format_people(c['covered_before']):>10}  after {_format_people(c['covered_after']):>10}")
+    if "network" in s:  # issue 4: never let points off the network pass unnoticed
+        n = s["network"]
+        far = {k: n[f"snap_{k}"]["beyond_max_snap"] for k in ("demand", "sites", "existing")}
+        click.echo(f"walking network: {n['nodes']:,} nodes, {n['components']} component(s), reach cache {n['cache']}; "
+                   f"beyond max_snap_m {n['max_snap_m']:g} (unreachable): {far['demand']} demand points, "
+                   f"{far['sites']} sites, {far['existing']} existing")
     t = s["timings_s"]
     click.echo("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in t.items()))
     click.echo(f"outputs: {result.out_dir}")
@@ -102,6 +111,10 @@ def validate(scenario):
     for key, cost in facts["candidate_cost"].items():
         click.echo(f"  candidate cost {key}: {cost:,.0f}")
     click.echo(f"  budget {facts['budget']:,.0f}; min_open {facts['min_open']}")
+    if "network" in facts:
+        n = facts["network"]
+        click.echo(f"  walking network {n['file']}: {n['nodes']:,} nodes, {n['segments']:,} edges, "
+                   f"{n['total_length_m'] / 1000:,.2f} km (details: lifecircle network)")
 
 
 @main.command()

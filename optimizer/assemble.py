@@ -19,18 +19,29 @@ def reach_radii_m(scenario: Scenario) -> dict:
     return radii
 
 
-def build_problem(scenario: Scenario) -> CoverageProblem:
+def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
+    """Arrays of a scenario. With ``walking.network``, coverage and covered_before come from
+    network reach (optimizer/network_reach.py, cached in ``cache_dir`` when given); without one,
+    from the straight-line × detour-factor rule."""
     groups, types = scenario.group_names, scenario.type_names
     demand_xy = np.column_stack([scenario.demand.x_m, scenario.demand.y_m])
     sites_xy = np.column_stack([scenario.sites.x_m, scenario.sites.y_m])
     radii = reach_radii_m(scenario)
-    coverage = reach_matrices(demand_xy, sites_xy, radii)
+    network_meta = {}
+    if scenario.network_path is not None:
+        from .network_reach import network_coverage
+
+        coverage, network_before, network_meta = network_coverage(scenario, cache_dir)
+    else:
+        coverage = reach_matrices(demand_xy, sites_xy, radii)
 
     serves = np.zeros((len(types), len(groups)), dtype=bool)
     for k, g in radii:
         serves[k, g] = True
     covered_before = np.zeros((len(scenario.demand), len(groups)), dtype=bool)
-    if scenario.existing is not None and len(scenario.existing):
+    if scenario.network_path is not None:
+        covered_before = network_before
+    elif scenario.existing is not None and len(scenario.existing):
         ex = scenario.existing
         ex_type = np.array([types.index(t) for t in ex.columns["type"]])
         ex_xy = np.column_stack([ex.x_m, ex.y_m])
@@ -61,5 +72,5 @@ def build_problem(scenario: Scenario) -> CoverageProblem:
         must_open=must_open,
         forbidden=forbidden,
         min_open=np.array([scenario.min_open.get(k, 0) for k in types], dtype=np.int64),
-        meta={"radii_m": {f"{types[k]}/{groups[g]}": r for (k, g), r in radii.items()}},
+        meta={"radii_m": {f"{types[k]}/{groups[g]}": r for (k, g), r in radii.items()}} | network_meta,
     )

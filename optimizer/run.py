@@ -90,6 +90,7 @@ def summary_dict(scenario: Scenario, problem, solution: Solution | None, status:
         "crs": scenario.crs,
         "metric_crs": scenario.metric_crs,
         "reach_m": dict(problem.meta.get("radii_m", {})),
+        **({"network": problem.meta["network"]} if "network" in problem.meta else {}),  # issue 4
         "min_open": dict(scenario.min_open),
         "model": dict(solution.model_stats) if solution else {},
         "lifecircle_version": __version__,
@@ -97,14 +98,22 @@ def summary_dict(scenario: Scenario, problem, solution: Solution | None, status:
 
 
 def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir=None,
-              options: SolveOptions | None = None) -> RunResult:
-    """Load, solve and write. Bad input raises ScenarioError before anything is written."""
+              options: SolveOptions | None = None, cache_dir=None) -> RunResult:
+    """Load, solve and write. Bad input raises ScenarioError before anything is written.
+
+    ``cache_dir``: where network reach is cached (default: ``network_reach.default_cache_dir()``);
+    only scenarios with ``walking.network`` use it.
+    """
     from .solve import solve_problem
 
     t0 = time.perf_counter()
     scenario = load_scenario(scenario_path, budget_cny=budget_cny)
     t_load = time.perf_counter()
-    problem = build_problem(scenario)
+    if scenario.network_path is not None:
+        from .network_reach import resolve_cache_dir
+
+        cache_dir = resolve_cache_dir(cache_dir, out_dir if out_dir is not None else default_out_dir(scenario.path))
+    problem = build_problem(scenario, cache_dir=cache_dir)
     t_cov = time.perf_counter()
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path)
 
@@ -142,7 +151,14 @@ def validate(scenario_path) -> dict:
     """Counts and totals of a scenario, without solving."""
     scenario = load_scenario(scenario_path)
     costs = scenario.cost_matrix()
-    return {
+    network = {}
+    if scenario.network_path is not None:  # issue 4: a bad network file fails validate too
+        from .network import read_network
+
+        net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs)
+        network = {"network": {"file": str(scenario.network_path), "nodes": net.n_nodes,
+                               "segments": net.n_segments, "total_length_m": net.total_length_m}}
+    return network | {
         "scenario": scenario.name,
         "crs": scenario.crs,
         "metric_crs": scenario.metric_crs,

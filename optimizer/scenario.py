@@ -26,13 +26,15 @@ TOP_KEYS = {
     "groups": True, "facility_types": True, "demand": True, "sites": True, "existing": False,
     "rules": False, "language": False, "description": False,
 }
-WALKING_KEYS = ("speed_m_s", "group_speed_m_s", "detour_factor")
+WALKING_KEYS = ("speed_m_s", "group_speed_m_s", "detour_factor", "network", "max_snap_m")
 TYPE_KEYS = ("label", "serves", "walk_minutes")
 RULE_KEYS = ("must_open", "forbid", "min_open")
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")
 # Defaults from DOMAIN.md: 1.0 m/s overall, and a detour factor in the usual 1.2-1.4 band.
 DEFAULT_SPEED_M_S = 1.0
 DEFAULT_DETOUR_FACTOR = 1.3
+# Walking networks (issue 4): a point farther than this from every street reaches nothing.
+DEFAULT_MAX_SNAP_M = 300.0
 RECIPES_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "recipes.yaml"
 
 
@@ -83,6 +85,8 @@ class Scenario:
     min_open: Mapping[str, int]  # effective: recipe, then the scenario's own rules
     checksum: str
     raw: Mapping = field(default_factory=dict)
+    network_path: Path | None = None  # walking.network, resolved; None: straight line × detour
+    max_snap_m: float = DEFAULT_MAX_SNAP_M
 
     @property
     def group_names(self) -> tuple:
@@ -295,6 +299,24 @@ def _checksum(paths) -> str:
     return digest.hexdigest()
 
 
+def _network_path(value, base: Path, path: Path) -> Path | None:
+    """walking.network: a file relative to the YAML's folder; its contents are read at solve time."""
+    from .network import NETWORK_SUFFIXES
+
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(f"{_where(path, 'walking.network')}: expected a file name, got {value!r}")
+    p = (base / value).resolve()
+    if not p.is_file():
+        raise ScenarioError(f"{_where(path, 'walking.network')}: file {p} does not exist")
+    if p.suffix.lower() not in NETWORK_SUFFIXES:
+        raise ScenarioError(
+            f"{_where(path, 'walking.network')}: {p.name} is not one of {', '.join(NETWORK_SUFFIXES)}"
+        )
+    return p
+
+
 def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
     """Read, validate and project a scenario. ``budget_cny`` overrides the file's budget."""
     path = Path(path)
@@ -321,6 +343,7 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         raise ScenarioError(
             f"{_where(path, 'walking.detour_factor')}: value {detour:g} is below 1; a walk is never shorter than the straight line"
         )
+    max_snap = _number(walking.get("max_snap_m", DEFAULT_MAX_SNAP_M), path, "walking.max_snap_m", minimum=0)
 
     groups_raw = _mapping(data["groups"], path, "groups")
     if not groups_raw:
@@ -366,6 +389,12 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
             raise ScenarioError(f"{_where(path, key)}: file {p} does not exist")
         files.append(p)
         return p
+
+    network_path = _network_path(walking.get("network"), base, path)
+    if network_path is not None:
+        from .network import network_files
+
+        files.extend(network_files(network_path))
 
     # demand: its coordinates decide the metric CRS when the scenario CRS is geographic
     demand_path = resolve("demand")
@@ -456,4 +485,5 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         must_open=MappingProxyType(must_open), forbid=tuple(str(s) for s in forbid),
         min_open=MappingProxyType(min_open), checksum=_checksum(files),
         raw=MappingProxyType(data),
+        network_path=network_path, max_snap_m=max_snap,
     )
