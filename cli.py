@@ -60,14 +60,17 @@ def _format_people(value) -> str:
 @click.option("--verbose", is_flag=True, help="Show the solver's log.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Walking-network reach cache (default: $LIFECIRCLE_CACHE_DIR, else ~/.cache/lifecircle).")
-def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir):
-    """Solve SCENARIO and write sites.csv, sites.geojson and summary.json."""
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Language of report.html and sites.xlsx (default: the scenario's `language`, else en).")
+@click.option("--no-report", is_flag=True, help="Skip report.html and sites.xlsx (and their re-solves).")
+def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir, lang, no_report):
+    """Solve SCENARIO and write sites.csv, sites.geojson, summary.json, report.html and sites.xlsx."""
     from optimizer.run import run_solve
 
     options = solve_options(time_limit, gap, verbose=verbose)
     try:
         result = run_solve(scenario, budget_cny=budget, solver=solver, out_dir=out_dir, options=options,
-                           cache_dir=cache_dir)
+                           cache_dir=cache_dir, lang=lang, report=not no_report)
     except LifecircleError as error:
         fail(error)
     s = result.summary
@@ -366,3 +369,74 @@ def network(scenario):
         if st["beyond_ids"]:
             shown = ", ".join(st["beyond_ids"][:20]) + (" ..." if len(st["beyond_ids"]) > 20 else "")
             click.echo(f"      unreachable (beyond max_snap_m): {shown}")
+
+
+# ---- officials: explain, compare (issue 5) ----
+
+
+@main.command()
+@click.argument("result_dir", type=click.Path(file_okay=False))
+@click.argument("site_id", required=False)
+@click.option("--why-not", "why_not_id", default=None, metavar="SITE_ID",
+              help="Why this site was not chosen (re-solves with it forced in).")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Output language (default: the run's report language, else the scenario's, else en).")
+@click.option("--solver", default=None, help="Backend for re-solves (default: the run's own).")
+@click.option("--time-limit", type=float, default=None, help="Per re-solve, in seconds.")
+def explain(result_dir, site_id, why_not_id, lang, solver, time_limit):
+    """Explain a solve in RESULT_DIR: one SITE_ID, --why-not SITE_ID, or (neither) the plan as a whole.
+
+    Reloads the scenario named in summary.json and refuses when it changed since the run.
+    """
+    from optimizer.explain import (explain_sites, load_result, plan_facts, resolve_solver, site_index,
+                                   why_not)
+    from optimizer.explain_text import plan_lines, selected_position, site_lines, why_not_lines
+    from optimizer.i18n import resolve_language
+
+    if site_id is not None and why_not_id is not None:
+        fail(_bad_input("explain: give SITE_ID or --why-not SITE_ID, not both"))
+    options = solve_options(time_limit, None)
+    try:
+        res = load_result(result_dir)
+        lang = resolve_language(lang, (res.summary.get("report") or {}).get("language") or res.scenario.language)
+        backend = resolve_solver(solver or res.summary.get("solver"))
+        where = f"{result_dir}: SITE_ID"
+        if site_id is None and why_not_id is None:
+            facts = plan_facts(res.problem, res.site, res.type, solver=backend, options=options,
+                               evaluation=res.evaluation)
+            lines = plan_lines(res.scenario, facts, len(res.site), lang)
+        else:
+            j = site_index(res.scenario, site_id or why_not_id, where)
+            expl = explain_sites(res.problem, res.site, res.type, res.evaluation)
+            n = selected_position(expl, j)
+            if n is not None:
+                lines = site_lines(res.scenario, expl, n, lang)
+            else:
+                why = why_not(res.problem, res.site, res.type, j, solver=backend, options=options,
+                              evaluation=res.evaluation)
+                lines = why_not_lines(res.scenario, res.problem, why, backend, lang)
+    except LifecircleError as error:
+        fail(error)
+    for line in lines:
+        click.echo(line)
+
+
+@main.command()
+@click.argument("result_a", type=click.Path(file_okay=False))
+@click.argument("result_b", type=click.Path(file_okay=False))
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None,
+              help="Output language (default: RESULT_A's report language, else en).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default=None,
+              help="JSON file to write (default: compare_<A>_vs_<B>.json beside RESULT_B).")
+def compare(result_a, result_b, lang, out_path):
+    """Print and write what changed from RESULT_A to RESULT_B: sites, coverage per group, cost."""
+    from optimizer.compare import run_compare
+    from optimizer.i18n import t
+
+    try:
+        lines, path, lang = run_compare(result_a, result_b, lang=lang, out=out_path)
+    except LifecircleError as error:
+        fail(error)
+    for line in lines:
+        click.echo(line)
+    click.echo(t("compare.written", lang, path=path))

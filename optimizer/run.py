@@ -98,8 +98,12 @@ def summary_dict(scenario: Scenario, problem, solution: Solution | None, status:
 
 
 def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir=None,
-              options: SolveOptions | None = None, cache_dir=None) -> RunResult:
+              options: SolveOptions | None = None, cache_dir=None, lang: str | None = None,
+              report: bool = True) -> RunResult:
     """Load, solve and write. Bad input raises ScenarioError before anything is written.
+
+    With a plan and ``report`` (issue 5), also report.html and sites.xlsx, in ``lang`` (zh|en;
+    default: the scenario's ``language``, else en). Their explanations cost a few re-solves.
 
     ``cache_dir``: where network reach is cached (default: ``network_reach.default_cache_dir()``);
     only scenarios with ``walking.network`` use it.
@@ -139,9 +143,24 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
             xs = [p["x"] for p in props]
             ys = [p["y"] for p in props]
             write_points_geojson(tmp / "sites.geojson", props, xs, ys, scenario.crs)
+        report_facts = None
+        if report and solution is not None and solution.has_plan:  # issue 5: report.html, sites.xlsx
+            from .i18n import resolve_language
+            from .report import write_reports
+
+            language = resolve_language(lang, scenario.language)
+            info = {"solver": solution.backend, "status": str(status), "objective": solution.objective,
+                    "bound": solution.bound, "gap": solution.gap, "spent": solution.spent_cny,
+                    "budget": scenario.budget_cny, "timings_s": dict(timings)}
+            report_facts = {"language": language, "files": ["report.html", "sites.xlsx"],
+                            "timings_s": write_reports(tmp, scenario, problem, solution, info, lang=language,
+                                                       solver=solution.backend, options=options)}
         timings["write"] = time.perf_counter() - t_solved
         timings["total"] = time.perf_counter() - t0
         summary = summary_dict(scenario, problem, solution, status, timings, reason)
+        summary["scenario_path"] = str(Path(scenario.path).resolve())  # issue 5: explain reloads it
+        if report_facts is not None:
+            summary["report"] = report_facts
         write_json(tmp / "summary.json", summary)
     exit_code = {Status.OPTIMAL: 0, Status.FEASIBLE: 0, Status.INFEASIBLE: 3, Status.NO_SOLUTION: 4}[status]
     return RunResult(out_dir, summary, exit_code)

@@ -24,7 +24,9 @@ def test_solve_writes_the_three_files(tiny_scenario, tmp_path):
     out = tmp_path / "out"
     result = run("solve", tiny_scenario, "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["sites.csv", "sites.geojson", "summary.json"]
+    # report.html and sites.xlsx: issue 5 (tests/test_report.py)
+    assert sorted(p.name for p in out.iterdir()) == ["report.html", "sites.csv", "sites.geojson", "sites.xlsx",
+                                                     "summary.json"]
 
     raw = (out / "sites.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel

@@ -1,0 +1,135 @@
+"""`lifecircle compare RESULT_A RESULT_B`: what changed between two runs.
+
+Reads only the result folders (summary.json, sites.csv), never the scenarios, so two runs can be
+compared after their inputs have moved or changed. A site whose facility type changed is reported
+as such, not as one removal plus one addition.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from pathlib import Path
+
+from .errors import ScenarioError
+from .explain import read_summary
+from .i18n import DEFAULT_LANGUAGE, group_label, status_label, t
+from .output import write_json
+from .report import num
+
+
+def _names(folder: Path) -> tuple[dict, dict]:
+    """(site_id -> name, facility type -> label) from sites.csv (empty for runs without a plan)."""
+    path = folder / "sites.csv"
+    if not path.is_file():
+        return {}, {}
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    return ({r["site_id"]: r.get("name", "") for r in rows},
+            {r["facility_type"]: r.get("facility_label") or r["facility_type"] for r in rows})
+
+
+def compare_results(folder_a, folder_b) -> dict:
+    """The difference between two result folders, as plain data (JSON-ready)."""
+    a_dir, b_dir = Path(folder_a), Path(folder_b)
+    if a_dir.resolve() == b_dir.resolve():
+        raise ScenarioError(f"compare: {a_dir} and {b_dir} are the same folder")
+    a, b = read_summary(a_dir), read_summary(b_dir)
+    (names_a, labels_a), (names_b, labels_b) = _names(a_dir), _names(b_dir)
+    names, labels = names_a | names_b, labels_a | labels_b
+    sel_a = {s["site_id"]: s for s in a.get("selected") or []}
+    sel_b = {s["site_id"]: s for s in b.get("selected") or []}
+
+    def entry(s):
+        return {"site_id": s["site_id"], "name": names.get(s["site_id"], ""), "facility_type": s["facility_type"],
+                "cost": s["cost"]}
+
+    added = [entry(sel_b[s]) for s in sel_b if s not in sel_a]
+    removed = [entry(sel_a[s]) for s in sel_a if s not in sel_b]
+    retyped = [{"site_id": s, "name": names.get(s, ""), "type_a": sel_a[s]["facility_type"],
+                "type_b": sel_b[s]["facility_type"], "cost_a": sel_a[s]["cost"], "cost_b": sel_b[s]["cost"]}
+               for s in sel_a if s in sel_b and sel_a[s]["facility_type"] != sel_b[s]["facility_type"]]
+    kept = [s for s in sel_a if s in sel_b and sel_a[s]["facility_type"] == sel_b[s]["facility_type"]]
+
+    coverage = {}
+    cov_a, cov_b = a.get("coverage") or {}, b.get("coverage") or {}
+    for group in list(cov_a) + [g for g in cov_b if g not in cov_a]:
+        ca, cb = cov_a.get(group, {}), cov_b.get(group, {})
+        after_a, after_b = ca.get("covered_after"), cb.get("covered_after")
+        coverage[group] = {
+            "population_a": ca.get("population"), "population_b": cb.get("population"),
+            "covered_after_a": after_a, "covered_after_b": after_b,
+            "change": None if after_a is None or after_b is None else after_b - after_a,
+        }
+
+    def diff(key):
+        va, vb = a.get(key), b.get(key)
+        return {"a": va, "b": vb, "change": None if va is None or vb is None else vb - va}
+
+    return {
+        "result_a": str(a_dir), "result_b": str(b_dir),
+        "scenario_a": a.get("scenario"), "scenario_b": b.get("scenario"),
+        "same_scenario_file": a.get("scenario_checksum") == b.get("scenario_checksum"),
+        "status": {"a": a.get("status"), "b": b.get("status")},
+        "objective": diff("objective"), "spent": diff("spent"), "budget": diff("budget"),
+        "sites_added": added, "sites_removed": removed, "sites_retyped": retyped, "sites_kept": len(kept),
+        "coverage": coverage,
+        "type_labels": labels,
+        "language": (a.get("report") or {}).get("language"),
+    }
+
+
+def _signed(value, digits: int = 0) -> str:
+    return "—" if value is None else f"{value:+,.{digits}f}"
+
+
+def compare_lines(diff: dict, lang: str) -> list:
+    """The difference as printed lines in ``lang``."""
+    labels = diff.get("type_labels") or {}
+
+    def kind(key):  # the scenario's label; in English with the key when they differ
+        label = labels.get(key, key)
+        return label if lang == "zh" or label == key else f"{label} ({key})"
+
+    lines = [t("compare.head", lang, a=diff["result_a"], b=diff["result_b"]),
+             "  " + t("compare.scenario", lang, a=diff["scenario_a"], b=diff["scenario_b"])]
+    if not diff["same_scenario_file"]:
+        lines.append("  " + t("compare.different_scenarios", lang))
+    lines.append("  " + t("compare.status", lang, a=status_label(diff["status"]["a"], lang),
+                          b=status_label(diff["status"]["b"], lang)))
+    o, s, b = diff["objective"], diff["spent"], diff["budget"]
+    lines.append("  " + t("compare.objective", lang, a=num(o["a"], 1), b=num(o["b"], 1), change=_signed(o["change"], 1)))
+    lines.append("  " + t("compare.cost", lang, a=num(s["a"]), b=num(s["b"]), change=_signed(s["change"]),
+                          budget_a=num(b["a"]), budget_b=num(b["b"])))
+    for key, items in (("compare.added", diff["sites_added"]), ("compare.removed", diff["sites_removed"])):
+        lines.append("  " + t(key, lang, count=len(items)))
+        lines += ["    " + t("compare.site_line", lang, site=e["site_id"], name=e["name"], type=kind(e["facility_type"]),
+                             cost=num(e["cost"])) for e in items]
+    lines.append("  " + t("compare.retyped", lang, count=len(diff["sites_retyped"])))
+    lines += ["    " + t("compare.retype_line", lang, site=e["site_id"], name=e["name"], type_a=kind(e["type_a"]),
+                         type_b=kind(e["type_b"])) for e in diff["sites_retyped"]]
+    lines.append("  " + t("compare.kept", lang, count=diff["sites_kept"]))
+    lines.append("  " + t("compare.coverage", lang))
+    for group, c in diff["coverage"].items():
+        lines.append("    " + t("compare.group_line", lang, group=group_label(group, lang),
+                                a=num(c["covered_after_a"]), b=num(c["covered_after_b"]), change=_signed(c["change"])))
+    return lines
+
+
+def default_compare_path(folder_a, folder_b) -> Path:
+    """Beside the second result folder, so neither result folder is touched."""
+    a, b = Path(folder_a), Path(folder_b)
+    return b.resolve().parent / f"compare_{a.resolve().name}_vs_{b.resolve().name}.json"
+
+
+def run_compare(folder_a, folder_b, *, lang: str | None = None, out=None) -> tuple[list, Path, str]:
+    """Compare, write ``out`` (JSON: the data and the printed lines) and return (lines, path, lang)."""
+    diff = compare_results(folder_a, folder_b)
+    lang = lang or diff.get("language") or DEFAULT_LANGUAGE
+    lines = compare_lines(diff, lang)
+    path = Path(out) if out is not None else default_compare_path(folder_a, folder_b)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    write_json(tmp, diff | {"text": lines, "text_language": lang})
+    os.replace(tmp, path)  # whole or not at all
+    return lines, path, lang
