@@ -219,7 +219,7 @@ class PlanFacts:
         return next(r for r in self.rules if r.rule == name)
 
 
-def _bound_proves(problem: CoverageProblem, objective: float) -> bool:
+def _bound_proves(problem: CoverageProblem, objective: float, options: SolveOptions | None = None) -> bool:
     """True when the LP relaxation of ``problem`` cannot beat ``objective``: then a plan reaching
     ``objective`` is optimal and no MILP re-solve is needed (a proof, not an estimate)."""
     from models.coverage import build_coverage_model
@@ -230,7 +230,8 @@ def _bound_proves(problem: CoverageProblem, objective: float) -> bool:
         return False
     model, _ = build_coverage_model(problem)
     lp = replace(model, integrality=np.zeros(model.n_cols, dtype=bool), integral_optimum=False)
-    result = solve_linear(lp, DEFAULT_BACKEND, SolveOptions())
+    limit = options.time_limit_s if options is not None else None
+    result = solve_linear(lp, DEFAULT_BACKEND, SolveOptions(time_limit_s=limit))
     if result.status != Status.OPTIMAL or result.objective is None:
         return False
     return result.objective <= objective + _tol(objective)
@@ -244,7 +245,7 @@ def _resolve(problem: CoverageProblem, solver: str, options: SolveOptions | None
     from .solve import solve_problem
 
     empty = np.zeros(0, dtype=np.int64)
-    if relaxes is not None and warm_start is not None and _bound_proves(problem, relaxes.objective):
+    if relaxes is not None and warm_start is not None and _bound_proves(problem, relaxes.objective, options):
         return Resolve(str(Status.OPTIMAL), float(relaxes.objective), np.asarray(warm_start[0]),
                        np.asarray(warm_start[1]), relaxes.spent_cny, relaxes.people_after, problem.budget_cny,
                        "the LP bound equals the plan's coverage", "bound")
@@ -482,7 +483,12 @@ def load_result(folder) -> LoadedResult:
             f"{where}: scenario {path} changed since this run (checksum {str(summary.get('scenario_checksum'))[:12]} "
             f"then, {scenario.checksum[:12]} now); re-run `lifecircle solve` first"
         )
-    problem = build_problem(scenario)
+    kwargs = {}
+    if getattr(scenario, "network_path", None) is not None:  # network reach, as run_solve builds it
+        from .network_reach import resolve_cache_dir
+
+        kwargs["cache_dir"] = resolve_cache_dir(None, folder)
+    problem = build_problem(scenario, **kwargs)
     index = {s: j for j, s in enumerate(scenario.sites.ids)}
     types = scenario.type_names
     site = np.array([index[s["site_id"]] for s in summary["selected"]], dtype=np.int64)

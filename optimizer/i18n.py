@@ -17,7 +17,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "no": {"en": "no", "zh": "否"},
     "yes_reachable": {"en": "(a candidate site could reach it)", "zh": "（有备选场地可覆盖）"},
     "not_reachable": {"en": "(no candidate site within reach)", "zh": "（步行范围内无备选场地）"},
-    "none": {"en": "none", "zh": "无"},
     # --- site kinds (scenario `kind` column)
     "kind.under_bridge": {"en": "space under a bridge", "zh": "桥下空间"},
     "kind.vacant_room": {"en": "vacant community room", "zh": "闲置社区用房"},
@@ -73,6 +72,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "map.note": {"en": "Each dot is a demand point, sized by its people and coloured by the state of most "
                        "of them. Distances are straight lines in metres divided by the detour factor.",
                  "zh": "每个圆点为一个需求点，大小表示人数，颜色表示其多数人口的覆盖状态。距离为直线距离（米）除以绕行系数。"},
+    "map.note_network": {"en": "Each dot is a demand point, sized by its people and coloured by the state of most "
+                               "of them. Reach follows the walking network; a circle is the outer limit of a walk "
+                               "(no path is shorter than the straight line).",
+                         "zh": "每个圆点为一个需求点，大小表示人数，颜色表示其多数人口的覆盖状态。服务范围按步行路网计算；"
+                               "圆圈为步行可达的外边界（任何路径都不短于直线距离）。"},
     "table.groups": {"en": "Coverage by population group", "zh": "各人群覆盖情况"},
     "table.kinds": {"en": "Idle sites used, by kind", "zh": "各类闲置资源使用情况"},
     "list.note": {"en": "Click a column heading to sort. Weighted people use the scenario's group weights. "
@@ -185,10 +189,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "explain.group_line": {"en": "{group}: {uncovered} still uncovered, {unreachable} of them out of reach of every idle site",
                            "zh": "{group}：仍未覆盖 {uncovered} 人，其中 {unreachable} 人不在任何闲置场地的服务范围内"},
     "explain.where_line": {"en": "point {point} at ({x}, {y}): {people} {reach}", "zh": "需求点 {point}（{x}, {y}）：{people} 人 {reach}"},
-    "explain.selected_site": {"en": "Site {site} {name} is in the plan; run `lifecircle explain RESULT {site}` for why.",
-                              "zh": "场地 {site} {name} 已在方案中；用 `lifecircle explain 结果目录 {site}` 查看原因。"},
-    "explain.not_selected": {"en": "Site {site} {name} is not in the plan; try `--why-not {site}`.",
-                             "zh": "场地 {site} {name} 不在方案中；请用 `--why-not {site}`。"},
     "why.head": {"en": "Why site {site} {name} ({kind}) was not chosen:", "zh": "场地 {site} {name}（{kind}）未被选中的原因："},
     "why.selected": {"en": "it was chosen, as {type}.", "zh": "该场地已被选中，用作{type}。"},
     "why.forbidden": {"en": "the scenario's rules.forbid excludes it.", "zh": "情景规则 rules.forbid 禁止使用该场地。"},

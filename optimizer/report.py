@@ -167,6 +167,26 @@ def demand_state(problem, covered: np.ndarray) -> np.ndarray:
     return np.where(people.sum(axis=1) > 0, state, -1)
 
 
+def on_network(scenario) -> bool:
+    return getattr(scenario, "network_path", None) is not None
+
+
+def outline_radii_m(scenario) -> dict:
+    """{k: sorted radii} drawn around a site of type k, one per distinct group speed.
+
+    Straight-line reach without a network; with one, the walk itself (no path is shorter than the
+    straight line, so the circle is the outer limit of what the network reaches).
+    """
+    out = {}
+    for k, (key, ft) in enumerate(scenario.facility_types.items()):
+        if on_network(scenario):
+            radii = {ft.walk_minutes * 60.0 * scenario.speed_of(g) for g in ft.serves}
+        else:
+            radii = {scenario.reach_m(key, g) for g in ft.serves}
+        out[k] = sorted(round(r, 1) for r in radii)
+    return out
+
+
 def render_map(scenario, problem, expl: SiteExplanations, covered: np.ndarray, lang: str) -> str:
     dx, dy = np.asarray(scenario.demand.x_m), np.asarray(scenario.demand.y_m)
     sx, sy = np.asarray(scenario.sites.x_m), np.asarray(scenario.sites.y_m)
@@ -174,8 +194,7 @@ def render_map(scenario, problem, expl: SiteExplanations, covered: np.ndarray, l
     xs = [dx, sx] + ([np.asarray(ex.x_m)] if ex is not None else [])
     ys = [dy, sy] + ([np.asarray(ex.y_m)] if ex is not None else [])
     allx, ally = np.concatenate(xs), np.concatenate(ys)
-    reach = {k: sorted({round(scenario.reach_m(key, g), 1) for g in ft.serves})
-             for k, (key, ft) in enumerate(scenario.facility_types.items())}
+    reach = outline_radii_m(scenario)
     max_reach = max((max(r) for r in reach.values() if r), default=0.0)
     extent = max(float(allx.max() - allx.min()), float(ally.max() - ally.min()), 1.0)
     pad = max(0.03 * extent, min(max_reach, 0.25 * extent))
@@ -461,7 +480,7 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         f'<h2 id="sec-map">{esc(t("sec.map", lang))}</h2>',
         f'<div class="wrap">{render_map(scenario, problem, expl, covered, lang)}</div>',
         render_legend(scenario, lang),
-        f'<p class="note">{esc(t("map.note", lang))}</p>',
+        f'<p class="note">{esc(t("map.note_network" if on_network(scenario) else "map.note", lang))}</p>',
         f'<h2 id="sec-table">{esc(t("sec.table", lang))}</h2>',
         f"<h3>{esc(t('table.groups', lang))}</h3>",
         html_table(g_headers, g_rows, [False, True, True, True, False, True, False, True, True, True],
