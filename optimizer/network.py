@@ -266,6 +266,17 @@ def _positive_column(values, path: Path, column: str, n: int, default: float) ->
     """Optional numeric column: blanks take ``default``; zero, negative or text is an error."""
     if values is None:
         return np.full(n, default)
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iuf":  # the usual case, kept vectorised for city-sized files
+        out = arr.astype(float)
+        blank = np.isnan(out)
+        bad = ~blank & ~(np.isfinite(out) & (out > 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ScenarioError(
+                f"{path} feature {i + 1}, column '{column}': value {format(out[i], 'g')!r} must be a number > 0"
+            )
+        return np.where(blank, default, out)
     import pandas as pd
 
     raw = pd.Series(values, dtype=object)
@@ -293,7 +304,16 @@ def _oneway_column(values, path: Path, n: int):
     if arr.dtype.kind == "b":
         text = np.where(arr, "1", "0")
     elif arr.dtype.kind in "iuf":
-        text = np.array(["" if v != v else format(float(v), "g") for v in arr.astype(float)], dtype=object)
+        num = arr.astype(float)
+        only_fwd, only_bwd = num == 1, num == -1
+        bad = ~(np.isnan(num) | only_fwd | only_bwd | (num == 0))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ScenarioError(
+                f"{path} feature {i + 1}, column 'oneway': value {format(num[i], 'g')!r} is not one of "
+                "1/true/yes (drawing direction), -1/reverse (against it), 0/false/no/blank (both)"
+            )
+        return fwd & ~only_bwd, bwd & ~only_fwd
     else:
         text = np.array(["" if v is None else str(v).strip().lower() for v in arr], dtype=object)
     only_fwd = np.isin(text, list(_ONEWAY_FWD))
@@ -306,6 +326,20 @@ def _oneway_column(values, path: Path, n: int):
             "1/true/yes (drawing direction), -1/reverse (against it), 0/false/no/blank (both)"
         )
     return fwd & ~only_bwd, bwd & ~only_fwd
+
+
+def _coordinate_ids(coords: np.ndarray):
+    """(index of the first of each distinct place, (P,) place id per coordinate) on a 1 mm grid."""
+    grid = np.round(coords / NODE_MERGE_M).astype(np.int64)
+    if len(grid) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    grid -= grid.min(axis=0)
+    span = [int(v) + 1 for v in grid.max(axis=0)]
+    if span[0] * span[1] < 2**62:  # one int64 key sorts ~20x faster than unique rows
+        _, first, ids = np.unique(grid[:, 0] * span[1] + grid[:, 1], return_index=True, return_inverse=True)
+    else:  # an extent beyond ~2,000 km at 1 mm: fall back to unique rows
+        _, first, ids = np.unique(grid, axis=0, return_index=True, return_inverse=True)
+    return first, ids.ravel()
 
 
 def _join_line_ends(coords: np.ndarray, part_of_coord: np.ndarray):
@@ -324,6 +358,7 @@ def _join_line_ends(coords: np.ndarray, part_of_coord: np.ndarray):
     tree = shapely.STRtree(shapely.linestrings(np.stack([a, b], axis=1)))
     boundary = np.r_[True, part_of_coord[1:] != part_of_coord[:-1]]
     ends = np.flatnonzero(boundary | np.r_[boundary[1:], True])
+    ends = ends[_coordinate_ids(coords[ends])[0]]  # one query per place, not per line end there
     pi, si = tree.query(shapely.points(coords[ends]), predicate="dwithin", distance=NODE_MERGE_M)
     p, a, b = coords[ends[pi]], a[si], b[si]
     d = b - a
@@ -359,9 +394,7 @@ def _build(path: Path, coords, part_of_coord, feature_of_part, length, factor, f
     w_bwd = np.where(bwd[feature], weight, np.inf)
 
     # Nodes: every vertex, merged on a 1 mm grid; the first vertex seen gives the coordinates.
-    grid = np.round(coords / NODE_MERGE_M).astype(np.int64)
-    _, first, node_of_coord = np.unique(grid, axis=0, return_index=True, return_inverse=True)
-    node_of_coord = node_of_coord.ravel()
+    first, node_of_coord = _coordinate_ids(coords)
     node_xy = coords[first]
     a, b = node_of_coord[start], node_of_coord[start + 1]
     keep = a != b
@@ -443,12 +476,10 @@ def _read_graphml(path: Path, scenario_crs: str, metric_crs: str) -> WalkNetwork
     if not np.all(np.isfinite(xy)):
         node = ids[int(np.flatnonzero(~np.isfinite(xy).all(axis=1))[0])]
         raise ScenarioError(f"{path} node {node}: coordinates are not finite")
-    xy = _project(path, xy, graph_data.get("crs") or None, scenario_crs, metric_crs)
-
     n_e = len(edges)
     length, factor = np.empty(n_e), np.ones(n_e)
     directed = np.zeros(n_e, dtype=bool)
-    lines = []
+    wkt = np.full(n_e, None, dtype=object)
     for e, (u, v, is_directed, data) in enumerate(edges):
         name = f"edge {u}->{v}"
         if u not in index or v not in index:
@@ -457,22 +488,34 @@ def _read_graphml(path: Path, scenario_crs: str, metric_crs: str) -> WalkNetwork
         if data.get("walk_factor", "") != "":
             factor[e] = _positive_number(data["walk_factor"], path, name, "walk_factor")
         directed[e] = is_directed
-        pu, pv = xy[index[u]], xy[index[v]]
-        inner = np.zeros((0, 2))
-        if data.get("geometry"):
-            try:
-                geom = shapely.from_wkt(data["geometry"])
-            except shapely.errors.GEOSException:
-                raise ScenarioError(f"{path} {name}: geometry {data['geometry'][:40]!r} is not WKT") from None
-            if shapely.get_type_id(geom) != 1:
-                raise ScenarioError(f"{path} {name}: geometry is not a LineString")
-            pts = _project(path, shapely.get_coordinates(geom), graph_data.get("crs") or None, scenario_crs, metric_crs)
-            if np.hypot(*(pts[0] - pv)) < np.hypot(*(pts[0] - pu)):
-                pts = pts[::-1]  # stored from v to u (an undirected graph may keep either order)
-            inner = pts[1:-1]
-        lines.append(np.vstack([pu, inner, pv]))
-    sizes = np.array([len(p) for p in lines])
-    coords = np.vstack(lines)
+        wkt[e] = data.get("geometry") or None
+    geoms = shapely.from_wkt(wkt, on_invalid="ignore")
+    broken = (wkt != None) & (shapely.get_type_id(geoms) != 1)  # noqa: E711 - elementwise
+    if broken.any():
+        e = int(np.flatnonzero(broken)[0])
+        raise ScenarioError(f"{path} edge {edges[e][0]}->{edges[e][1]}: geometry {str(wkt[e])[:40]!r} is not a WKT LineString")
+
+    # Each edge: its u node, the geometry's inner vertices, its v node; all projected in one go.
+    u_xy = xy[[index[u] for u, _, _, _ in edges]]
+    v_xy = xy[[index[v] for _, v, _, _ in edges]]
+    inner, inner_edge = shapely.get_coordinates(geoms, return_index=True)
+    first = np.searchsorted(inner_edge, np.arange(n_e))
+    count = np.bincount(inner_edge, minlength=n_e)
+    has = count > 0
+    # a geometry stored from v to u (an undirected graph may keep either order) is read backwards
+    start_xy = inner[np.minimum(first, max(len(inner) - 1, 0))] if len(inner) else np.zeros((n_e, 2))
+    backwards = has & (np.hypot(*(start_xy - v_xy).T) < np.hypot(*(start_xy - u_xy).T))
+    pos = np.arange(len(inner)) - first[inner_edge]
+    pos = np.where(backwards[inner_edge], count[inner_edge] - 1 - pos, pos)
+    keep = (pos > 0) & (pos < count[inner_edge] - 1)  # the ends are the nodes themselves
+    n_inner = np.maximum(count - 2, 0)
+    sizes = n_inner + 2
+    offset = np.r_[0, np.cumsum(sizes)[:-1]]
+    coords = np.empty((int(sizes.sum()), 2))
+    coords[offset] = u_xy
+    coords[offset + sizes - 1] = v_xy
+    coords[offset[inner_edge[keep]] + pos[keep]] = inner[keep]
+    coords = _project(path, coords, graph_data.get("crs") or None, scenario_crs, metric_crs)
     part_of_coord = np.repeat(np.arange(n_e), sizes)
     return _build(path, coords, part_of_coord, np.arange(n_e), length, factor,
                   np.ones(n_e, dtype=bool), ~directed, n_features=n_e)

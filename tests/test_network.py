@@ -173,6 +173,19 @@ def test_hand_walks_match_hand_calculation(hand):
     assert (small.site_cost != reach.site_cost).nnz == 0
 
 
+def test_points_at_segment_ends_and_shared_positions(tmp_path):
+    """One street (0,0)-(100,0). Two sites meet it at the same point (50, 0); points meet it at
+    both ends, at that point, and mid-way between."""
+    (tmp_path / "s.geojson").write_text(geojson_lines([("L", [(0, 0), (100, 0)], {})]), encoding="utf-8")
+    net = read_network(tmp_path / "s.geojson", "EPSG:4545", "EPSG:4545")
+    at = lambda pts: np.array([[X0 + x, Y0 + y] for x, y in pts], dtype=float)  # noqa: E731
+    demand = at([(110, 0), (-10, 0), (50, -3), (75, 2)])
+    sites = at([(50, 5), (50, -5)])
+    reach = compute_reach(net, demand, sites, np.zeros((0, 2)), np.zeros(0), 1, 1000.0, [1000.0], 300.0)
+    want = np.array([[10 + 50 + 5] * 2, [10 + 50 + 5] * 2, [3 + 5] * 2, [2 + 25 + 5] * 2], dtype=float)
+    assert reach.site_cost.toarray() == pytest.approx(want)
+
+
 def test_river_one_way_and_slow_group_in_the_coverage_matrices(hand):
     scenario = load_scenario(hand)
     problem = build_problem(scenario)
@@ -420,6 +433,12 @@ def test_osmnx_graphml_against_networkx_reader(tmp_path):
     net = read_network(path, crs, "EPSG:32618")
     graph = nx.read_graphml(path)
     assert net.n_features == graph.number_of_edges()
+    # edges follow their drawn geometry, even the 34 of 73 stored from v to u (no zigzag back)
+    import shapely
+
+    drawn = sum(shapely.from_wkt(d["geometry"]).length for _, _, d in graph.edges(data=True))
+    planar = np.hypot(*(net.node_xy[net.seg_b] - net.node_xy[net.seg_a]).T).sum()
+    assert planar == pytest.approx(drawn, rel=1e-9)
     xy = {n: (float(d["x"]), float(d["y"])) for n, d in graph.nodes(data=True)}
     weighted = nx.Graph()  # undirected file: keep the shortest of parallel edges
     for u, v, d in graph.edges(data=True):
