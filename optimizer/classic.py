@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -183,7 +183,14 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
     built = build_classic(instance, model, p=p, radius=radius, budget=budget,
                           preselected=preselected)
     t1 = time.perf_counter()
-    sol = solve_linear(built.linear, solver, options)
+    lin = built.linear
+    if solver == "ortools-cpsat" and np.isinf(lin.col_upper).any():
+        # CP-SAT needs finite domains (an infinite bound overflows its int64 domain sum). Every
+        # column of these models lies in [0, 1] at an optimum, so the bound 1 changes nothing;
+        # HiGHS gets the model without it because its presolve probes such bounds for long.
+        lin = lin.with_col_bounds(np.flatnonzero(np.isinf(lin.col_upper)), upper=1.0)
+        built = replace(built, linear=lin)
+    sol = solve_linear(lin, solver, options)
     t2 = time.perf_counter()
     lin = built.linear
     size = {"rows": lin.n_rows, "cols": lin.n_cols, "nonzeros": int(lin.A.nnz),
