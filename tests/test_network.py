@@ -308,6 +308,8 @@ def test_cli_solve_uses_the_cache_and_network_command_reports(hand, tmp_path):
                        encoding="utf-8")
     third = runner.invoke(main, ["solve", str(hand), "--out", str(out), "--cache-dir", str(cache)])
     assert "reach cache miss" in third.output
+    changed = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert changed["scenario_checksum"] != summary["scenario_checksum"]  # the network is an input
     assert len(list(cache.glob("reach-*.npz"))) == 2
 
     inside = runner.invoke(main, ["solve", str(hand), "--out", str(out), "--cache-dir", str(out / "cache")])
