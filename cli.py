@@ -134,17 +134,33 @@ def solvers():
 
 
 @main.command()
-@click.argument("out_dir", type=click.Path(file_okay=False))
+@click.argument("out_dir", type=click.Path())
 @click.option("--profile", type=click.Choice(["hillside", "newtown", "rural"]), default="hillside", show_default=True)
 @click.option("--demand", "n_demand", type=int, default=None, help="Number of demand points.")
 @click.option("--sites", "n_sites", type=int, default=None, help="Number of idle sites.")
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--budget", type=float, default=None, help="Budget in currency units.")
 @click.option("--name", default=None, help="Scenario name.")
-def generate(out_dir, profile, n_demand, n_sites, seed, budget, name):
-    """Write a seeded synthetic district scenario into OUT_DIR."""
+@click.option("--cfl", "cfl", type=int, nargs=2, default=None, metavar="N_SITES N_CLIENTS",
+              help="Write a Cordeau-Furini-Ljubic budgeted-MCLP instance FILE (OUT) instead of a scenario.")
+def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl):
+    """Write a seeded synthetic district scenario into OUT_DIR (or, with --cfl, an instance file OUT)."""
+    import os
+
     from optimizer.generate import generate_district
 
+    if cfl:  # issue 8: uniform sites and clients on a 30 x 30 square, for `classic --format cfl`
+        from optimizer.cfl import generate_cfl
+
+        try:
+            info = generate_cfl(out_dir, cfl[0], cfl[1], seed=seed)
+        except LifecircleError as error:
+            fail(error)
+        click.echo(f"wrote {info['path']}: {cfl[0]} sites, {cfl[1]} clients, seed {seed}; total site "
+                   f"cost {info['total_site_cost']:g} (10% budget: {0.1 * info['total_site_cost']:g})")
+        return
+    if os.path.isfile(out_dir):
+        fail(_bad_input(f"OUT_DIR: {out_dir} is a file; give a folder for the scenario"))
     try:
         path = generate_district(out_dir, profile=profile, n_demand=n_demand, n_sites=n_sites,
                                  seed=seed, budget_cny=budget, name=name)
@@ -158,7 +174,7 @@ def generate(out_dir, profile, n_demand, n_sites, seed, budget, name):
 # stays small: `lifecircle classic` is timed from process start to JSON.
 
 _CLASSIC_MODELS = ("mclp", "lscp", "pmedian", "pcenter")
-_CLASSIC_FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv")
+_CLASSIC_FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv", "cfl")
 
 
 def _instance_options(command):
@@ -253,6 +269,11 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
     if result.covered_weight is not None:
         click.echo(f"covered weight {result.covered_weight:,.6g}; uncovered points "
                    f"{result.uncovered_points}")
+    if result.presolve:  # issue 8: aggregated demand classes and presolve
+        ps = result.presolve
+        click.echo(f"presolve: sites {ps['sites_before']} -> {ps['sites_after']}, demand classes "
+                   f"{ps['classes_before']} -> {ps['classes_after']} (from {ps['points']:,} points), "
+                   f"fixed open {ps['fixed_open']}")
     if code == EXIT_NO_SOLUTION:
         click.echo(f"no plan found within the time limit ({result.message})", err=True)
     t = result.timings_s

@@ -48,6 +48,7 @@ class ClassicResult:
     timings_s: dict
     size: dict = field(default_factory=dict)
     message: str = ""
+    presolve: dict | None = None  # issue 8: sizes before/after the presolve (coordinate MCLP)
 
     def as_json(self) -> dict:
         return asdict(self)
@@ -179,6 +180,13 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
     The objective is recomputed from the open sites and must match the model's own value; a
     mismatch is a bug and raises :class:`~optimizer.linear_solve.SolverResultError`.
     """
+    if model == "mclp" and instance.demand_xy is not None:
+        # Coordinates (xy-weights, cfl): chunked coverage, aggregation and presolve (issue 8).
+        from .bigcover import solve_mclp_points
+
+        return solve_mclp_points(instance, p=p, radius=radius, budget=budget,
+                                 preselected=preselected, solver=solver, options=options,
+                                 read_s=read_s)
     t0 = time.perf_counter()
     built = build_classic(instance, model, p=p, radius=radius, budget=budget,
                           preselected=preselected)

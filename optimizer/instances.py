@@ -30,7 +30,7 @@ from models.classic import CostTable
 
 from .errors import ScenarioError
 
-FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv")
+FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv", "cfl")  # cfl: optimizer/cfl.py (issue 8)
 
 # Euclidean p-median/p-center materialise every pair; refuse beyond this many (about 800 MB).
 MAX_DENSE_PAIRS = 50_000_000
@@ -365,6 +365,10 @@ def load_instance(path: str, fmt: str, *, weights: str | None = None,
         inst = read_xy_weights(path, weights)
     elif fmt == "matrix-csv":
         inst = read_matrix_csv(path, demand_col, site_col, cost_col, weight_col, site_cost_col)
+    elif fmt == "cfl":
+        from .cfl import read_cfl
+
+        inst = read_cfl(path)
     else:
         raise ScenarioError(f"--format: unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if site_costs is not None:
