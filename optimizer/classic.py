@@ -283,7 +283,8 @@ def export_model(model: LinearModel, mps_path: str, lp_path: str | None = None) 
 # ---- bench ----------------------------------------------------------------------------------------
 
 BENCH_COLUMNS = ("instance", "model", "solver", "status", "objective", "best_known",
-                 "gap_to_known_pct", "read_s", "build_s", "solve_s", "peak_mem_mb", "note")
+                 "gap_to_known_pct", "read_s", "build_s", "solve_s", "peak_mem_mb",
+                 "presolve_sites", "presolve_classes", "note")
 
 
 def machine_info() -> dict:
@@ -329,6 +330,10 @@ def _worker() -> None:
                             read_s=read_s, **spec["params"])
         row.update(status=res.status, objective=res.objective, read_s=res.timings_s["read"],
                    build_s=res.timings_s["build"], solve_s=res.timings_s["solve"])
+        if res.presolve:  # issue 8: sizes before -> after the presolve
+            ps = res.presolve
+            row.update(presolve_sites=f"{ps['sites_before']}->{ps['sites_after']}",
+                       presolve_classes=f"{ps['classes_before']}->{ps['classes_after']}")
     except InfeasibleError as err:
         row.update(status="infeasible", note=str(err))
     except CapabilityError as err:
