@@ -59,7 +59,7 @@ def _arrow_table(path: str, use_threads: bool):
     convert = pacsv.ConvertOptions(
         column_types={"tag": pa.dictionary(pa.int32(), pa.string()), "id": pa.int64(),
                       "x": pa.float64(), "y": pa.float64(), "value": pa.float64()},
-        strings_can_be_null=True)
+        null_values=[""], strings_can_be_null=True)  # "nan" is a NaN, not an empty field
     return pacsv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
 
 
@@ -151,6 +151,9 @@ def read_cfl(path: str) -> ClassicInstance:
     if rows and blank[-1]:
         rows = 0 if blank.all() else rows - int(np.argmin(blank[::-1]))
         table, tag, blank = table.slice(0, rows), tag[:rows], blank[:rows]
+    if blank.any():
+        raise ScenarioError(f"{path}:{int(np.argmax(blank)) + 2}: blank line inside the data; "
+                            "remove it")
     expected = n_sites + n_clients
     if rows < expected:
         raise ScenarioError(
@@ -160,9 +163,6 @@ def read_cfl(path: str) -> ClassicInstance:
         raise ScenarioError(
             f"{path}:{expected + 2}: line 1 announces {n_sites} sites and {n_clients} clients "
             f"({expected + 1} lines) but the file has {rows + 1}; fix the count line")
-    if blank.any():
-        raise ScenarioError(f"{path}:{int(np.argmax(blank)) + 2}: blank line inside the data; "
-                            "remove it")
 
     # Tags: F for the first n_sites rows, C after.
     want = np.concatenate([np.ones(n_sites, np.int8), np.full(n_clients, 2, np.int8)])
