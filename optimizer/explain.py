@@ -157,6 +157,12 @@ def explain_sites(problem: CoverageProblem, site, type_, evaluation: Evaluation 
     alt_cost = np.where(found, cand_cost[pick] if cand_site.size else np.nan, np.nan)
     alt_rec = np.where(found, recovered[pick, cols] if cand_site.size else np.nan, np.nan)
     alt_obj = np.where(found, ev.objective - unique_w + (net[pick, cols] if cand_site.size else 0), np.nan)
+    if getattr(problem, "has_service", False):
+        # levels and capacities: the sums above rank swaps by reach; the objective is evaluate()'s
+        for n in np.flatnonzero(found):
+            keep = np.arange(site.size) != n
+            alt_obj[n] = evaluate(problem, np.append(site[keep], alt_site[n]),
+                                  np.append(type_[keep], alt_type[n])).objective
     return SiteExplanations(
         site=site, type=type_, cost_cny=cost, newly=ev.newly_covered, unique=ev.unique,
         newly_weighted=newly_w, unique_weighted=unique_w, cost_per_newly_weighted=per_person,
@@ -182,7 +188,9 @@ class Resolve:
     people_after: np.ndarray | None  # (G,)
     budget_cny: float
     message: str = ""
-    method: str = "resolve"  # resolve: a MILP re-solve; bound: the LP bound proved the plan optimal
+    # resolve: a MILP re-solve; ceiling: the plan already covers everyone any site can reach;
+    # bound: the LP relaxation's bound equals the plan's coverage. Both bounds prove the plan optimal.
+    method: str = "resolve"
 
 
 @dataclass(frozen=True)
@@ -238,17 +246,24 @@ def _bound_proves(problem: CoverageProblem, objective: float, options: SolveOpti
 
 
 def _resolve(problem: CoverageProblem, solver: str, options: SolveOptions | None, warm_start=None,
-             relaxes: Evaluation | None = None) -> Resolve:
+             relaxes: Evaluation | None = None, ceiling: float | None = None) -> Resolve:
     """Solve a changed problem. ``relaxes``: the evaluation of the plan ``warm_start`` when the change
-    only relaxes the rules (so that plan stays feasible); then an LP bound equal to its objective
-    proves it still optimal and the MILP is skipped."""
+    only relaxes the rules (so that plan stays feasible); then a bound equal to its objective proves
+    it still optimal and the MILP is skipped: ``ceiling`` (the plan's coverage plus every reachable
+    person it leaves out; free) first, else the LP relaxation."""
     from .solve import solve_problem
 
     empty = np.zeros(0, dtype=np.int64)
-    if relaxes is not None and warm_start is not None and _bound_proves(problem, relaxes.objective, options):
-        return Resolve(str(Status.OPTIMAL), float(relaxes.objective), np.asarray(warm_start[0]),
-                       np.asarray(warm_start[1]), relaxes.spent_cny, relaxes.people_after, problem.budget_cny,
-                       "the LP bound equals the plan's coverage", "bound")
+    if relaxes is not None and warm_start is not None:
+        method = None
+        if ceiling is not None and ceiling <= relaxes.objective + _tol(relaxes.objective):
+            method = "ceiling"
+        elif _bound_proves(problem, relaxes.objective, options):
+            method = "bound"
+        if method is not None:
+            return Resolve(str(Status.OPTIMAL), float(relaxes.objective), np.asarray(warm_start[0]),
+                           np.asarray(warm_start[1]), relaxes.spent_cny, relaxes.people_after,
+                           problem.budget_cny, "a bound equals the plan's coverage", method)
     try:
         sol = solve_problem(problem, solver, options, warm_start=warm_start)
     except InfeasibleError as error:
@@ -264,17 +279,24 @@ def resolve_solver(solver: str | None) -> str:
     return solver if solver in REGISTRY else DEFAULT_BACKEND
 
 
-def uncovered_where(problem: CoverageProblem, covered: np.ndarray, top: int = TOP_UNCOVERED_POINTS):
-    """(uncovered (G,), unreachable (G,), per group the ``top`` points with most uncovered people).
-
-    A point is *reachable* for group g when some allowed facility serving g reaches it.
-    """
+def reachable_pairs(problem: CoverageProblem) -> np.ndarray:
+    """(I, G) bool: some allowed facility serving g reaches point i."""
     allowed = problem.allowed()
     reachable = np.zeros_like(problem.covered_before)
     for (k, g), mat in problem.coverage.items():
         cols = np.flatnonzero(allowed[:, k])
         if cols.size:
             reachable[:, g] |= np.diff(mat[:, cols].tocsr().indptr) > 0
+    return reachable
+
+
+def uncovered_where(problem: CoverageProblem, covered: np.ndarray, top: int = TOP_UNCOVERED_POINTS,
+                    reachable: np.ndarray | None = None):
+    """(uncovered (G,), unreachable (G,), per group the ``top`` points with most uncovered people).
+
+    A point is *reachable* for group g when some allowed facility serving g reaches it.
+    """
+    reachable = reachable_pairs(problem) if reachable is None else reachable
     left = problem.people * ~covered
     unreachable = (left * ~reachable).sum(axis=0)
     points = []
@@ -298,6 +320,10 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
     ev = evaluation if evaluation is not None else evaluate(problem, site, type_)
     warm = (site, type_)
     objective = ev.objective
+    reachable = reachable_pairs(problem)
+    ceiling = None
+    if not getattr(problem, "has_service", False):  # step coverage: nobody counts beyond reach
+        ceiling = objective + float((problem.weighted_people() * (reachable & ~ev.covered)).sum())
 
     def gain_of(res: Resolve):
         return None if res.objective is None else res.objective - objective
@@ -305,13 +331,13 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
     def binds(gain):
         return None if gain is None else bool(gain > _tol(objective))
 
-    next_budget = _resolve(problem.with_budget(problem.budget_cny * next_budget_factor), solver, options, warm, ev)
+    next_budget = _resolve(problem.with_budget(problem.budget_cny * next_budget_factor), solver, options, warm, ev, ceiling)
     gain = gain_of(next_budget)
     rules = [RuleCheck("budget", True, binds(gain), gain, problem.budget_cny - ev.spent_cny, (), next_budget)]
 
     must = problem.must_open != NO_TYPE
     if must.any():
-        res = _resolve(replace(problem, must_open=np.full(problem.n_sites, NO_TYPE)), solver, options, warm, ev)
+        res = _resolve(replace(problem, must_open=np.full(problem.n_sites, NO_TYPE)), solver, options, warm, ev, ceiling)
         kept = set(zip(res.site.tolist(), res.type.tolist()))
         dropped = tuple(int(j) for j in np.flatnonzero(must) if (int(j), int(problem.must_open[j])) not in kept)
         rules.append(RuleCheck("must_open", True, binds(gain_of(res)), gain_of(res), None,
@@ -320,7 +346,7 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
         rules.append(RuleCheck("must_open", False, None, None, None))
 
     if (problem.min_open > 0).any():
-        res = _resolve(replace(problem, min_open=np.zeros(problem.n_types, dtype=np.int64)), solver, options, warm, ev)
+        res = _resolve(replace(problem, min_open=np.zeros(problem.n_types, dtype=np.int64)), solver, options, warm, ev, ceiling)
         opened = np.bincount(type_, minlength=problem.n_types)
         ruled = np.flatnonzero(problem.min_open > 0)
         counts = tuple((int(k), int(opened[k]), int(problem.min_open[k])) for k in ruled)
@@ -329,7 +355,7 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
     else:
         rules.append(RuleCheck("min_open", False, None, None, None))
 
-    uncovered, unreachable, points = uncovered_where(problem, ev.covered)
+    uncovered, unreachable, points = uncovered_where(problem, ev.covered, reachable=reachable)
     return PlanFacts(
         objective=objective, spent_cny=ev.spent_cny, budget_cny=problem.budget_cny, rules=tuple(rules),
         population=problem.people.sum(axis=0), covered_before=ev.people_before,

@@ -6,7 +6,7 @@ import numpy as np
 
 from .explain import PlanFacts, SiteExplanations, WhyNot
 from .i18n import group_label, kind_label, t, type_label
-from .report import binding_rows, next_budget_rows, num, pct
+from .report import binding_rows, coord, next_budget_rows, num, pct
 
 
 def _people(scenario, values, lang: str) -> str:
@@ -87,19 +87,19 @@ def plan_lines(scenario, facts: PlanFacts, n_sites: int, lang: str) -> list:
     lines = [t("explain.plan", lang, sites=n_sites, spent=num(facts.spent_cny), budget=num(facts.budget_cny),
                objective=num(facts.objective, 1)), t("plan.binding", lang)]
     _, rows = binding_rows(scenario, facts, lang)
-    for check, (rule, state, test, gain, detail) in zip(facts.rules, rows):
+    for check, (rule, state, relax, gain, how, detail) in zip(facts.rules, rows):
         if not check.present:
             lines.append("  " + t("explain.rule_absent", lang, rule=rule))
         else:
-            lines.append("  " + t("explain.rule_line", lang, rule=rule, state=state, test=test, gain=gain,
-                                  detail=detail))
+            lines.append("  " + t("explain.rule_line", lang, rule=rule, state=state, relax=relax, gain=gain,
+                                  how=how, detail=detail))
     lines.append(t("plan.uncovered", lang))
     for g, group in enumerate(scenario.group_names):
         lines.append("  " + t("explain.group_line", lang, group=group_label(group, lang),
                               uncovered=num(facts.uncovered[g]), unreachable=num(facts.unreachable[g])))
         for i, people, reachable in facts.uncovered_points[g]:
             lines.append("    " + t("explain.where_line", lang, point=scenario.demand.ids[i],
-                                    x=num(scenario.demand.x[i]), y=num(scenario.demand.y[i]), people=num(people),
+                                    x=coord(scenario, scenario.demand.x[i]), y=coord(scenario, scenario.demand.y[i]), people=num(people),
                                     reach=t("yes_reachable" if reachable else "not_reachable", lang)))
     lines.append(t("plan.next_budget", lang))
     sentence, _, rows, added, removed = next_budget_rows(scenario, facts, lang)

@@ -297,7 +297,7 @@ def _cell(value, numeric: bool, digits: int = 0) -> str:
     if numeric:
         shown = num(value, digits) if not isinstance(value, str) else esc(value)
         return f'<td class="n" data-v="{sort_key(value)}">{shown}</td>'
-    return f'<td data-v="{esc("" if value is None else value)}">{"—" if value is None else text(value)}</td>'
+    return f'<td class="t" data-v="{esc("" if value is None else value)}">{"—" if value is None else text(value)}</td>'
 
 
 def html_table(headers, rows, numeric=None, *, table_id=None, sortable=False, digits=None) -> str:
@@ -326,21 +326,27 @@ def binding_rows(scenario, facts: PlanFacts, lang: str):
         if r.rule == "budget":
             detail = t("rule.budget_slack", lang, slack=num(r.slack))
             factor = facts.next_budget.budget_cny / facts.budget_cny - 1 if facts.budget_cny else 0.0
-            test = t("rule.relax_budget", lang, percent=num(100 * factor))
+            relax = t("rule.relax_budget", lang, percent=num(100 * factor))
         elif r.rule == "must_open":
             detail = t("rule.must_dropped", lang, sites=", ".join(ids[j] for j in r.detail) or "—") if r.present else ""
-            test = t("rule.relax_remove", lang)
+            relax = t("rule.relax_remove", lang)
         else:
             detail = t("rule.min_counts", lang, counts=", ".join(
                 f"{type_label(scenario, k, lang)} {opened}/{minimum}" for k, opened, minimum in r.detail)) \
                 if r.present else ""
-            test = t("rule.relax_remove", lang)
-        if r.resolve is not None and r.resolve.method == "bound":
-            test += t("rule.by_bound", lang)
-        rows.append([rule_label(r.rule, lang), state, test, "—" if r.gain is None else num(r.gain, 1), detail])
-    headers = [t("col.rule", lang), t("col.binding", lang), t("col.test", lang), t("col.gain_if_relaxed", lang),
-               t("col.detail", lang)]
+            relax = t("rule.relax_remove", lang)
+        how = "—" if r.resolve is None else t(f"rule.by_{r.resolve.method}", lang, solver=facts.solver,
+                                               status=status_label(r.resolve.status, lang))
+        rows.append([rule_label(r.rule, lang), state, relax, "—" if r.gain is None else num(r.gain, 1), how, detail])
+    headers = [t("col.rule", lang), t("col.binding", lang), t("col.relaxation", lang), t("col.gain_if_relaxed", lang),
+               t("col.test", lang), t("col.detail", lang)]
     return headers, rows
+
+
+def coord(scenario, value: float) -> str:
+    """A coordinate as the scenario gives it: degrees to 5 decimals (about 1 m), metres whole."""
+    geographic = scenario.crs != scenario.metric_crs  # a projected scenario CRS is used as it is
+    return f"{value:.5f}" if geographic else f"{value:,.0f}"
 
 
 def uncovered_rows(scenario, facts: PlanFacts, lang: str):
@@ -348,7 +354,7 @@ def uncovered_rows(scenario, facts: PlanFacts, lang: str):
     rows = []
     for g, name in enumerate(scenario.group_names):
         where = "; ".join(
-            f"{scenario.demand.ids[i]} ({num(scenario.demand.x[i])}, {num(scenario.demand.y[i])}): "
+            f"{scenario.demand.ids[i]} ({coord(scenario, scenario.demand.x[i])}, {coord(scenario, scenario.demand.y[i])}): "
             f"{num(p)} {t('yes_reachable', lang) if reachable else t('not_reachable', lang)}"
             for i, p, reachable in facts.uncovered_points[g])
         rows.append([group_label(name, lang), float(facts.uncovered[g]), float(facts.unreachable[g]), where or "—"])
@@ -367,8 +373,8 @@ def next_budget_rows(scenario, facts: PlanFacts, lang: str):
     removed = ", ".join(f"{ids[j]} {names[j]} ({type_label(scenario, k, lang)})" for j, k in sorted(old - new)) or "—"
     sentence = t("next.summary", lang, budget=num(nb.budget_cny), gain=num(nb.objective - facts.objective, 1),
                  objective=num(nb.objective, 1), status=status_label(nb.status, lang))
-    if nb.method == "bound":
-        sentence += " " + t("next.by_bound", lang)
+    if nb.method in ("bound", "ceiling"):
+        sentence += " " + t(f"next.by_{nb.method}", lang)
     rows = [[group_label(name, lang), float(facts.covered_after[g]), float(nb.people_after[g]),
              float(nb.people_after[g] - facts.covered_after[g])] for g, name in enumerate(scenario.group_names)]
     headers = [t("col.group", lang), t("col.covered_after", lang), t("col.covered_next", lang), t("col.change", lang)]
@@ -402,7 +408,7 @@ def solve_fact_rows(scenario, problem, n_sites: int, solve_info: dict, lang: str
 
 def _plan_sections(scenario, facts: PlanFacts, lang: str) -> str:
     out = [f"<h3>{esc(t('plan.binding', lang))}</h3>",
-           html_table(*binding_rows(scenario, facts, lang), [False] * 5, table_id="binding"),
+           html_table(*binding_rows(scenario, facts, lang), [False] * 6, table_id="binding"),
            f"<h3>{esc(t('plan.uncovered', lang))}</h3>",
            html_table(*uncovered_rows(scenario, facts, lang), [False, True, True, False], table_id="uncovered",
                       digits=[0, 0, 0, 0]),
@@ -421,6 +427,7 @@ body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","Ping
 h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:1.6em}
 table{border-collapse:collapse;margin:.5em 0 1em;font-size:.85em}
 th,td{border:1px solid #ccd;padding:.25em .5em;vertical-align:top;max-width:28em;overflow-wrap:anywhere}
+td.t{min-width:6em}th{min-width:4.5em;overflow-wrap:normal}
 th{background:#eef2f7;text-align:left}td.n{text-align:right;white-space:nowrap}
 table.sortable th{cursor:pointer}#site-list td:first-child{white-space:nowrap}table.sortable th[aria-sort=ascending]::after{content:" ▲"}
 table.sortable th[aria-sort=descending]::after{content:" ▼"}

@@ -206,7 +206,7 @@ def test_explain_command_and_changed_scenario(tiny_scenario, tmp_path):
     assert zh.exit_code == 0, zh.output
     assert "相对收益而言费用过高" in zh.output and "损失 2.0" in zh.output
     plan = run("explain", out)
-    assert plan.exit_code == 0 and "budget: binding yes; re-solve with 10% more budget: 16.0" in plan.output
+    assert plan.exit_code == 0 and "budget: binding yes; coverage gained with 10% more budget: 16.0 (re-solved with highs (optimal))" in plan.output
     unknown = run("explain", out, "S9")
     assert unknown.exit_code == 2 and "unknown site 'S9'" in unknown.output
 

@@ -14,7 +14,7 @@ SOURCES = [REPO / "cli.py", *sorted((REPO / "optimizer").glob("*.py"))]
 # t("key", ...) with a literal key, and the f-string families t(f"why.{reason}") / _lookup("kind", ...)
 LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+|[a-z_]+)["']""")
 QUOTED = re.compile(r"""["']([a-z_]+(?:\.[a-z_]+)*)["']""")
-FAMILIES = ("why.", "kind.", "group.", "status.", "rule.")
+FAMILIES = ("why.", "kind.", "group.", "status.", "rule.", "next.by_")
 
 
 def placeholders(text: str) -> set:
