@@ -195,7 +195,7 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     (:func:`models.presolve.presolve_budgeted_mclp`) -> the compact model of
     :func:`models.classic.build_mclp` on what is left -> any backend through
     :func:`optimizer.linear_solve.solve_linear`. ``method="benders"`` solves the reduced problem
-    with the cut loop of :mod:`models.benders` instead (HiGHS only). The plan's coverage is
+    with the cut loop of :mod:`models.benders` instead (its master on the same backend). The plan's coverage is
     recomputed from the classes and must equal the solver's objective plus the presolve's
     constant. Returns a :class:`optimizer.classic.ClassicResult` whose ``presolve`` holds the
     sizes before and after.
@@ -257,10 +257,19 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     elif method == "benders":
         from models.benders import benders_mclp
 
-        res = benders_mclp(red.rows, red.weight, red.cost, red.budget, options=options)
+        def solve_master(model):
+            master = solve_linear(model, solver, options)
+            if master.values is None:
+                raise SolverResultError(f"{solver}: the Benders master has no solution "
+                                        f"({master.status}); please report it")
+            return master.values, master.bound
+
+        start = greedy_budgeted(red.rows, red.weight, red.cost, red.budget)
+        res = benders_mclp(red.rows, red.weight, red.cost, red.budget, solve_master, start=start,
+                           time_limit_s=options.time_limit_s)
         status = Status.OPTIMAL if res.optimal else Status.FEASIBLE
         chosen_local, bound_red, sol_objective = res.sites, res.bound, res.value
-        backend_name, message = "highs", f"benders: {res.iterations} iterations, {res.cuts} cuts"
+        backend_name, message = solver, f"benders: {res.iterations} iterations, {res.cuts} cuts"
         size = {"rows": res.cuts + 1, "cols": red.n_sites + 1, "nonzeros": None,
                 "binaries": red.n_sites}
         extra["benders"] = {"iterations": res.iterations, "cuts": res.cuts}
