@@ -21,7 +21,7 @@ LSCP (Toregas et al. 1971)
     :math:`\min \sum_j x_j` s.t. :math:`\sum_j a_{kj} x_j \ge 1` for every distinct coverage set.
 
 p-median: Elloumi's (2004/2010) distinct-distance formulation
-    The assignment formulation needs ``n*m`` assignment columns (810,000 for pmed20) and ``n*m``
+    The assignment formulation needs ``n*m`` assignment columns (160,000 for pmed20) and ``n*m``
     linking rows. Elloumi's formulation instead uses, for each demand point ``i``, only the sorted
     distinct costs it can see, :math:`D_i^1 < D_i^2 < \dots < D_i^{K_i}`, and a column
     :math:`z_i^k \ge 0` meaning "no open site within :math:`D_i^k`":
@@ -39,7 +39,8 @@ p-median: Elloumi's (2004/2010) distinct-distance formulation
     Two exact reductions shrink it further: at most ``m - p`` sites are closed, so the nearest
     open site of ``i`` is among its ``m - p + 1`` nearest, and pairs beyond that cost are dropped;
     points of weight 0 are dropped. For the integer-cost OR-Library instances ``K_i`` is a few
-    hundred at most, so pmed20 (900 vertices) has about 8x fewer columns than the full model.
+    hundred at most: pmed20 (400 vertices) has 14,920 columns and 139k nonzeros where the
+    assignment model has 160,400 and 480k.
 
 p-center: the same ladders with one global radius ladder (after Elloumi 2004, Calik-Tansel 2013)
     Let ``LB = max_i min_j d_ij`` (no plan does better) and ``UB`` the radius of a
