@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .geo import reach_matrices
 from .problem import NO_TYPE, CoverageProblem
@@ -58,6 +59,7 @@ def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
     forbidden = np.zeros(len(scenario.sites), dtype=bool)
     forbidden[[site_index[s] for s in scenario.forbid]] = True
     people = np.column_stack([scenario.demand.columns[g] for g in groups])
+    coverage, covered_before, service = service_fields(scenario, coverage, covered_before, demand_xy, sites_xy)
     return CoverageProblem(
         group_names=groups,
         type_names=types,
@@ -73,4 +75,120 @@ def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
         forbidden=forbidden,
         min_open=np.array([scenario.min_open.get(k, 0) for k in types], dtype=np.int64),
         meta={"radii_m": {f"{types[k]}/{groups[g]}": r for (k, g), r in radii.items()}} | network_meta,
+        **service,
     )
+
+
+def service_fields(scenario: Scenario, coverage: dict, covered_before: np.ndarray, demand_xy, sites_xy):
+    """Capacities, decay weights, circles and equity (issue 7) as CoverageProblem fields.
+
+    Returns (coverage, covered_before, extra keyword arguments). Without any of them it returns
+    its inputs and no extra fields, so the problem is exactly the plain one. Decay weights are
+    computed from the same straight-line × detour walking time as reach and rounded to
+    ``DECAY_DECIMALS``; pairs whose weight rounds to 0 leave the coverage matrices.
+    """
+    from models.service import DECAY_DECIMALS, decay_weight
+
+    from .errors import ScenarioError
+    from .geo import distance_m, reach_pairs
+    from .problem import EquityRule
+
+    groups, types = scenario.group_names, scenario.type_names
+    n_i, n_g, n_k = len(scenario.demand), len(groups), len(types)
+    extra = {}
+    capacity = np.full((n_k, n_g), np.inf)
+    for k, ft in enumerate(scenario.facility_types.values()):
+        for g, n in ft.capacity.items():
+            capacity[k, groups.index(g)] = n
+    if np.isfinite(capacity).any():
+        extra["capacity"] = capacity
+    decays = {k: ft.decay for k, ft in enumerate(scenario.facility_types.values())
+              if ft.decay is not None and ft.decay.shape != "step"}
+    ex = scenario.existing
+    ex_cap = None
+    if ex is not None and len(ex) and any(c.startswith("capacity_") for c in ex.columns):
+        ex_cap = np.full((len(ex), n_g), np.inf)
+        for g, group in enumerate(groups):
+            values = ex.columns.get(f"capacity_{group}")
+            if values is not None:
+                ex_cap[:, g] = np.where(np.isnan(values), np.inf, values)
+        if not np.isfinite(ex_cap).any():
+            ex_cap = None
+    if getattr(scenario, "network_path", None) is not None and (decays or ex_cap is not None):
+        what = "facility_types.<type>.decay" if decays else "capacity_<group> columns in existing.csv"
+        raise ScenarioError(f"{scenario.path}: {what} cannot be combined with walking.network yet; "
+                            "remove one of them")
+
+    def minutes(group, d_m):
+        return d_m * scenario.detour_factor / scenario.speed_of(group) / 60.0
+
+    def weights(k, group, d_m):
+        dec = decays[k] if k in decays else scenario.facility_types[types[k]].decay
+        if dec is None:
+            return np.ones_like(d_m)
+        w = decay_weight(minutes(group, d_m), dec.shape, dec.full_minutes, dec.zero_minutes, dec.beta)
+        return np.round(w, DECAY_DECIMALS)
+
+    if decays:
+        reach_weight = {}
+        coverage = dict(coverage)
+        for (k, g), mat in coverage.items():
+            mat = mat.tocoo()
+            if k in decays:
+                d = distance_m(demand_xy[mat.row, 0], demand_xy[mat.row, 1], sites_xy[mat.col, 0], sites_xy[mat.col, 1])
+                w = weights(k, groups[g], d)
+            else:
+                w = np.ones(mat.nnz)
+            keep = w > 0
+            shape = (n_i, len(scenario.sites))
+            coverage[(k, g)] = sp.csr_matrix((np.ones(int(keep.sum()), dtype=bool), (mat.row[keep], mat.col[keep])), shape=shape)
+            reach_weight[(k, g)] = sp.csr_matrix((w[keep], (mat.row[keep], mat.col[keep])), shape=shape)
+        extra["reach_weight"] = reach_weight
+    if (decays or ex_cap is not None) and ex is not None and len(ex):
+        # existing facilities one by one: unlimited ones give weight_before, limited ones existing_reach
+        ex_type = np.array([types.index(t) for t in ex.columns["type"]])
+        ex_xy = np.column_stack([ex.x_m, ex.y_m])
+        caps = ex_cap if ex_cap is not None else np.full((len(ex), n_g), np.inf)
+        weight_before = np.zeros((n_i, n_g))
+        existing_reach = {}
+        for g, group in enumerate(groups):
+            rows, cols, vals = [], [], []
+            for k in np.flatnonzero([group in ft.serves for ft in scenario.facility_types.values()]):
+                mine = np.flatnonzero(ex_type == k)
+                if mine.size == 0:
+                    continue
+                i, e, d = reach_pairs(demand_xy, ex_xy[mine], scenario.reach_m(types[k], group))
+                w = weights(int(k), group, d)
+                keep = w > 0
+                rows.append(i[keep])
+                cols.append(mine[e[keep]])
+                vals.append(w[keep])
+            if rows:
+                R = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                                  shape=(n_i, len(ex)))
+            else:
+                R = sp.csr_matrix((n_i, len(ex)))
+            unlimited = ~np.isfinite(caps[:, g])
+            if unlimited.any():
+                weight_before[:, g] = R[:, np.flatnonzero(unlimited)].max(axis=1).toarray().ravel()
+            existing_reach[g] = R
+        covered_before = weight_before >= 1
+        extra["weight_before"] = weight_before
+        if ex_cap is not None:
+            extra["existing_capacity"] = ex_cap
+            extra["existing_reach"] = existing_reach
+    circle_col = scenario.demand.columns.get("circle")
+    if circle_col is not None and not np.issubdtype(np.asarray(circle_col).dtype, np.number):
+        names, first, inverse = np.unique(np.asarray(circle_col, dtype=str), return_index=True, return_inverse=True)
+        order = np.argsort(first, kind="stable")  # circles in order of first appearance
+        rank = np.empty_like(order)
+        rank[order] = np.arange(order.size)
+        extra["circle"] = rank[inverse.ravel()]
+        extra["circle_names"] = tuple(str(n) for n in names[order])
+    eq = getattr(scenario, "equity", None)
+    if eq is not None and (eq.min_coverage or eq.min_coverage_per_circle is not None or eq.maximin):
+        floors = np.full(n_g, np.nan)
+        for group, share in eq.min_coverage.items():
+            floors[groups.index(group)] = share
+        extra["equity"] = EquityRule(floors, eq.min_coverage_per_circle, eq.maximin)
+    return coverage, covered_before, extra

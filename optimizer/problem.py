@@ -20,6 +20,24 @@ NO_TYPE = -1
 
 
 @dataclass(frozen=True)
+class EquityRule:
+    """Fairness demands on covered shares (see models/service.py).
+
+    min_share : (G,) float, the floor on each group's covered share; NaN: none.
+    min_share_per_circle : floor on every circle's covered share, or None.
+    maximin : None, "groups" or "circles": maximise the worst share first (two solves).
+    """
+
+    min_share: np.ndarray
+    min_share_per_circle: float | None = None
+    maximin: str | None = None
+
+    @property
+    def needs_circles(self) -> bool:
+        return self.min_share_per_circle is not None or self.maximin == "circles"
+
+
+@dataclass(frozen=True)
 class CoverageProblem:
     """Arrays of one instance.
 
@@ -39,6 +57,21 @@ class CoverageProblem:
     must_open : (J,) int, the type index a site must open as, or -1.
     forbidden : (J,) bool.
     min_open : (K,) int, the minimum number of new facilities of each type.
+
+    Optional service data (issue 7; every default gives today's step, uncapacitated model):
+
+    reach_weight : {(k, g): (I, J) CSR float} with the sparsity of ``coverage``: the decay weight in
+        (0, 1] of each reachable pair; None means 1 everywhere (step).
+    weight_before : (I, G) float in [0, 1], the best weight an *uncapacitated* existing facility
+        gives the pair; None means ``covered_before``. ``covered_before`` must equal
+        ``weight_before == 1``.
+    capacity : (K, G) float, people of group g one new facility of type k serves; inf: unlimited.
+    existing_capacity : (E, G) float, capacity of each existing facility; inf: unlimited (such a
+        facility counts in ``weight_before`` instead).
+    existing_reach : {g: (I, E) CSR float}, decay weight with which existing facility e reaches
+        group g of point i (only facilities of a type serving g).
+    circle : (I,) int, the life circle of each point; ``circle_names`` their names.
+    equity : :class:`EquityRule` or None.
     """
 
     group_names: tuple
@@ -55,6 +88,14 @@ class CoverageProblem:
     forbidden: np.ndarray
     min_open: np.ndarray
     meta: Mapping[str, object] = field(default_factory=dict)
+    reach_weight: Mapping[tuple, sp.csr_matrix] | None = None
+    weight_before: np.ndarray | None = None
+    capacity: np.ndarray | None = None
+    existing_capacity: np.ndarray | None = None
+    existing_reach: Mapping[int, sp.csr_matrix] | None = None
+    circle: np.ndarray | None = None
+    circle_names: tuple = ()
+    equity: EquityRule | None = None
 
     def __post_init__(self):
         n_i, n_g = self.people.shape
@@ -89,6 +130,109 @@ class CoverageProblem:
         for arr in (self.people, self.group_weight, self.cost_cny, self.covered_before,
                     self.serves, self.must_open, self.forbidden, self.min_open):
             arr.setflags(write=False)
+        self._check_service()
+
+    def _check_service(self) -> None:
+        """Shapes and ranges of the optional service fields (programming errors, not user input)."""
+        n_i, n_g = self.people.shape
+        n_k = self.cost_cny.shape[1]
+        if self.reach_weight is not None:
+            weights = {}
+            for key, mat in self.reach_weight.items():
+                if key not in self.coverage:
+                    raise ValueError(f"CoverageProblem.reach_weight[{key}]: no such coverage matrix")
+                mat = sp.csr_matrix(mat, dtype=float)
+                mat.sum_duplicates()
+                mat.sort_indices()
+                pattern = self.coverage[key]
+                if not (np.array_equal(mat.indptr, pattern.indptr) and np.array_equal(mat.indices, pattern.indices)):
+                    raise ValueError(f"CoverageProblem.reach_weight[{key}]: sparsity differs from coverage")
+                if mat.nnz and not (np.all(mat.data > 0) and np.all(mat.data <= 1)):
+                    raise ValueError(f"CoverageProblem.reach_weight[{key}]: weights must be in (0, 1]")
+                weights[key] = mat
+            for key in self.coverage:
+                if key not in weights:
+                    weights[key] = sp.csr_matrix(self.coverage[key], dtype=float)
+            object.__setattr__(self, "reach_weight", MappingProxyType(weights))
+        if self.weight_before is not None:
+            wb = np.asarray(self.weight_before, dtype=float)
+            if wb.shape != (n_i, n_g) or np.any(wb < 0) or np.any(wb > 1):
+                raise ValueError("CoverageProblem.weight_before: (I, G) values in [0, 1] expected")
+            if not np.array_equal(wb >= 1, self.covered_before):
+                raise ValueError("CoverageProblem.weight_before: covered_before must equal weight_before == 1")
+            object.__setattr__(self, "weight_before", wb)
+            wb.setflags(write=False)
+        if self.capacity is not None:
+            cap = np.asarray(self.capacity, dtype=float)
+            if cap.shape != (n_k, n_g) or np.any(np.isnan(cap)) or np.any(cap < 0):
+                raise ValueError("CoverageProblem.capacity: (K, G) values >= 0 (inf: unlimited) expected")
+            object.__setattr__(self, "capacity", cap)
+            cap.setflags(write=False)
+        if (self.existing_capacity is None) != (self.existing_reach is None):
+            raise ValueError("CoverageProblem: existing_capacity and existing_reach go together")
+        if self.existing_capacity is not None:
+            ecap = np.asarray(self.existing_capacity, dtype=float)
+            if ecap.ndim != 2 or ecap.shape[1] != n_g or np.any(np.isnan(ecap)) or np.any(ecap < 0):
+                raise ValueError("CoverageProblem.existing_capacity: (E, G) values >= 0 expected")
+            reach = {}
+            for g, mat in self.existing_reach.items():
+                mat = sp.csr_matrix(mat, dtype=float)
+                if mat.shape != (n_i, ecap.shape[0]) or (mat.nnz and (mat.data.min() <= 0 or mat.data.max() > 1)):
+                    raise ValueError(f"CoverageProblem.existing_reach[{g}]: (I, E) weights in (0, 1] expected")
+                mat.sum_duplicates()
+                mat.sort_indices()
+                reach[int(g)] = mat
+            object.__setattr__(self, "existing_capacity", ecap)
+            object.__setattr__(self, "existing_reach", MappingProxyType(reach))
+            ecap.setflags(write=False)
+        if self.circle is not None:
+            circle = np.asarray(self.circle, dtype=np.int64)
+            if circle.shape != (n_i,) or (n_i and (circle.min() < 0 or circle.max() >= len(self.circle_names))):
+                raise ValueError("CoverageProblem.circle: (I,) indices into circle_names expected")
+            object.__setattr__(self, "circle", circle)
+            circle.setflags(write=False)
+        if self.equity is not None:
+            floors = np.asarray(self.equity.min_share, dtype=float)
+            if floors.shape != (n_g,):
+                raise ValueError("EquityRule.min_share: (G,) expected")
+            if self.equity.needs_circles and self.circle is None:
+                raise ValueError("EquityRule: per-circle equity needs CoverageProblem.circle")
+
+    # -- service (issue 7) --------------------------------------------------------------------
+
+    @property
+    def has_service(self) -> bool:
+        """True when decay, capacities or equity are present (the service model is needed)."""
+        return (self.reach_weight is not None and any(np.any(m.data < 1) for m in self.reach_weight.values())) \
+            or (self.weight_before is not None and np.any((self.weight_before > 0) & (self.weight_before < 1))) \
+            or bool(self.capacitated_groups().any()) or self.equity is not None
+
+    def level_before(self) -> np.ndarray:
+        """(I, G) best weight from uncapacitated existing facilities (1: fully covered before)."""
+        if self.weight_before is not None:
+            return np.asarray(self.weight_before)
+        return self.covered_before.astype(float)
+
+    def weight_of(self, k: int, g: int) -> sp.csr_matrix:
+        """(I, J) decay weights of type k for group g (ones on the coverage pattern for step)."""
+        if self.reach_weight is not None:
+            return self.reach_weight[(k, g)]
+        return sp.csr_matrix(self.coverage[(k, g)], dtype=float)
+
+    def capacitated_groups(self) -> np.ndarray:
+        """(G,) bool: some new or existing facility has a finite capacity for the group."""
+        out = np.zeros(self.n_groups, dtype=bool)
+        if self.capacity is not None:
+            out |= (np.isfinite(self.capacity) & self.serves).any(axis=0)
+        if self.existing_capacity is not None:
+            out |= np.isfinite(self.existing_capacity).any(axis=0)
+        return out
+
+    def type_capacity(self) -> np.ndarray:
+        """(K, G) capacity of one new facility; inf where unlimited."""
+        if self.capacity is not None:
+            return np.asarray(self.capacity)
+        return np.full((self.n_types, self.n_groups), np.inf)
 
     @property
     def n_points(self) -> int:

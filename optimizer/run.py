@@ -61,6 +61,8 @@ def summary_dict(scenario: Scenario, problem, solution: Solution | None, status:
     groups = scenario.group_names
     population = problem.people.sum(axis=0)
     before = (problem.people * problem.covered_before).sum(axis=0)
+    if solution and solution.evaluation:  # issue 7: capacitated or decayed existing facilities
+        before = solution.evaluation.people_before
     after = solution.evaluation.people_after if solution and solution.evaluation else None
     coverage = {
         g: {"population": float(population[n]), "covered_before": float(before[n]),
@@ -92,9 +94,22 @@ def summary_dict(scenario: Scenario, problem, solution: Solution | None, status:
         "reach_m": dict(problem.meta.get("radii_m", {})),
         **({"network": problem.meta["network"]} if "network" in problem.meta else {}),  # issue 4
         "min_open": dict(scenario.min_open),
+        **_service_summary(problem, solution),  # issue 7: equity, utilisation
         "model": dict(solution.model_stats) if solution else {},
         "lifecircle_version": __version__,
     }
+
+
+def _service_summary(problem, solution: Solution | None) -> dict:
+    """Issue 7: covered shares per group and circle, Gini, group gap; utilisation under capacities."""
+    from .equity import equity_summary, utilisation_rows
+
+    evaluation = solution.evaluation if solution is not None else None
+    out = {"equity": equity_summary(problem, evaluation, solution.worst_share if solution else None)}
+    if problem.capacitated_groups().any():
+        out["utilisation"] = utilisation_rows(problem, solution.site, solution.type, evaluation) \
+            if solution is not None and solution.has_plan else []
+    return out
 
 
 def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir=None,
@@ -127,6 +142,8 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
         status = solution.status
         if status == Status.INFEASIBLE:
             reason = INFEASIBLE_BY_SOLVER
+            if problem.equity is not None and solution.message:  # issue 7: the fairness diagnosis
+                reason = solution.message
         elif status == Status.NO_SOLUTION:
             reason = solution.message or "no plan found within the time limit"
     except InfeasibleError as error:

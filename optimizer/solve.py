@@ -8,6 +8,8 @@ import numpy as np
 
 from models.coverage import build_coverage_model, decode_selection, encode_selection
 from models.greedy import greedy_plan
+from models.service import (build_service_model, decode_assignment, decode_service, encode_service,
+                            fix_worst_share, held_level, maximin_first_stage, worst_share)
 
 from .backends import DEFAULT_BACKEND, SolveOptions, Status, get_backend, REGISTRY
 from .linear_solve import SolverResultError, solve_linear
@@ -25,30 +27,67 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     Raises :class:`~optimizer.errors.InfeasibleError` when the data rule out every plan
     (``precheck``); an infeasibility the solver finds comes back as ``status="infeasible"``.
     ``warm_start`` is an optional (site, type) pair of arrays, a plan to start from.
+
+    A problem with decay, capacities or equity is built by :mod:`models.service`; with
+    ``equity.maximin`` it is solved twice (worst share first, then the objective with that share
+    held), each solve with the full ``time_limit_s``. The greedy backend plans on step coverage
+    and its plan is then evaluated under the full rules.
     """
     options = options or SolveOptions()
     backend = REGISTRY.get(solver)
     exact = backend is None or "milp" in backend.features
     backend = get_backend(solver, "milp" if exact else "coverage")
     problem.precheck()
+    service = problem.has_service
+    if service:
+        from .equity import precheck_equity
+
+        precheck_equity(problem)
 
     t0 = time.perf_counter()
-    model, index = build_coverage_model(problem)
+    if service and exact:
+        model, index = build_service_model(problem)
+    else:
+        model, index = build_coverage_model(problem)
     build_s = time.perf_counter() - t0
     stats = index.stats() | {"rows": model.n_rows, "columns": model.n_cols, "nonzeros": int(model.A.nnz)}
 
     t1 = time.perf_counter()
+    t_star = t_first = None  # the maximin level held in the second solve, and the first optimum
+    assignment = None  # capacitated groups: the solver's assignment, verified by evaluate
     if exact:
         if warm_start is not None:
-            options = SolveOptions(options.time_limit_s, options.gap, options.threads,
-                                   encode_selection(*warm_start, index), options.verbose)
-        result = solve_linear(model, backend.name, options)
+            start = encode_service(*warm_start, index, model.n_cols) if service else encode_selection(*warm_start, index)
+            options = SolveOptions(options.time_limit_s, options.gap, options.threads, start, options.verbose)
+        first_note = ""
+        if service and index.t_col is not None:
+            first = solve_linear(maximin_first_stage(model, index), backend.name, options)
+            if first.values is not None:
+                t_first = worst_share(first.values, index)
+                first_note = f"maximin: worst share {t_first:.6f} ({first.status} first solve); "
+                t_star = held_level(index, first.values[index.t_col]) / index.t_scale
+                model = fix_worst_share(model, index, first.values[index.t_col])
+                # the first solve's plan meets the fixed level: a free warm start for the second
+                options = SolveOptions(options.time_limit_s, options.gap, options.threads, first.values,
+                                       options.verbose)
+                result = solve_linear(model, backend.name, options)
+            else:
+                result = first
+        else:
+            result = solve_linear(model, backend.name, options)
         status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
-        message = result.message
+        message = first_note + result.message
         if result.values is not None:
-            site, type_ = decode_selection(result.values, index)
+            site, type_ = (decode_service if service else decode_selection)(result.values, index)
+            if service and index.assign_parts:
+                n_existing = 0 if problem.existing_capacity is None else problem.existing_capacity.shape[0]
+                assignment = decode_assignment(result.values, index, problem.n_points, n_existing)
         else:
             site = type_ = np.zeros(0, dtype=np.int64)
+        if status == Status.INFEASIBLE and service and problem.equity is not None:
+            from .equity import diagnose_infeasible
+
+            message = diagnose_infeasible(problem, backend.name, options)
     else:
         x_cost = problem.cost_cny[index.x_site, index.x_type]
         must = problem.must_open[index.x_site] == index.x_type
@@ -61,7 +100,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     evaluation = None
     spent = 0.0
     if status in (Status.OPTIMAL, Status.FEASIBLE):
-        evaluation = evaluate(problem, site, type_)
+        evaluation = evaluate(problem, site, type_, worst_share=t_star, assignment=assignment)
         spent = evaluation.spent_cny
         if not exact:
             objective = evaluation.objective
@@ -77,5 +116,5 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         status=status, backend=backend.name, objective=objective, bound=bound, gap=gap,
         site=site, type=type_, spent_cny=spent,
         timings_s={"build": build_s, "solve": solve_s}, message=message, model_stats=stats,
-        evaluation=evaluation,
+        evaluation=evaluation, worst_share=t_first,
     )
