@@ -15,7 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -192,12 +192,6 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
                           preselected=preselected)
     t1 = time.perf_counter()
     lin = built.linear
-    if solver == "ortools-cpsat" and np.isinf(lin.col_upper).any():
-        # CP-SAT needs finite domains (an infinite bound overflows its int64 domain sum). Every
-        # column of these models lies in [0, 1] at an optimum, so the bound 1 changes nothing;
-        # HiGHS gets the model without it because its presolve probes such bounds for long.
-        lin = lin.with_col_bounds(np.flatnonzero(np.isinf(lin.col_upper)), upper=1.0)
-        built = replace(built, linear=lin)
     sol = solve_linear(lin, solver, options)
     t2 = time.perf_counter()
     lin = built.linear
@@ -226,30 +220,14 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
 
 def _highs_with(model: LinearModel):
     import highspy
-    import scipy.sparse as sp
 
     from .backends.base import quiet_stdout
+    from .backends.highs import highs_lp
 
     with quiet_stdout():
         h = highspy.Highs()
     h.setOptionValue("output_flag", False)
-    A = sp.csc_matrix(model.A)
-    lp = highspy.HighsLp()
-    lp.num_col_, lp.num_row_ = model.n_cols, model.n_rows
-    lp.col_cost_ = np.asarray(model.c, dtype=float)
-    lp.col_lower_, lp.col_upper_ = model.col_lower.astype(float), model.col_upper.astype(float)
-    lp.row_lower_, lp.row_upper_ = model.row_lower.astype(float), model.row_upper.astype(float)
-    lp.offset_ = float(model.offset)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = A.indices.astype(np.int32)
-    lp.a_matrix_.value_ = A.data.astype(float)
-    lp.sense_ = (highspy.ObjSense.kMaximize if model.sense == "max"
-                 else highspy.ObjSense.kMinimize)
-    if model.integrality.any():
-        lp.integrality_ = [highspy.HighsVarType.kInteger if f else highspy.HighsVarType.kContinuous
-                           for f in model.integrality]
-    h.passModel(lp)
+    h.passModel(highs_lp(model, with_offset=True))
     return h
 
 

@@ -12,6 +12,38 @@ from models.linear import MAXIMIZE, LinearModel
 from .base import Backend, LinearSolution, SolveOptions, Status, finish, quiet_stdout
 
 
+def highs_lp(model: LinearModel, *, with_offset: bool = False):
+    """The model as a ``highspy.HighsLp``, matrix passed whole in CSC form.
+
+    The backend leaves the offset out (``finish`` adds it to objective and bound); an exported
+    file carries it, so another solver reports the same objective.
+    """
+    import highspy
+
+    A = sp.csc_matrix(model.A)
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n_cols
+    lp.num_row_ = model.n_rows
+    lp.col_cost_ = np.asarray(model.c, dtype=float)
+    lp.col_lower_ = np.asarray(model.col_lower, dtype=float)
+    lp.col_upper_ = np.asarray(model.col_upper, dtype=float)
+    lp.row_lower_ = np.asarray(model.row_lower, dtype=float)
+    lp.row_upper_ = np.asarray(model.row_upper, dtype=float)
+    if with_offset:
+        lp.offset_ = float(model.offset)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize if model.sense == MAXIMIZE else highspy.ObjSense.kMinimize
+    if model.integrality.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in model.integrality
+        ]
+    return lp
+
+
 class HighsBackend(Backend):
     name = "highs"
     library = "highspy"
@@ -29,26 +61,7 @@ class HighsBackend(Backend):
         if options.threads:
             h.setOptionValue("threads", int(options.threads))
 
-        A = sp.csc_matrix(model.A)
-        lp = highspy.HighsLp()
-        lp.num_col_ = model.n_cols
-        lp.num_row_ = model.n_rows
-        lp.col_cost_ = np.asarray(model.c, dtype=float)
-        lp.col_lower_ = np.asarray(model.col_lower, dtype=float)
-        lp.col_upper_ = np.asarray(model.col_upper, dtype=float)
-        lp.row_lower_ = np.asarray(model.row_lower, dtype=float)
-        lp.row_upper_ = np.asarray(model.row_upper, dtype=float)
-        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        lp.a_matrix_.start_ = A.indptr.astype(np.int32)
-        lp.a_matrix_.index_ = A.indices.astype(np.int32)
-        lp.a_matrix_.value_ = A.data.astype(float)
-        lp.sense_ = highspy.ObjSense.kMaximize if model.sense == MAXIMIZE else highspy.ObjSense.kMinimize
-        if model.integrality.any():
-            lp.integrality_ = [
-                highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
-                for flag in model.integrality
-            ]
-        h.passModel(lp)
+        h.passModel(highs_lp(model))
         if options.warm_start is not None:
             start = highspy.HighsSolution()
             start.col_value = list(np.asarray(options.warm_start, dtype=float))

@@ -85,7 +85,9 @@ class OrtoolsCpsatBackend(Backend):
         A = model.A
         row_scale = _row_scales(A, model.row_lower, model.row_upper)
 
-        big = cp_model.INT32_MAX * 2**20
+        # Stand-in for an infinite column bound: CP-SAT requires the sum of all domain sizes to
+        # fit in int64, so it must stay small enough for millions of columns.
+        big = cp_model.INT32_MAX
         cp = cp_model.CpModel()
         lo = np.where(np.isfinite(model.col_lower), model.col_lower, -big).astype(np.int64)
         hi = np.where(np.isfinite(model.col_upper), model.col_upper, big).astype(np.int64)
@@ -93,8 +95,8 @@ class OrtoolsCpsatBackend(Backend):
         scaled = sp.diags(row_scale) @ A
         scaled.data = np.round(scaled.data)
         ints = scaled.data.astype(np.int64)
-        row_lo = np.where(np.isfinite(model.row_lower), np.round(model.row_lower * row_scale), -big * 1024)
-        row_hi = np.where(np.isfinite(model.row_upper), np.round(model.row_upper * row_scale), big * 1024)
+        row_lo = np.where(np.isfinite(model.row_lower), np.round(model.row_lower * row_scale), -MAX_ABS_INT)
+        row_hi = np.where(np.isfinite(model.row_upper), np.round(model.row_upper * row_scale), MAX_ABS_INT)
         for r in range(model.n_rows):
             s, e = scaled.indptr[r], scaled.indptr[r + 1]
             expr = cp_model.LinearExpr.weighted_sum([cols[j] for j in scaled.indices[s:e]], ints[s:e].tolist())
