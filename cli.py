@@ -336,9 +336,20 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
     from optimizer.instances import load_instance
 
     if scenario is not None:
-        # The core scenario path is wired by the core engine: it builds a LinearModel and calls
-        # optimizer.classic.export_model(model, mps, lp_path) exactly as below.
-        fail(_bad_input("export SCENARIO: not available yet; use --instance FILE --model MODEL"))
+        from optimizer.assemble import build_problem
+        from optimizer.scenario import load_scenario
+        from optimizer.solve import problem_model
+
+        if instance is not None:
+            fail(_bad_input("export: give SCENARIO or --instance, not both"))
+        try:
+            lin, _ = problem_model(build_problem(load_scenario(scenario, budget_cny=budget)))
+            export_model(lin, mps, lp_path)
+        except LifecircleError as error:
+            fail(error)
+        click.echo(f"wrote {mps}{' and ' + lp_path if lp_path else ''}: {lin.n_rows} rows, "
+                   f"{lin.n_cols} columns, {lin.A.nnz} nonzeros, objective offset {lin.offset:g}")
+        return
     if instance is None or model is None:
         fail(_bad_input("export: give SCENARIO, or --instance FILE with --model MODEL"))
     try:

@@ -118,3 +118,18 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         timings_s={"build": build_s, "solve": solve_s}, message=message, model_stats=stats,
         evaluation=evaluation, worst_share=t_first,
     )
+
+
+def problem_model(problem: CoverageProblem):
+    """The MILP an exact backend receives for ``problem``, and its column index.
+
+    This is what ``lifecircle export`` writes. With ``equity.maximin`` it is the second-stage
+    model before the first stage's worst share is fixed, since that level needs a solve.
+    """
+    problem.precheck()
+    if problem.has_service:
+        from .equity import precheck_equity
+
+        precheck_equity(problem)
+        return build_service_model(problem)
+    return build_coverage_model(problem)
