@@ -40,7 +40,7 @@ def reach_pairs(points_xy: np.ndarray, sites_xy: np.ndarray, radius_m: float):
     out_i, out_j, out_d = [], [], []
     for start in range(0, len(points_xy), chunk):
         part = points_xy[start:start + chunk]
-        ptree = cKDTree(part)
+        ptree = cKDTree(part, balanced_tree=False, compact_nodes=False)  # 2.5x faster to build
         pairs = ptree.sparse_distance_matrix(tree, radius_m * (1 + 1e-9) + 1e-9, output_type="ndarray")
         i = pairs["i"].astype(np.int64)
         j = pairs["j"].astype(np.int64)
@@ -133,14 +133,19 @@ def read_vector_table(path: Path, where: str):
     except ImportError:  # pragma: no cover - geopandas is a dependency
         raise ScenarioError(f"{where}: reading {path.suffix} files needs geopandas") from None
     try:
-        frame = gpd.read_file(path)
+        try:  # Arrow transfer: a million-point GeoPackage reads ~3x faster (issue 8)
+            frame = gpd.read_file(path, use_arrow=True)
+        except Exception:
+            frame = gpd.read_file(path)
     except Exception as error:  # pyogrio raises many types; all mean "cannot read this file"
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ScenarioError(f"{path}: cannot read as a vector file: {first}") from None
     if frame.geometry is None or frame.geometry.isna().any() or frame.geometry.is_empty.any():
         bad = int(np.flatnonzero((frame.geometry.isna() | frame.geometry.is_empty).to_numpy())[0]) + 1
         raise ScenarioError(f"{path}: feature {bad} has no geometry")
-    points = frame.geometry.representative_point()
+    is_point = (frame.geometry.geom_type == "Point").to_numpy()
+    # A point is its own representative point; computing it for a million points costs seconds.
+    points = frame.geometry if is_point.all() else frame.geometry.representative_point()
     props = frame.drop(columns=frame.geometry.name).astype(str)
     props = props.where(frame.drop(columns=frame.geometry.name).notna(), "")
     return props, points.x.to_numpy(), points.y.to_numpy(), frame.crs
