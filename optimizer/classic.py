@@ -180,8 +180,9 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
     The objective is recomputed from the open sites and must match the model's own value; a
     mismatch is a bug and raises :class:`~optimizer.linear_solve.SolverResultError`.
     """
-    if model == "mclp" and instance.demand_xy is not None:
-        # Coordinates (xy-weights, cfl): chunked coverage, aggregation and presolve (issue 8).
+    if model == "mclp" and budget is not None and instance.demand_xy is not None:
+        # Budgeted MCLP on coordinates (cfl, xy-weights): chunked coverage, aggregation and
+        # presolve (issue 8). p-MCLP stays on the path below: its LP fixing rarely pays there.
         from .bigcover import solve_mclp_points
 
         return solve_mclp_points(instance, p=p, radius=radius, budget=budget,
