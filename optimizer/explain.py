@@ -191,6 +191,7 @@ class Resolve:
     # resolve: a MILP re-solve; ceiling: the plan already covers everyone any site can reach;
     # bound: the LP relaxation's bound equals the plan's coverage. Both bounds prove the plan optimal.
     method: str = "resolve"
+    bound: float | None = None  # the re-solve's proven upper bound, when it has one
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class RuleCheck:
 
     rule: str  # budget, must_open, min_open
     present: bool
-    binding: bool | None  # None: rule absent, or the re-solve found no plan
+    binding: bool | None  # None: rule absent, or neither a better plan nor a bound settled it
     gain: float | None  # objective gained without (or with the relaxed) rule
     slack: float | None  # budget left, or facilities opened beyond min_open
     detail: tuple = ()  # must_open: sites the relaxed plan drops; min_open: (type, opened, minimum)
@@ -263,15 +264,18 @@ def _resolve(problem: CoverageProblem, solver: str, options: SolveOptions | None
         if method is not None:
             return Resolve(str(Status.OPTIMAL), float(relaxes.objective), np.asarray(warm_start[0]),
                            np.asarray(warm_start[1]), relaxes.spent_cny, relaxes.people_after,
-                           problem.budget_cny, "a bound equals the plan's coverage", method)
+                           problem.budget_cny, "a bound equals the plan's coverage", method,
+                           float(relaxes.objective))
     try:
         sol = solve_problem(problem, solver, options, warm_start=warm_start)
     except InfeasibleError as error:
         return Resolve(str(Status.INFEASIBLE), None, empty, empty, None, None, problem.budget_cny, str(error))
     if not sol.has_plan:
         return Resolve(str(sol.status), None, empty, empty, None, None, problem.budget_cny, sol.message)
+    bound = sol.objective if sol.status == Status.OPTIMAL else sol.bound
     return Resolve(str(sol.status), float(sol.evaluation.objective), sol.site, sol.type, sol.spent_cny,
-                   sol.evaluation.people_after, problem.budget_cny, sol.message)
+                   sol.evaluation.people_after, problem.budget_cny, sol.message, "resolve",
+                   None if bound is None else float(bound))
 
 
 def resolve_solver(solver: str | None) -> str:
@@ -328,19 +332,26 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
     def gain_of(res: Resolve):
         return None if res.objective is None else res.objective - objective
 
-    def binds(gain):
-        return None if gain is None else bool(gain > _tol(objective))
+    def binds_after(res: Resolve):
+        # yes: a better plan was found; no: the relaxed problem's bound rules one out; else unknown
+        # (a re-solve stopped by its time limit without either)
+        gain = gain_of(res)
+        if gain is not None and gain > _tol(objective):
+            return True
+        if res.bound is not None and res.bound <= objective + _tol(objective):
+            return False
+        return None
 
     next_budget = _resolve(problem.with_budget(problem.budget_cny * next_budget_factor), solver, options, warm, ev, ceiling)
-    gain = gain_of(next_budget)
-    rules = [RuleCheck("budget", True, binds(gain), gain, problem.budget_cny - ev.spent_cny, (), next_budget)]
+    rules = [RuleCheck("budget", True, binds_after(next_budget), gain_of(next_budget),
+                       problem.budget_cny - ev.spent_cny, (), next_budget)]
 
     must = problem.must_open != NO_TYPE
     if must.any():
         res = _resolve(replace(problem, must_open=np.full(problem.n_sites, NO_TYPE)), solver, options, warm, ev, ceiling)
         kept = set(zip(res.site.tolist(), res.type.tolist()))
         dropped = tuple(int(j) for j in np.flatnonzero(must) if (int(j), int(problem.must_open[j])) not in kept)
-        rules.append(RuleCheck("must_open", True, binds(gain_of(res)), gain_of(res), None,
+        rules.append(RuleCheck("must_open", True, binds_after(res), gain_of(res), None,
                                dropped if res.objective is not None else (), res))
     else:
         rules.append(RuleCheck("must_open", False, None, None, None))
@@ -351,7 +362,7 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
         ruled = np.flatnonzero(problem.min_open > 0)
         counts = tuple((int(k), int(opened[k]), int(problem.min_open[k])) for k in ruled)
         extra = int((opened - problem.min_open)[ruled].min())
-        rules.append(RuleCheck("min_open", True, binds(gain_of(res)), gain_of(res), float(extra), counts, res))
+        rules.append(RuleCheck("min_open", True, binds_after(res), gain_of(res), float(extra), counts, res))
     else:
         rules.append(RuleCheck("min_open", False, None, None, None))
 

@@ -27,6 +27,7 @@ TYPE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"
 # Demand shading: covered before, newly covered, uncovered.
 STATE_COLOURS = ("#9aa5b1", "#1a9850", "#d73027")
 MAP_WIDTH_PX = 960
+RESOLVE_MIN_S = 5.0
 
 
 def esc(value) -> str:
@@ -518,7 +519,11 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
 
     t0 = time.perf_counter()
     options = options or SolveOptions()
-    quiet = SolveOptions(options.time_limit_s, options.gap, options.threads)  # no solver log for re-solves
+    # each re-solve gets the run's own time limit, else the main solve's time (at least
+    # RESOLVE_MIN_S): a report never costs more than a few solves; a rule a capped re-solve
+    # cannot settle shows as unknown, never as a guess. No solver log for re-solves.
+    limit = options.time_limit_s or max(RESOLVE_MIN_S, float(solution.timings_s.get("solve", 0.0)))
+    quiet = SolveOptions(limit, options.gap, options.threads)
     expl = explain_sites(problem, solution.site, solution.type, solution.evaluation)
     facts = plan_facts(problem, solution.site, solution.type, solver=solver, options=quiet,
                        evaluation=solution.evaluation)
