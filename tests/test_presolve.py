@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from models.presolve import (dominated_sites, greedy_budgeted, lagrangian_bound,
                              presolve_budgeted_mclp)
 from optimizer.backends import REGISTRY, SolveOptions
-from optimizer.bigcover import highs_lp_duals
+from optimizer.bigcover import highs_lp_duals, solve_mclp_points
 from optimizer.classic import solve_classic
 from optimizer.instances import ClassicInstance, xy_coverage
 
@@ -165,5 +165,5 @@ def test_p_mclp_route_pads_to_exactly_p():
     inst = ClassicInstance("pad", (1, 2), ("a", "b", "c", "d"), np.array([3.0, 4.0]),
                            demand_xy=np.array([[0.0, 0.0], [100.0, 0.0]]),
                            site_xy=np.array([[0.0, 0.0], [100.0, 0.0], [50, 50], [60, 60]]))
-    res = solve_classic(inst, "mclp", p=3, radius=1.0, options=SolveOptions())
+    res = solve_mclp_points(inst, p=3, radius=1.0, options=SolveOptions())
     assert res.objective == 7.0 and len(res.selected) == 3 and {"a", "b"} <= set(res.selected)
