@@ -45,6 +45,7 @@ from .solution import BUDGET_TOL, Evaluation, evaluate
 GAIN_TOL = 1e-6
 NEXT_BUDGET_FACTOR = 1.10
 TOP_UNCOVERED_POINTS = 10
+LP_SHARE = 0.25  # of a re-solve's time limit, for the LP bound that may make the re-solve unnecessary
 
 
 def _tol(objective: float) -> float:
@@ -239,7 +240,8 @@ def _bound_proves(problem: CoverageProblem, objective: float, options: SolveOpti
         return False
     model, _ = build_coverage_model(problem)
     lp = replace(model, integrality=np.zeros(model.n_cols, dtype=bool), integral_optimum=False)
-    limit = options.time_limit_s if options is not None else None
+    # a shortcut is only worth a fraction of the re-solve it may save
+    limit = options.time_limit_s * LP_SHARE if options is not None and options.time_limit_s else None
     result = solve_linear(lp, DEFAULT_BACKEND, SolveOptions(time_limit_s=limit))
     if result.status != Status.OPTIMAL or result.objective is None:
         return False
