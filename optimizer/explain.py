@@ -160,10 +160,10 @@ def explain_sites(problem: CoverageProblem, site, type_, evaluation: Evaluation 
     alt_obj = np.where(found, ev.objective - unique_w + (net[pick, cols] if cand_site.size else 0), np.nan)
     if getattr(problem, "has_service", False):
         # levels and capacities: the sums above rank swaps by reach; the objective is evaluate()'s
-        for n in np.flatnonzero(found):
-            keep = np.arange(site.size) != n
-            alt_obj[n] = evaluate(problem, np.append(site[keep], alt_site[n]),
-                                  np.append(type_[keep], alt_type[n])).objective
+        for f in np.flatnonzero(found):
+            keep = np.arange(n) != f
+            alt_obj[f] = evaluate(problem, np.append(site[keep], alt_site[f]),
+                                  np.append(type_[keep], alt_type[f])).objective
     return SiteExplanations(
         site=site, type=type_, cost_cny=cost, newly=ev.newly_covered, unique=ev.unique,
         newly_weighted=newly_w, unique_weighted=unique_w, cost_per_newly_weighted=per_person,
@@ -447,9 +447,7 @@ def why_not(problem: CoverageProblem, site, type_, j: int, *, solver: str = DEFA
     overlap = Rc.T @ mine_dense
     cand_cost = problem.cost_cny[cand_site, cand_type]
     superset = (overlap >= size) & (cand_site != j) & (cand_cost <= cost * (1 + BUDGET_TOL)) & (size > 0)
-    chosen = np.zeros(cand_site.size, dtype=bool)
-    plan_key = set(zip(site.tolist(), type_.tolist()))
-    chosen[[c for c in range(cand_site.size) if (int(cand_site[c]), int(cand_type[c])) in plan_key]] = True
+    chosen = np.isin(cand_site * problem.n_types + cand_type, site * problem.n_types + type_)
     dominated_by, by_selected = None, False
     if superset.any():
         best = int(np.lexsort((cand_cost, ~chosen, ~superset))[0])
