@@ -60,6 +60,8 @@ class HighsBackend(Backend):
             h.setOptionValue("time_limit", float(options.time_limit_s))
         if options.threads:
             h.setOptionValue("threads", int(options.threads))
+        if not options.presolve:
+            h.setOptionValue("presolve", "off")
 
         h.passModel(highs_lp(model))
         if options.warm_start is not None:
