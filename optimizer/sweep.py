@@ -1,0 +1,469 @@
+"""Budget curves: how weighted coverage grows with the budget.
+
+Coverage is computed once and the model built once; each budget changes only the ``budget`` row
+(:meth:`models.linear.LinearModel.with_row_bounds`). Budgets are solved in ascending order, so the
+previous plan is always feasible at the next budget (only the budget row loosens) and is passed to
+the solver as a warm start. Every plan is re-checked by :func:`optimizer.solution.evaluate` against
+the problem at its own budget, exactly as ``solve`` does.
+
+The knee is the smallest budget on the curve beyond which every further segment has a log-log
+slope below ``ln(1.01) / ln(1.10)``: each extra 10 % of budget buys less than 1 % more weighted
+coverage (coverage counts people reached by existing facilities, as the objective does).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from models.coverage import build_coverage_model, encode_selection
+from models.greedy import greedy_plan
+from models.reduce import dominated_columns, reduce_coverage
+
+from .backends import DEFAULT_BACKEND, REGISTRY, SolveOptions, Status, get_backend
+from .errors import InfeasibleError, ScenarioError
+from .linear_solve import SolverResultError, solve_linear
+from .problem import CoverageProblem
+from .solution import evaluate
+
+# Same tolerance as solve_problem: the model's objective and evaluate()'s must agree.
+OBJECTIVE_TOL = 1e-6
+KNEE_BUDGET_STEP = 0.10
+KNEE_COVERAGE_GAIN = 0.01
+# Marginal coverage is reported per this many currency units (10,000 CNY, one 万元).
+MARGINAL_UNIT_CNY = 10_000.0
+# Objectives on a grid of step u: stop the solver once bound - plan < GRANULE_SHARE * u, which
+# proves the plan optimal (no better grid point is below the bound); see objective_unit().
+GRANULE_SHARE = 0.99
+MAX_DECIMALS = 6
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """The plan at one budget. ``covered_after`` is people per group after the plan (None when
+    there is no plan); ``site``/``type`` index the problem's sites and types."""
+
+    budget_cny: float
+    status: Status
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    spent_cny: float | None
+    covered_after: np.ndarray | None
+    solve_s: float
+    site: np.ndarray
+    type: np.ndarray
+    reason: str = ""
+    warm_started: bool = False
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    group_names: tuple
+    points: tuple
+    knee_cny: float | None
+    timings_s: dict = field(default_factory=dict)
+
+    @property
+    def budgets(self) -> np.ndarray:
+        return np.array([p.budget_cny for p in self.points])
+
+    @property
+    def objectives(self) -> np.ndarray:
+        return np.array([np.nan if p.objective is None else p.objective for p in self.points])
+
+
+_NUMBER = r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
+
+
+def parse_budgets(text: str) -> np.ndarray:
+    """Budgets from ``START:END:N`` (N evenly spaced points) or a comma list, ascending.
+
+    Raises :class:`ScenarioError` (one line) for anything else: START > END, fewer than 2 distinct
+    points, negative or non-numeric values.
+    """
+    text = str(text).strip()
+    usage = "give START:END:N (N >= 2 points) or a comma list of at least 2 budgets"
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3 or not all(re.fullmatch(_NUMBER, p) for p in parts):
+            raise ScenarioError(f"--budgets: value {text!r} is not START:END:N; {usage}")
+        start, end, count = (float(p) for p in parts)
+        if count != int(count) or count < 2:
+            raise ScenarioError(f"--budgets: value {text!r} asks for {parts[2].strip()} points; {usage}")
+        if start > end:
+            raise ScenarioError(f"--budgets: value {text!r} starts above its end ({start:g} > {end:g}); {usage}")
+        if start == end:
+            raise ScenarioError(f"--budgets: value {text!r} has start equal to end, which is 1 point; {usage}")
+        budgets = np.linspace(start, end, int(count))
+    else:
+        parts = [p for p in text.split(",")]
+        if not all(re.fullmatch(_NUMBER, p) for p in parts):
+            bad = next(p for p in parts if not re.fullmatch(_NUMBER, p))
+            raise ScenarioError(f"--budgets: value {bad.strip()!r} is not a number; {usage}")
+        budgets = np.unique(np.array([float(p) for p in parts]))
+        if budgets.size < 2:
+            raise ScenarioError(f"--budgets: value {text!r} has fewer than 2 distinct budgets; {usage}")
+    if budgets[0] < 0:
+        raise ScenarioError(f"--budgets: value {budgets[0]:g} is negative; budgets must be >= 0")
+    return budgets
+
+
+def budget_knee(budgets, objectives, step: float = KNEE_BUDGET_STEP,
+                gain: float = KNEE_COVERAGE_GAIN) -> float | None:
+    """The smallest budget beyond which each extra ``step`` of budget buys less than ``gain`` more.
+
+    Uses the log-log slope of each segment between consecutive points that have an objective;
+    None when the last segment is still steeper than the threshold (no knee in the range) or
+    when fewer than two points have positive budget and coverage.
+    """
+    budgets = np.asarray(budgets, dtype=float)
+    objectives = np.asarray(objectives, dtype=float)
+    ok = np.isfinite(objectives) & (objectives > 0) & (budgets > 0)
+    b, f = budgets[ok], objectives[ok]
+    if b.size < 2:
+        return None
+    threshold = math.log1p(gain) / math.log1p(step)
+    slope = np.log(f[1:] / f[:-1]) / np.log(b[1:] / b[:-1])
+    steep = np.flatnonzero(slope >= threshold)
+    if steep.size == 0:
+        return float(b[0])
+    last = int(steep[-1])
+    return None if last == slope.size - 1 else float(b[last + 1])
+
+
+def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKEND,
+                  options: SolveOptions | None = None) -> SweepResult:
+    """Solve ``problem`` at every budget, reusing one model and warm-starting.
+
+    Order of work, each step exact:
+
+    1. The largest budget is solved first. If that is proven optimal, its plan is pruned of
+       facilities that add no coverage; the pruned plan spends ``S``. Every budget ``B >= S``
+       then has the same optimum, since the plan fits and coverage cannot exceed the largest
+       budget's, so those budgets need no solve.
+    2. The other budgets are solved in ascending order, each warm-started from the previous
+       plan (feasible, because only the budget grew). Once a proven optimum equals the largest
+       budget's, the remaining budgets share it for the same reason.
+
+    A budget too small for must_open/min_open gives a point with status ``infeasible`` and the
+    precheck's reason; the sweep goes on. If a solve stopped early (time limit, gap) returns a
+    worse plan than the previous budget's, the previous plan is kept: it is feasible here too, so
+    the curve never decreases. A problem with decay, capacities or equity (the service model)
+    is solved budget by budget through :func:`optimizer.solve.solve_problem`, warm-started.
+    """
+    options = options or SolveOptions()
+    budgets = np.sort(np.asarray(budgets, dtype=float))
+    registered = REGISTRY.get(solver)
+    exact = registered is None or "milp" in registered.features
+    backend = get_backend(solver, "milp" if exact else "coverage")
+    if getattr(problem, "has_service", False):
+        return _sweep_service(problem, budgets, backend.name, options)
+
+    t0 = time.perf_counter()
+    model, index = build_coverage_model(problem)
+    x_cost = problem.cost_cny[index.x_site, index.x_type]
+    must = problem.must_open[index.x_site] == index.x_type
+    dominated = dominated_columns(index, x_cost, must, problem.min_open) if exact else None
+    build_s = time.perf_counter() - t0
+    clock = {"solve": 0.0, "check": 0.0}
+
+    def solve_at(budget: float, previous: SweepPoint | None) -> SweepPoint:
+        at_budget = problem.with_budget(budget)
+        try:
+            at_budget.precheck()
+        except InfeasibleError as error:
+            return _empty_point(budget, Status.INFEASIBLE, str(error))
+        t1 = time.perf_counter()
+        bound = gap = None
+        if exact:
+            reduced = reduce_coverage(model, index, x_cost, budget, must, dominated)
+            start = None
+            if previous is not None:
+                full = encode_selection(previous.site, previous.type, index)[: index.n_x]
+                start = reduced.encode(full, index.class_rows)
+            # the reductions did the presolve's structural work; HiGHS's probing would cost more
+            unit = objective_unit(reduced.model.c)
+            stop_gap = options.gap
+            if unit and options.gap == 0:
+                stop_gap = GRANULE_SHARE * unit / max(1.0, float(np.abs(reduced.model.c).sum()))
+            run_options = replace(options, warm_start=start, presolve=False, gap=stop_gap)
+            result = solve_linear(reduced.model, backend.name, run_options)
+            status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
+            if unit and objective is not None and bound is not None and bound - objective < unit * GRANULE_SHARE:
+                # every plan's objective is the offset plus a multiple of unit: nothing better fits
+                status, bound, gap = Status.OPTIMAL, objective, 0.0
+            reason = "" if status in (Status.OPTIMAL, Status.FEASIBLE) else result.message
+            if result.values is not None:
+                chosen = reduced.full_x(result.values) > 0.5
+                site, type_ = index.x_site[chosen], index.x_type[chosen]
+            else:
+                site = type_ = np.zeros(0, dtype=np.int64)
+        else:
+            chosen = greedy_plan(index, x_cost, budget, must, problem.min_open)
+            site, type_ = index.x_site[chosen], index.x_type[chosen]
+            status, objective, reason = Status.FEASIBLE, None, "greedy: no optimality claim"
+        solve_s = time.perf_counter() - t1
+        clock["solve"] += solve_s
+
+        t2 = time.perf_counter()
+        try:
+            if status not in (Status.OPTIMAL, Status.FEASIBLE):
+                return _empty_point(budget, status, reason or "no plan", solve_s)
+            evaluation = evaluate(at_budget, site, type_)
+            if not evaluation.feasible:
+                if exact:
+                    raise SolverResultError(f"{backend.name}: plan at budget {budget:,.0f} fails "
+                                            f"evaluate(): {evaluation.violations[0]}")
+                return _empty_point(budget, Status.NO_SOLUTION, "greedy: " + evaluation.violations[0], solve_s)
+            if objective is None:
+                objective = evaluation.objective
+            elif not _same(evaluation.objective, objective):
+                raise SolverResultError(f"{backend.name}: model objective {objective} != evaluated "
+                                        f"{evaluation.objective} at budget {budget:,.0f}")
+            if previous is not None and objective < previous.objective and not _same(objective, previous.objective):
+                # only an unproven solve lands here; the smaller budget's plan still fits
+                evaluation = evaluate(at_budget, previous.site, previous.type)
+                site, type_, objective = previous.site, previous.type, evaluation.objective
+                proven = bound is not None and (objective >= bound or _same(objective, bound))
+                status = Status.OPTIMAL if proven else Status.FEASIBLE
+                reason = f"kept the plan of budget {previous.budget_cny:,.0f}: better than the solver's"
+            return SweepPoint(budget, status, objective, bound, gap, evaluation.spent_cny,
+                              evaluation.people_after, solve_s, site, type_, reason, previous is not None)
+        finally:
+            clock["check"] += time.perf_counter() - t2
+
+    def same_optimum(source: SweepPoint, budget: float, why: str) -> SweepPoint:
+        return replace(source, budget_cny=float(budget), bound=source.objective, gap=0.0, solve_s=0.0,
+                       reason=why, warm_started=False)
+
+    points: list = [None] * budgets.size
+    top = None
+    if exact and budgets.size > 1:
+        top = solve_at(budgets[-1], None)
+        points[-1] = top
+        if top.status == Status.OPTIMAL:
+            site, type_ = _prune(problem, index, x_cost, must, top.site, top.type)
+            if site.size < top.site.size:
+                evaluation = evaluate(problem.with_budget(budgets[-1]), site, type_)
+                if evaluation.feasible and _same(evaluation.objective, top.objective):
+                    top = replace(top, site=site, type=type_, spent_cny=evaluation.spent_cny,
+                                  covered_after=evaluation.people_after)
+                    points[-1] = top
+            for n, budget in enumerate(budgets[:-1]):
+                if budget >= top.spent_cny:
+                    points[n] = same_optimum(top, budget, f"the plan of budget {budgets[-1]:,.0f} "
+                                             f"spends {top.spent_cny:,.0f}: same optimum")
+        else:
+            top = None
+    previous = None
+    for n, budget in enumerate(budgets):
+        if points[n] is not None:
+            continue
+        point = solve_at(budget, previous)
+        points[n] = point
+        if point.objective is not None:
+            previous = point
+        if top is not None and point.status == Status.OPTIMAL and _same(point.objective, top.objective):
+            for m in range(n + 1, budgets.size):
+                if points[m] is None:
+                    points[m] = same_optimum(point, budgets[m], f"reaches the optimum of budget "
+                                             f"{budgets[-1]:,.0f} at budget {budget:,.0f}: same optimum")
+            break
+
+    knee = budget_knee(budgets, [np.nan if p.objective is None else p.objective for p in points])
+    timings = {"build": build_s, **clock}
+    return SweepResult(tuple(problem.group_names), tuple(points), knee, timings)
+
+
+def objective_unit(c: np.ndarray) -> float | None:
+    """The largest u such that every objective coefficient is an integer multiple of u, for
+    coefficients with at most ``MAX_DECIMALS`` decimals (people times weights such as 0.5); else
+    None. Two plans' objectives then differ by 0 or at least u."""
+    c = np.abs(np.asarray(c, dtype=float))
+    c = c[c > 0]
+    if c.size == 0:
+        return None
+    for decimals in range(MAX_DECIMALS + 1):
+        scaled = c * 10**decimals
+        whole = np.round(scaled)
+        if np.all(np.abs(scaled - whole) <= 1e-9 * np.maximum(1.0, scaled)) and whole.max() < 2**53:
+            return float(np.gcd.reduce(whole.astype(np.int64))) / 10**decimals
+    return None
+
+
+def _same(a: float, b: float) -> bool:
+    return abs(a - b) <= OBJECTIVE_TOL * max(1.0, abs(a), abs(b))
+
+
+def _prune(problem, index, x_cost, must, site, type_):
+    """Drop facilities that add no coverage, most expensive first, keeping must_open and min_open.
+
+    Coverage is checked on the merged classes (the objective's own terms), so the pruned plan has
+    the same objective; the caller re-checks it with evaluate().
+    """
+    n_types = problem.n_types
+    key = index.x_site * n_types + index.x_type
+    cols = np.searchsorted(key, site * n_types + type_)
+    chosen = np.zeros(index.n_x, dtype=bool)
+    chosen[cols] = True
+    counts = index.class_rows @ chosen.astype(float)
+    per_type = np.bincount(index.x_type[chosen], minlength=n_types)
+    C = index.class_rows.tocsc()
+    for col in cols[np.argsort(-x_cost[cols], kind="stable")]:
+        k = index.x_type[col]
+        if must[col] or per_type[k] <= problem.min_open[k]:
+            continue
+        classes = C.indices[C.indptr[col]:C.indptr[col + 1]]
+        if np.all(counts[classes] >= 2):
+            chosen[col] = False
+            counts[classes] -= 1
+            per_type[k] -= 1
+    return index.x_site[chosen], index.x_type[chosen]
+
+
+def _sweep_service(problem, budgets, solver, options) -> SweepResult:
+    """Budget by budget through solve_problem (decay, capacities, equity), warm-started."""
+    from .solve import solve_problem
+
+    points, previous = [], None
+    t0 = time.perf_counter()
+    for budget in budgets:
+        try:
+            start = None if previous is None else (previous.site, previous.type)
+            solution = solve_problem(problem.with_budget(budget), solver, options, warm_start=start)
+        except InfeasibleError as error:
+            points.append(_empty_point(budget, Status.INFEASIBLE, str(error)))
+            continue
+        if not solution.has_plan:
+            points.append(_empty_point(budget, solution.status, solution.message,
+                                       solution.timings_s.get("solve", 0.0)))
+            continue
+        point = SweepPoint(float(budget), solution.status, solution.objective, solution.bound,
+                           solution.gap, solution.spent_cny, solution.evaluation.people_after,
+                           solution.timings_s.get("solve", 0.0), solution.site, solution.type,
+                           "", previous is not None)
+        points.append(point)
+        previous = point
+    knee = budget_knee(budgets, [np.nan if p.objective is None else p.objective for p in points])
+    return SweepResult(tuple(problem.group_names), tuple(points), knee,
+                       {"solve": time.perf_counter() - t0})
+
+
+def _empty_point(budget, status, reason, solve_s=0.0) -> SweepPoint:
+    empty = np.zeros(0, dtype=np.int64)
+    return SweepPoint(float(budget), status, None, None, None, None, None, solve_s, empty, empty, reason)
+
+
+# ---- files ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SweepRun:
+    out_dir: Path
+    result: SweepResult
+    timings_s: dict
+
+
+def curve_rows(result: SweepResult) -> tuple[list, list]:
+    """(header, rows) of curve.csv: one row per budget."""
+    groups = result.group_names
+    header = ["budget", "objective", *(f"covered_{g}" for g in groups), "spent", "status", "gap",
+              "solve_s", "sites"]
+    rows = []
+    for p in result.points:
+        covered = [""] * len(groups) if p.covered_after is None else [float(v) for v in p.covered_after]
+        rows.append([p.budget_cny, "" if p.objective is None else p.objective, *covered,
+                     "" if p.spent_cny is None else p.spent_cny, str(p.status),
+                     "" if p.gap is None else p.gap, round(p.solve_s, 4), int(p.site.size)])
+    return header, rows
+
+
+def plan_rows(scenario, problem, result: SweepResult) -> tuple[list, list]:
+    """(header, rows) of plans.csv: the selected sites at every budget, long format."""
+    header = ["budget", "site_id", "name", "facility_type", "cost"]
+    rows = []
+    for p in result.points:
+        for j, k in sorted(zip(p.site.tolist(), p.type.tolist())):
+            rows.append([p.budget_cny, scenario.sites.ids[j], scenario.sites.columns["name"][j],
+                         scenario.type_names[k], float(problem.cost_cny[j, k])])
+    return header, rows
+
+
+def write_curve_png(path: Path, result: SweepResult) -> None:
+    """Two panels: weighted coverage against budget, and marginal people per 10,000 currency units."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    budgets, objectives = result.budgets, result.objectives
+    ok = np.isfinite(objectives)
+    fig = Figure(figsize=(7.0, 6.0), dpi=110)
+    FigureCanvasAgg(fig)
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    scale = 1e6
+    top.plot(budgets[ok] / scale, objectives[ok], marker="o", lw=1.5)
+    top.set_ylabel("weighted coverage (people)")
+    top.grid(alpha=0.3)
+    if result.knee_cny is not None:
+        for ax in (top, bottom):
+            ax.axvline(result.knee_cny / scale, color="tab:red", ls="--", lw=1)
+        top.annotate(f"knee {result.knee_cny / scale:,.2f} M", (result.knee_cny / scale, objectives[ok].min()),
+                     color="tab:red", xytext=(4, 4), textcoords="offset points")
+    b, f = budgets[ok], objectives[ok]
+    if b.size >= 2:
+        marginal = np.diff(f) / np.diff(b) * MARGINAL_UNIT_CNY
+        bottom.step(b[1:] / scale, marginal, where="pre")
+    bottom.set_ylabel("marginal people per 10,000")
+    bottom.set_xlabel("budget (millions)")
+    bottom.grid(alpha=0.3)
+    top.set_title("coverage against budget")
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=None,
+              options: SolveOptions | None = None) -> SweepRun:
+    """Load once, compute coverage once, sweep, and write curve.csv, curve.png, plans.csv and
+    sweep.json into ``out_dir`` (default ``results/<scenario>-sweep``), whole or not at all."""
+    from .assemble import build_problem
+    from .output import atomic_folder, write_csv_bom, write_json
+    from .run import default_out_dir
+    from .scenario import load_scenario
+
+    t0 = time.perf_counter()
+    scenario = load_scenario(scenario_path)
+    t_load = time.perf_counter()
+    problem = build_problem(scenario)
+    t_cov = time.perf_counter()
+    result = sweep_problem(problem, budgets, solver, options)
+    t_sweep = time.perf_counter()
+    if out_dir is None:
+        base = default_out_dir(scenario.path)
+        out_dir = base.parent / f"{base.name}-sweep"
+    out_dir = Path(out_dir)
+    timings = {"load": t_load - t0, "coverage": t_cov - t_load, **result.timings_s}
+    with atomic_folder(out_dir) as tmp:
+        header, rows = curve_rows(result)
+        write_csv_bom(tmp / "curve.csv", header, rows)
+        header, rows = plan_rows(scenario, problem, result)
+        write_csv_bom(tmp / "plans.csv", header, rows)
+        write_curve_png(tmp / "curve.png", result)
+        timings["write"] = time.perf_counter() - t_sweep
+        timings["total"] = time.perf_counter() - t0
+        write_json(tmp / "sweep.json", {
+            "scenario": scenario.name,
+            "scenario_file": str(scenario.path),
+            "scenario_checksum": scenario.checksum,
+            "solver": solver,
+            "budgets": [p.budget_cny for p in result.points],
+            "knee": result.knee_cny,
+            "knee_rule": f"beyond it each extra {KNEE_BUDGET_STEP:.0%} of budget buys less than "
+                         f"{KNEE_COVERAGE_GAIN:.0%} more weighted coverage",
+            "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
+        })
+    return SweepRun(out_dir, result, timings)

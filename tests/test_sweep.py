@@ -1,0 +1,126 @@
+"""`lifecircle sweep`: budget curves against independent solves, the knee, files and bad input."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from cli import main
+from optimizer.assemble import build_problem
+from optimizer.backends import SolveOptions
+from optimizer.generate import generate_district
+from optimizer.scenario import load_scenario
+from optimizer.solve import solve_problem
+from optimizer.sweep import budget_knee, objective_unit, parse_budgets, sweep_problem
+
+BUDGETS = np.array([0.0, 5e5, 1e6, 2e6, 3e6, 4.5e6, 7e6, 1e7, 2e7, 4e7])
+
+
+def run(*args):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory):
+    """A small rural district: the curve rises, then saturates inside the budget range."""
+    path = generate_district(tmp_path_factory.mktemp("d"), profile="rural", n_demand=400, n_sites=24,
+                             seed=11)
+    return path, build_problem(load_scenario(path))
+
+
+@pytest.mark.parametrize("solver", ["highs", "ortools-cpsat"])
+def test_curve_never_decreases_and_equals_independent_solves(district, solver):
+    _, problem = district
+    result = sweep_problem(problem, BUDGETS, solver)
+    objectives = result.objectives
+    assert [p.budget_cny for p in result.points] == BUDGETS.tolist()
+    # min_open (rural recipe: one elder_child) does not fit budget 0: recorded, the sweep goes on
+    assert str(result.points[0].status) == "infeasible" and "min_open" in result.points[0].reason
+    assert all(str(p.status) == "optimal" for p in result.points[1:])
+    assert np.all(np.diff(objectives[1:]) >= -1e-9)
+    assert objectives[-1] > objectives[1]  # the curve is not flat
+    # saturation: the largest budget's plan fits smaller ones, so some points need no solve
+    assert any(p.solve_s == 0.0 for p in result.points[1:-1])
+    for n in (2, 5, 8):  # a steep point, a middle one, one in the saturated part
+        independent = solve_problem(problem.with_budget(BUDGETS[n]), "highs")
+        assert objectives[n] == pytest.approx(independent.objective, abs=1e-6), BUDGETS[n]
+    for p in result.points[1:]:
+        assert p.spent_cny <= p.budget_cny + 1e-6 and p.covered_after is not None
+
+
+def test_greedy_sweep_is_monotone_too(district):
+    _, problem = district
+    result = sweep_problem(problem, BUDGETS[1:], "greedy")
+    assert all(str(p.status) == "feasible" for p in result.points)
+    assert np.all(np.diff(result.objectives) >= -1e-9)
+
+
+def test_time_limited_sweep_keeps_the_curve_monotone(district):
+    _, problem = district
+    result = sweep_problem(problem, BUDGETS[1:], "highs", SolveOptions(time_limit_s=1e-6))
+    values = result.objectives[np.isfinite(result.objectives)]
+    assert np.all(np.diff(values) >= -1e-9)
+
+
+def test_parse_budgets():
+    assert parse_budgets("1e6:2e7:20").tolist() == np.linspace(1e6, 2e7, 20).tolist()
+    assert parse_budgets("3e6, 1e6,2e6").tolist() == [1e6, 2e6, 3e6]
+    assert parse_budgets("0:10:2").tolist() == [0.0, 10.0]
+
+
+def test_knee_by_hand():
+    budgets = [1, 2, 3, 4, 5]
+    # slopes (log-log): 1->2 rises 50 % on +100 % (0.58), 2->3 rises 6.7 % on +50 % (0.16),
+    # 3->4 rises 0.6 % on +33 % (0.02), 4->5 flat; the threshold is ln 1.01 / ln 1.1 = 0.104.
+    assert budget_knee(budgets, [100, 150, 160, 161, 161]) == 3
+    assert budget_knee(budgets, [100, 100.1, 100.2, 100.3, 100.4]) == 1
+    assert budget_knee(budgets, [100, 101, 102, 103, 150]) is None  # still steep at the end
+    assert budget_knee([0, 1, 2], [0, 10, 10]) == 1  # zero budget or coverage are skipped
+
+
+def test_objective_unit():
+    assert objective_unit(np.array([1.0, 2.5, 0.0, 7.0])) == 0.5
+    assert objective_unit(np.array([3.0, 6.0])) == 3.0
+    assert objective_unit(np.array([1 / 3])) is None
+
+
+def test_cli_writes_curve_plans_and_png(district, tmp_path):
+    path, _ = district
+    out = tmp_path / "sweep"
+    result = run("sweep", path, "--budgets", "5e5:1e7:5", "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "knee" in result.output
+    rows = list(csv.DictReader((out / "curve.csv").read_text(encoding="utf-8-sig").splitlines()))
+    assert list(rows[0]) == ["budget", "objective", "covered_elderly", "covered_infants", "covered_children",
+                             "spent", "status", "gap", "solve_s", "sites"]
+    assert [float(r["budget"]) for r in rows] == np.linspace(5e5, 1e7, 5).tolist()
+    assert all(r["status"] == "optimal" and float(r["spent"]) <= float(r["budget"]) for r in rows)
+    assert (out / "curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    plans = list(csv.DictReader((out / "plans.csv").read_text(encoding="utf-8-sig").splitlines()))
+    for r in rows:
+        at = [p for p in plans if float(p["budget"]) == float(r["budget"])]
+        assert len(at) == int(r["sites"]) and sum(float(p["cost"]) for p in at) == pytest.approx(float(r["spent"]))
+    meta = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
+    assert meta["budgets"] == np.linspace(5e5, 1e7, 5).tolist() and "scenario_checksum" in meta
+
+
+@pytest.mark.parametrize("budgets, words", [
+    ("2e7:1e6:20", "starts above its end"),
+    ("1e6:2e7:1", "asks for 1 points"),
+    ("5e6:5e6:3", "start equal to end"),
+    ("1e6", "fewer than 2 distinct budgets"),
+    ("1e6,1e6", "fewer than 2 distinct budgets"),
+    ("1e6,abc", "'abc' is not a number"),
+    ("-5:10:3", "negative"),
+    ("1e6:2e7:2.5", "asks for 2.5 points"),
+])
+def test_bad_budgets_one_line_exit_2(tiny_scenario, tmp_path, budgets, words):
+    result = run("sweep", tiny_scenario, "--budgets", budgets, "--out", tmp_path / "s")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: --budgets:") and words in lines[0], lines
+    assert not (tmp_path / "s").exists()
