@@ -143,7 +143,9 @@ def solvers():
 @click.option("--name", default=None, help="Scenario name.")
 @click.option("--cfl", "cfl", type=int, nargs=2, default=None, metavar="N_SITES N_CLIENTS",
               help="Write a Cordeau-Furini-Ljubic budgeted-MCLP instance FILE (OUT) instead of a scenario.")
-def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl):
+@click.option("--city", "n_circles", type=int, default=None, metavar="N",
+              help="Write a synthetic city of N circle folders instead (915: Chongqing-sized, ~10 million people).")
+def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl, n_circles):
     """Write a seeded synthetic district scenario into OUT_DIR (or, with --cfl, an instance file OUT)."""
     import os
 
@@ -161,6 +163,9 @@ def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl):
         return
     if os.path.isfile(out_dir):
         fail(_bad_input(f"OUT_DIR: {out_dir} is a file; give a folder for the scenario"))
+    if n_circles is not None:  # issue 6: a whole city
+        _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name)
+        return
     try:
         path = generate_district(out_dir, profile=profile, n_demand=n_demand, n_sites=n_sites,
                                  seed=seed, budget_cny=budget, name=name)
@@ -472,3 +477,137 @@ def compare(result_a, result_b, lang, out_path):
     for line in lines:
         click.echo(line)
     click.echo(t("compare.written", lang, path=path))
+
+
+# ---- city scale: sweep, plan, city, generate --city (issue 6) ----
+
+
+def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
+    from optimizer.generate import generate_city
+
+    given = [flag for flag, value in (("--demand", n_demand), ("--sites", n_sites), ("--budget", budget),
+                                      ("--name", name)) if value is not None]
+    if given:
+        fail(_bad_input(f"{given[0]}: not used with --city; each circle's size and budget follow the city recipe"))
+    if n_circles < 1:
+        fail(_bad_input(f"--city: value {n_circles} must be >= 1"))
+    path = generate_city(out_dir, n_circles, seed=seed)
+    click.echo(f"wrote {n_circles} circles into {path} (see {path / 'README.md'})")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--budgets", required=True, metavar="START:END:N|B1,B2,...",
+              help="N evenly spaced budgets from START to END, or a comma list.")
+@click.option("--solver", default="highs", show_default=True, help="Backend name; see `lifecircle solvers`.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Result folder (default: results/<scenario>-sweep).")
+@click.option("--time-limit", type=float, default=None, help="Per budget, in seconds.")
+@click.option("--gap", type=float, default=None, help="Stop each solve at this relative gap.")
+def sweep(scenario, budgets, solver, out_dir, time_limit, gap):
+    """Solve SCENARIO at many budgets; write curve.csv, curve.png, plans.csv and print the knee."""
+    from optimizer.sweep import KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets, run_sweep
+
+    options = solve_options(time_limit, gap)
+    try:
+        values = parse_budgets(budgets)
+        run = run_sweep(scenario, values, solver=solver, out_dir=out_dir, options=options)
+    except LifecircleError as error:
+        fail(error)
+    result = run.result
+    click.echo(f"{'budget':>16} {'objective':>14} {'spent':>16}  status")
+    for p in result.points:
+        objective = "-" if p.objective is None else f"{p.objective:,.1f}"
+        spent = "-" if p.spent_cny is None else f"{p.spent_cny:,.0f}"
+        click.echo(f"{p.budget_cny:>16,.0f} {objective:>14} {spent:>16}  {p.status}")
+    rule = f"each extra {KNEE_BUDGET_STEP:.0%} of budget buys less than {KNEE_COVERAGE_GAIN:.0%} more coverage"
+    if result.knee_cny is None:
+        click.echo(f"knee: none in this range (coverage still grows faster; beyond the knee {rule})")
+    else:
+        click.echo(f"knee: {result.knee_cny:,.0f} (beyond it {rule})")
+    click.echo("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings_s.items()))
+    click.echo(f"outputs: {run.out_dir}")
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@click.option("--years", type=int, default=3, show_default=True, help="Planning years.")
+@click.option("--budget-per-year", "budget_per_year", required=True, metavar="N|B1,B2,...",
+              help="Each year's budget: one number for every year, or one per year.")
+@click.option("--solver", default="highs", show_default=True, help="Exact backend; see `lifecircle solvers`.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Result folder (default: results/<scenario>-plan).")
+@click.option("--time-limit", type=float, default=None, help="Stop after S seconds (status: feasible).")
+@click.option("--gap", type=float, default=None, help="Stop at this relative gap (status: feasible).")
+@click.option("--compare", is_flag=True, help="Also solve year by year (myopic) and report both.")
+def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, compare):
+    """Phased plan for SCENARIO: which sites open in which year (one MILP over all years)."""
+    from optimizer.phased import parse_year_budgets, run_plan
+
+    options = solve_options(time_limit, gap)
+    try:
+        budgets = parse_year_budgets(budget_per_year, years)
+        result = run_plan(scenario, years=years, budgets_cny=budgets, solver=solver, out_dir=out_dir,
+                          options=options, compare=compare)
+    except LifecircleError as error:
+        fail(error)
+    s = result.summary
+    click.echo(f"{s['scenario']}: {s['status']} with {s['solver']}, {years} years")
+    if s["reason"]:
+        click.echo(f"reason: {s['reason']}", err=result.exit_code != 0)
+    for y in s["years"]:
+        covered = ", ".join(f"{g} {v:,.0f}" for g, v in y["covered"].items())
+        click.echo(f"  year {y['year']}: opens {y['opened']} sites, spent {y['spent']:,.0f} of {y['budget']:,.0f}; "
+                   f"weighted coverage {y['objective']:,.1f} ({covered})")
+    if s["objective"] is not None:
+        click.echo(f"coverage summed over the years {s['objective']:,.1f}")
+    if "year_by_year" in s and s["year_by_year"]["objective"] is not None:
+        click.echo(f"year-by-year (myopic) plan: {s['year_by_year']['objective']:,.1f}")
+    click.echo(f"outputs: {result.out_dir}")
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("city_dir", type=click.Path(file_okay=False, path_type=str))
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="A running Dask scheduler, e.g. tcp://host:8786 (default: a local cluster).")
+@click.option("--workers", type=int, default=None, help="Local worker processes (default: the number of cores).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Result folder (default: results/<CITY_DIR name>).")
+@click.option("--solver", default="highs", show_default=True, help="Backend name; see `lifecircle solvers`.")
+@click.option("--time-limit", type=float, default=None, help="Per circle; no plan in time counts as failed.")
+@click.option("--gap", type=float, default=None, help="Per circle relative gap.")
+@click.option("--report", is_flag=True, help="Also write report.html and sites.xlsx per circle (slower).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report, no_progress):
+    """Solve every circle under CITY_DIR on Dask; resumable. Exit 5 if any circle failed.
+
+    Each sub-folder with scenario.yaml is a circle (its folder name is the id); its results go to
+    OUT/<id>/. Also writes OUT/city.csv and OUT/city.geojson (boundaries from an optional
+    boundary.geojson per circle).
+    """
+    from optimizer.backends import SolveOptions
+    from optimizer.city import run_city
+
+    base = solve_options(time_limit, gap)
+    if workers is not None and workers < 1:
+        fail(_bad_input(f"--workers: value {workers} must be >= 1"))
+    options = SolveOptions(time_limit_s=base.time_limit_s, gap=base.gap, threads=1)
+    try:
+        result = run_city(city_dir, out_dir=out_dir, scheduler=scheduler, workers=workers, solver=solver,
+                          options=options, report=report, progress=not no_progress)
+    except LifecircleError as error:
+        fail(error)
+    solved = result.n_solved
+    click.echo(f"{result.n_circles} circles: {solved} solved, {result.n_skipped} already done (skipped), "
+               f"{result.n_failed} failed; {result.seconds:.1f} s")
+    failed = [r for r in result.rows if r["status"] not in ("optimal", "feasible")]
+    for row in failed[:10]:
+        click.echo(f"  failed {row['circle_id']}: {row['status']}: {row['error']}", err=True)
+    if len(failed) > 10:
+        click.echo(f"  ... and {len(failed) - 10} more in city.csv", err=True)
+    if result.phase_s:
+        click.echo("time per phase, summed over solved circles (s): "
+                   + ", ".join(f"{k} {v:.1f}" for k, v in result.phase_s.items()))
+    click.echo(f"outputs: {result.out_dir} (city.csv, city.geojson)")
+    sys.exit(result.exit_code)

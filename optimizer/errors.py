@@ -31,3 +31,9 @@ class BackendUnavailableError(LifecircleError, ImportError):
 
 class CapabilityError(BackendUnavailableError):
     """A backend that is installed but declines this model (for example CP-SAT and non-integral data)."""
+
+
+class ClusterError(LifecircleError, ConnectionError):
+    """A Dask scheduler that cannot be reached (issue 6: ``lifecircle city --scheduler``)."""
+
+    exit_code = 2

@@ -82,8 +82,9 @@ optimizer.generate --bundled scenarios``) from the calls in ``BUNDLED``.
 from __future__ import annotations
 
 import argparse
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,7 @@ import pandas as pd
 import yaml
 from scipy.spatial import cKDTree
 
-__all__ = ["BUNDLED", "PROFILES", "Profile", "generate_district", "write_bundled"]
+__all__ = ["BUNDLED", "PROFILES", "Profile", "generate_city", "generate_district", "write_bundled"]
 
 SITE_KINDS = ("under_bridge", "vacant_room", "idle_land", "corner_plot", "other")
 FACILITY_TYPES = ("elder_child", "canteen")
@@ -380,6 +381,7 @@ def generate_district(
     seed=0,
     budget_cny=None,
     name=None,
+    profile_overrides=None,
 ) -> Path:
     """Write a synthetic district scenario folder and return its ``scenario.yaml`` path.
 
@@ -400,6 +402,10 @@ def generate_district(
         Budget in CNY; by default the profile's share of the summed cheapest allowed site costs.
     name : str, optional
         Scenario name; the profile's when None.
+    profile_overrides : dict, optional
+        Replacement values for fields of the :class:`Profile` (for example ``centre_x_m`` and
+        ``half_width_m`` to place a small circle in a city; see :func:`generate_city`). They are
+        recorded in README.md. None leaves the output byte for byte as before.
 
     Returns
     -------
@@ -417,6 +423,11 @@ def generate_district(
             f"generate_district: unknown profile {profile!r}; use one of {sorted(PROFILES)}"
         )
     prof = PROFILES[profile]
+    if profile_overrides:
+        unknown = sorted(set(profile_overrides) - set(Profile.__dataclass_fields__))
+        if unknown:
+            raise ValueError(f"generate_district: unknown profile field(s) {unknown} in profile_overrides")
+        prof = replace(prof, **profile_overrides)
     n_demand = _count("n_demand", prof.n_demand if n_demand is None else n_demand, minimum=1)
     n_sites = _count("n_sites", prof.n_sites if n_sites is None else n_sites, minimum=1)
     n_existing = _count("n_existing", prof.n_existing if n_existing is None else n_existing,
@@ -434,6 +445,8 @@ def generate_district(
 
     call = {"profile": profile, "n_demand": n_demand, "n_sites": n_sites,
             "n_existing": n_existing, "seed": seed}
+    if profile_overrides:
+        call["profile_overrides"] = dict(profile_overrides)
     if budget_cny is None:
         cheapest_cny = sites[[f"cost_{k}" for k in FACILITY_TYPES]].min(axis=1).sum()
         budget_cny = round(prof.budget_share * cheapest_cny / BUDGET_ROUND_CNY) * BUDGET_ROUND_CNY
@@ -630,6 +643,8 @@ def _existing(n_existing, demand, rng):
 def _ids(prefix, n):
     """Zero-padded ids ``prefix0001``..., wide enough for n (at least 4 digits)."""
     width = max(4, len(str(n)))
+    if n == 0:  # np.char.zfill fails on an empty array (n_existing=0)
+        return np.zeros(0, dtype=f"<U{width + len(prefix)}")
     return np.char.add(prefix, np.char.zfill(np.arange(1, n + 1).astype(str), width))
 
 
@@ -693,6 +708,156 @@ def _readme(prof, call, name, budget_cny, demand, sites, existing):
         "- **Costs are illustrative**: base costs per site kind in the docstring of "
         "`optimizer/generate.py`, not published figures.\n"
     )
+
+
+# ---- a whole synthetic city (issue 6) ----------------------------------------------------------
+
+# Chongqing's central city has 915 fifteen-minute circles (DOMAIN.md) and about 10 million
+# residents (a round figure for the synthetic city, not a census count).
+CITY_CIRCLES = 915
+CITY_RESIDENTS = 10_000_000
+# Circle centres on a jittered hexagonal grid this far apart; a 15-minute circle is about 1 km
+# in radius, so neighbouring circles touch.
+CITY_SPACING_M = 1_700.0
+# Ring shares from the centre outwards: old hillside town, new towns, rural circles at the edge.
+CITY_RINGS = (("hillside", 0.30), ("newtown", 0.55), ("rural", 0.15))
+# Residents per circle relative to the average, by profile (rural circles are smaller), and the
+# lognormal spread between circles of one profile.
+CITY_SIZE_FACTOR = {"hillside": 1.15, "newtown": 1.1, "rural": 0.45}
+CITY_SIZE_SIGMA = 0.35
+# Circle budgets: this share of the summed cheapest site costs (the districts use 12-15 %; a
+# circle has few sites, and it must afford its recipe's min_open pair).
+CITY_BUDGET_SHARE = 0.10
+
+
+def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) -> Path:
+    """Write a synthetic city: one circle folder (a complete scenario) per life circle.
+
+    Circle centres lie on a jittered hexagonal grid (``CITY_SPACING_M`` apart) around the
+    hillside profile's centre, in EPSG:4545; the ``n_circles`` nearest the centre are kept. The
+    inner 30 % are hillside circles, the next 55 % new-town circles and the outer 15 % rural
+    circles (their coordinates are re-projected to EPSG:4544, as the rural profile uses).
+    Residents are split between circles by a lognormal share (rural circles are smaller) that sums
+    to ``residents``; each circle gets ``residents / residents_mean`` demand points, one site per
+    20 points (12 to 60), 0 to 2 existing facilities and a budget of ``CITY_BUDGET_SHARE`` of
+    its summed cheapest site costs. Each circle is a :func:`generate_district` call with a
+    shrunken profile (centre, outline, cluster and bridge counts), so it reads like a district.
+
+    Every circle also gets ``boundary.geojson``: its Voronoi cell among the circle centres,
+    clipped to a disc around its centre, in the circle's CRS. ``README.md`` at the top records the
+    call and the totals.
+
+    Parameters
+    ----------
+    out_dir : folder to write into (created); circle folders are ``c001``, ``c002``, ...
+    n_circles : number of circles.
+    seed : seed of every random draw.
+    residents : total residents of the city (expected value; each circle's demand points draw
+        their residents at random). Default: ``CITY_RESIDENTS`` scaled by ``n_circles /
+        CITY_CIRCLES``, so circles keep a realistic size (about 11,000 residents on average).
+
+    Returns
+    -------
+    pathlib.Path
+        The city folder.
+    """
+    from pyproj import Transformer
+    from shapely.geometry import MultiPoint, Point, mapping
+
+    import shapely
+
+    n_circles = _count("n_circles", n_circles, minimum=1)
+    if residents is None:
+        residents = round(CITY_RESIDENTS * n_circles / CITY_CIRCLES)
+    residents = _count("residents", residents, minimum=n_circles)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    seeds = np.random.SeedSequence(seed).spawn(n_circles + 1)
+    rng = np.random.default_rng(seeds[-1])
+
+    # Hexagonal grid big enough for n_circles, jittered, nearest to the centre first.
+    side = int(math.ceil(math.sqrt(n_circles * 1.3))) + 2
+    col, row = np.meshgrid(np.arange(-side, side + 1), np.arange(-side, side + 1))
+    x = (col + 0.5 * (row % 2)) * CITY_SPACING_M
+    y = row * CITY_SPACING_M * math.sqrt(3) / 2
+    xy = np.column_stack([x.ravel(), y.ravel()]) + rng.normal(0.0, 0.12 * CITY_SPACING_M, (x.size, 2))
+    order = np.argsort(np.hypot(xy[:, 0] / 1.25, xy[:, 1]), kind="stable")  # a wider east-west city
+    xy = xy[order[:n_circles]]
+    base = PROFILES["hillside"]
+    centre = xy + (base.centre_x_m, base.centre_y_m)
+
+    ring_edges = np.cumsum([share for _, share in CITY_RINGS]) * n_circles
+    profile_of = np.array([CITY_RINGS[int(np.searchsorted(ring_edges, n, side="right"))][0]
+                           for n in range(n_circles)])
+    factor = np.array([CITY_SIZE_FACTOR[p] for p in profile_of])
+    share = factor * np.exp(rng.normal(0.0, CITY_SIZE_SIGMA, n_circles))
+    circle_residents = residents * share / share.sum()
+
+    cells = shapely.voronoi_polygons(MultiPoint([Point(p) for p in centre]), extend_to=None)
+    cell_of = {}
+    for cell in shapely.get_parts(cells):
+        hit = np.flatnonzero(shapely.contains_xy(cell, centre[:, 0], centre[:, 1]))
+        if hit.size:
+            cell_of[int(hit[0])] = cell
+    to_rural = Transformer.from_crs("EPSG:4545", PROFILES["rural"].crs, always_xy=True)
+
+    width = len(str(n_circles))
+    totals = {"points": 0, "sites": 0, "expected_residents": 0.0}
+    counts = {p: 0 for p, _ in CITY_RINGS}
+    for n in range(n_circles):
+        profile = str(profile_of[n])
+        prof = PROFILES[profile]
+        circle_rng = np.random.default_rng(seeds[n])
+        n_demand = max(30, int(round(circle_residents[n] / prof.residents_mean)))
+        n_sites = int(np.clip(round(n_demand / 20), 12, 60))
+        n_existing = int(circle_rng.integers(0, 3))
+        cx, cy = centre[n]
+        boundary = cell_of.get(n, Point(cx, cy).buffer(0.55 * CITY_SPACING_M)).intersection(
+            Point(cx, cy).buffer(0.9 * CITY_SPACING_M))
+        crs = prof.crs
+        if crs != "EPSG:4545":
+            cx, cy = to_rural.transform(cx, cy)
+            boundary = shapely.transform(boundary, lambda p: np.column_stack(to_rural.transform(p[:, 0], p[:, 1])))
+        half_w = 0.42 * CITY_SPACING_M * float(circle_rng.uniform(0.9, 1.1))
+        half_h = 0.42 * CITY_SPACING_M * float(circle_rng.uniform(0.8, 1.0))
+        overrides = {
+            "centre_x_m": round(float(cx), 1), "centre_y_m": round(float(cy), 1),
+            "half_width_m": round(half_w, 1), "half_height_m": round(half_h, 1),
+            "n_demand": n_demand, "n_sites": n_sites,
+            "n_clusters": max(2, int(round(prof.n_clusters * n_demand / prof.n_demand * 2))),
+            "n_bridges": 1, "budget_share": CITY_BUDGET_SHARE,
+            "cluster_radius_m": tuple(min(r, 0.35 * half_h) for r in prof.cluster_radius_m),
+        }
+        circle_id = f"c{n + 1:0{width}d}"
+        folder = out / circle_id
+        generate_district(folder, profile=profile, n_demand=n_demand, n_sites=n_sites, n_existing=n_existing,
+                          seed=int(seeds[n].generate_state(1)[0]),
+                          name=f"Synthetic Chongqing circle {circle_id} ({profile})",
+                          profile_overrides=overrides)
+        feature = {"type": "Feature", "properties": {"circle_id": circle_id, "profile": profile},
+                   "geometry": mapping(shapely.set_precision(boundary, 0.1))}
+        collection = {"type": "FeatureCollection", "name": circle_id,
+                      "crs": {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{crs.split(':')[1]}"}},
+                      "features": [feature]}
+        (folder / "boundary.geojson").write_text(json.dumps(collection) + "\n", encoding="utf-8")
+        totals["points"] += n_demand
+        totals["sites"] += n_sites
+        totals["expected_residents"] += n_demand * prof.residents_mean
+        counts[profile] += 1
+
+    (out / "README.md").write_text(
+        "# Synthetic Chongqing-sized city (no real people or sites)\n\n"
+        "```python\nfrom optimizer.generate import generate_city\n"
+        f"generate_city(out_dir, n_circles={n_circles}, seed={seed}, residents={residents})\n```\n\n"
+        f"- {n_circles} circles: " + ", ".join(f"{p} {c}" for p, c in counts.items()) + ".\n"
+        f"- {totals['points']:,} demand points and {totals['sites']:,} candidate sites in total.\n"
+        f"- Residents: {totals['expected_residents']:,.0f} expected (demand points x the profile's mean "
+        "residents per point; each point draws its own). The scenarios count only the elderly, "
+        "infants and children among them.\n"
+        "- Each circle folder holds a scenario (see its README.md) and boundary.geojson.\n"
+        "- **Costs are illustrative**, as in every generated district.\n",
+        encoding="utf-8")
+    return out
 
 
 def main(argv=None):
