@@ -268,14 +268,15 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     rows = tuple(_row(circle, outcome[circle.id]) for circle in circles)
     _write_city_files(out_dir, circles, rows)
     n_failed = sum(1 for r in rows if r["status"] not in SUCCESS)
-    n_skipped = sum(1 for c in circles if outcome[c.id]["skipped"])
+    n_skipped = sum(1 for r in rows if r["resumed"])
+    n_solved = sum(1 for r in rows if r["status"] in SUCCESS and not r["resumed"])
     phase = {}
     for circle in circles:
         summary = outcome[circle.id]["summary"]
         if summary and not outcome[circle.id]["skipped"]:
             for key, value in (summary.get("timings_s") or {}).items():
                 phase[key] = phase.get(key, 0.0) + float(value)
-    return CityResult(out_dir, rows, len(circles), len(circles) - n_skipped - n_failed, n_skipped, n_failed,
+    return CityResult(out_dir, rows, len(circles), n_solved, n_skipped, n_failed,
                       time.perf_counter() - t0, phase)
 
 

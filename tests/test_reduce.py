@@ -51,7 +51,7 @@ def columns(problem, index):
 @pytest.mark.parametrize("maker", [random_problem, clustered_problem])
 def test_reduced_model_reaches_the_brute_force_optimum(maker):
     dropped = checked = 0
-    for seed in range(60):
+    for seed in range(40):
         problem, geometry = maker(seed)
         try:
             problem.precheck()
@@ -73,7 +73,7 @@ def test_reduced_model_reaches_the_brute_force_optimum(maker):
         assert result.objective == pytest.approx(best, abs=1e-6), seed
         assert ev.objective == pytest.approx(best, abs=1e-6), seed
         checked += 1
-    assert checked > 30 and dropped > 0  # the rule is exercised, not vacuous
+    assert checked > 20 and dropped > 0  # the rule is exercised, not vacuous
 
 
 def test_dominance_keeps_min_open_many_dominators():
