@@ -147,3 +147,17 @@ def test_time_limited_highs_on_a_larger_instance_reports_a_consistent_status():
     assert solution.status in (Status.OPTIMAL, Status.FEASIBLE, Status.NO_SOLUTION)
     if solution.status == Status.FEASIBLE:
         assert solution.bound >= solution.objective and solution.gap > 0
+
+
+@pytest.mark.parametrize("solver", ["highs", "greedy"])
+def test_no_opened_site_is_redundant(solver):
+    # With money to spare, an optimum may open sites whose people are all reached by others;
+    # solve_problem prunes them, so each kept site (bar must_open / min_open) is defensible.
+    for seed in range(8):
+        problem, geometry = random_problem(300 + seed, n_points=40, n_sites=8, n_types=2, n_groups=2,
+                                           budget_share=3.0, rules=False)
+        solution = solve_problem(problem, solver)
+        weighted_unique = solution.evaluation.unique @ problem.group_weight
+        assert np.all(weighted_unique > 0), f"seed {300 + seed}: {weighted_unique}"
+        if solver == "highs":
+            assert solution.objective == pytest.approx(brute_force(problem, geometry))
