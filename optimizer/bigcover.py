@@ -82,7 +82,8 @@ def chunk_pairs(points_xy: np.ndarray, sites_xy: np.ndarray, radius: float,
     n, m = points_xy.shape[0], sites_xy.shape[0]
     if n == 0 or m == 0 or radius < 0:
         return sp.csr_matrix((n, m))
-    tree = cKDTree(points_xy, balanced_tree=False, compact_nodes=False)
+    # Unbalanced, uncompacted, 64-point leaves: the fastest build for one query per site.
+    tree = cKDTree(points_xy, leafsize=64, balanced_tree=False, compact_nodes=False)
     found = tree.query_ball_point(sites_xy, radius * (1 + 1e-9) + 1e-9, workers=workers,
                                   return_sorted=False)
     sizes = np.fromiter((len(f) for f in found), dtype=np.int64, count=m)
