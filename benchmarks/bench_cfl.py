@@ -61,7 +61,7 @@ def job() -> None:
 def run(cmd: list[str]) -> tuple[dict | None, str]:
     """(last stdout line as JSON, stderr tail) of one fresh process."""
     env = dict(os.environ, PYTHONPATH=REPO + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    proc = subprocess.run(cmd, capture_output=True, env=env, cwd=REPO)
+    proc = subprocess.run(cmd, capture_output=True, env=env, cwd=REPO, check=False)
     try:
         result = json.loads(proc.stdout.decode().strip().splitlines()[-1])
     except (IndexError, json.JSONDecodeError):
@@ -73,14 +73,14 @@ def run_isolated(cmd: list[str]) -> tuple[dict | None, float, float, float, str]
     """(result, wall s, CPU s, peak MiB, stderr) of ``cmd`` run by a fresh wrapper process, so that the
     wrapper's RUSAGE_CHILDREN maximum is ``cmd``'s own peak resident memory."""
     wrapper = [sys.executable, "-c",
-               "import json, resource, subprocess, sys, time;"
+               ("import json, resource, subprocess, sys, time;"
                "t = time.perf_counter();"
                "p = subprocess.run(sys.argv[1:], capture_output=True);"
                "w = time.perf_counter() - t;"
                "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
                "sys.stderr.write(p.stderr.decode());"
                "print(json.dumps({'out': p.stdout.decode(), 'wall': w, 'peak': u.ru_maxrss / 1024,"
-               " 'cpu': u.ru_utime + u.ru_stime}))", *cmd]
+               " 'cpu': u.ru_utime + u.ru_stime}))"), *cmd]
     result, err = run(wrapper)
     if result is None:
         return None, float("nan"), float("nan"), float("nan"), err

@@ -25,8 +25,8 @@ callable (``LinearModel -> (values, bound)``) so that any registered backend can
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp

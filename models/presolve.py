@@ -49,8 +49,8 @@ changes. Sizes before and after each stage are reported in :attr:`PresolveResult
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp

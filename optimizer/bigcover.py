@@ -164,7 +164,7 @@ def highs_lp_duals(rows: sp.csr_matrix, weight: np.ndarray, cost: np.ndarray, bu
     from .classic import _highs_with
 
     k, m = rows.shape
-    A, lo, hi, blocks = stack_rows([
+    A, lo, hi, _blocks = stack_rows([
         ("cover", sp.hstack([-rows, sp.identity(k, format="csr")], format="csr"), -np.inf, 0.0),
         ("budget", sp.hstack([sp.csr_matrix(cost.reshape(1, m)), sp.csr_matrix((1, k))],
                              format="csr"), -np.inf, float(budget)),

@@ -46,7 +46,7 @@ def test_read_small_file_by_hand(tmp_path):
 
 def test_generator_follows_the_recipe_and_is_seeded(tmp_path):
     a = generate_cfl(str(tmp_path / "a.txt"), 40, 3000, seed=7)
-    b = generate_cfl(str(tmp_path / "b.txt"), 40, 3000, seed=7)
+    generate_cfl(str(tmp_path / "b.txt"), 40, 3000, seed=7)
     c = generate_cfl(str(tmp_path / "c.txt"), 40, 3000, seed=8)
     text_a = (tmp_path / "a.txt").read_bytes()
     assert text_a == (tmp_path / "b.txt").read_bytes()

@@ -13,8 +13,12 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from models.presolve import (dominated_sites, greedy_budgeted, lagrangian_bound,
-                             presolve_budgeted_mclp)
+from models.presolve import (
+    dominated_sites,
+    greedy_budgeted,
+    lagrangian_bound,
+    presolve_budgeted_mclp,
+)
 from optimizer.backends import REGISTRY, SolveOptions
 from optimizer.bigcover import highs_lp_duals, solve_mclp_points
 from optimizer.classic import solve_classic
@@ -59,7 +63,7 @@ def brute(inst, radius, budget):
 @pytest.mark.parametrize("seed", range(8))
 def test_aggregated_presolved_optimum_equals_plain(seed, solver):
     inst, radius, budget = instance(seed, zero_cost=seed % 2 == 1)
-    plans, value = brute(inst, radius, budget)
+    _plans, value = brute(inst, radius, budget)
     res = solve_classic(inst, "mclp", radius=radius, budget=budget, solver=solver)
     assert res.status == "optimal"
     assert res.objective == pytest.approx(value.max(), abs=1e-9)
@@ -115,7 +119,7 @@ def test_fixed_sites_are_in_an_optimal_plan(seed):
     with_fixed = plans[:, red.fixed_open].all(axis=1)
     assert value[with_fixed].max() == best
     # the reduced problem plus the constant has the same optimum
-    sub_plans, sub_value = all_plans(red.rows.toarray() > 0, red.weight, red.cost, red.budget)
+    _sub_plans, sub_value = all_plans(red.rows.toarray() > 0, red.weight, red.cost, red.budget)
     assert sub_value.max() + red.offset == pytest.approx(best)
     assert red.incumbent_value <= best
 
