@@ -592,7 +592,7 @@ def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report,
     base = solve_options(time_limit, gap)
     if workers is not None and workers < 1:
         fail(_bad_input(f"--workers: value {workers} must be >= 1"))
-    options = SolveOptions(time_limit_s=base.time_limit_s, gap=base.gap, threads=1)
+    options = SolveOptions(time_limit_s=base.time_limit_s, gap=base.gap, threads=1, presolve=False)
     try:
         result = run_city(city_dir, out_dir=out_dir, scheduler=scheduler, workers=workers, solver=solver,
                           options=options, report=report, progress=not no_progress)

@@ -728,6 +728,14 @@ CITY_SIZE_SIGMA = 0.35
 # Circle budgets: this share of the summed cheapest site costs (the districts use 12-15 %; a
 # circle has few sites, and it must afford its recipe's min_open pair).
 CITY_BUDGET_SHARE = 0.10
+CITY_MIN_OPEN_MARGIN = 1.25
+
+
+def _min_open_cost(scenario_path: Path, min_open: dict) -> float:
+    """Cheapest cost of the recipe's min_open facilities in a generated circle (type by type)."""
+    sites = pd.read_csv(scenario_path.parent / "sites.csv")
+    return float(sum(np.sort(sites[f"cost_{k}"].dropna().to_numpy())[: int(count)].sum()
+                     for k, count in (min_open or {}).items() if f"cost_{k}" in sites and count))
 
 
 def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) -> Path:
@@ -740,7 +748,8 @@ def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) ->
     Residents are split between circles by a lognormal share (rural circles are smaller) that sums
     to ``residents``; each circle gets ``residents / residents_mean`` demand points, one site per
     20 points (12 to 60), 0 to 2 existing facilities and a budget of ``CITY_BUDGET_SHARE`` of
-    its summed cheapest site costs. Each circle is a :func:`generate_district` call with a
+    its summed cheapest site costs, but at least ``CITY_MIN_OPEN_MARGIN`` times the cheapest cost
+    of its recipe's min_open facilities (so every circle can meet its recipe). Each circle is a :func:`generate_district` call with a
     shrunken profile (centre, outline, cluster and bridge counts), so it reads like a district.
 
     Every circle also gets ``boundary.geojson``: its Voronoi cell among the circle centres,
@@ -800,6 +809,8 @@ def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) ->
         if hit.size:
             cell_of[int(hit[0])] = cell
     to_rural = Transformer.from_crs("EPSG:4545", PROFILES["rural"].crs, always_xy=True)
+    recipes_path = Path(__file__).resolve().parents[1] / "scenarios" / "recipes.yaml"
+    recipes = yaml.safe_load(recipes_path.read_text(encoding="utf-8")) if recipes_path.is_file() else {}
 
     width = len(str(n_circles))
     totals = {"points": 0, "sites": 0, "expected_residents": 0.0}
@@ -830,10 +841,18 @@ def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) ->
         }
         circle_id = f"c{n + 1:0{width}d}"
         folder = out / circle_id
-        generate_district(folder, profile=profile, n_demand=n_demand, n_sites=n_sites, n_existing=n_existing,
-                          seed=int(seeds[n].generate_state(1)[0]),
-                          name=f"Synthetic Chongqing circle {circle_id} ({profile})",
-                          profile_overrides=overrides)
+        call = {"profile": profile, "n_demand": n_demand, "n_sites": n_sites, "n_existing": n_existing,
+                "seed": int(seeds[n].generate_state(1)[0]),
+                "name": f"Synthetic Chongqing circle {circle_id} ({profile})", "profile_overrides": overrides}
+        path = generate_district(folder, **call)
+        # A small circle's budget share may not buy its recipe's min_open facilities; such a
+        # circle gets CITY_MIN_OPEN_MARGIN times their cheapest cost instead (same seed, so the
+        # same people and sites), which its README records.
+        need = _min_open_cost(path, recipes.get(prof.circle_type, {}))
+        budget = yaml.safe_load(path.read_text(encoding="utf-8"))["budget"]
+        if budget < CITY_MIN_OPEN_MARGIN * need:
+            floor = math.ceil(CITY_MIN_OPEN_MARGIN * need / BUDGET_ROUND_CNY) * BUDGET_ROUND_CNY
+            generate_district(folder, budget_cny=floor, **call)
         feature = {"type": "Feature", "properties": {"circle_id": circle_id, "profile": profile},
                    "geometry": mapping(shapely.set_precision(boundary, 0.1))}
         collection = {"type": "FeatureCollection", "name": circle_id,

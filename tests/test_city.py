@@ -164,3 +164,21 @@ def test_cli_unreachable_scheduler_fails_within_10_s(tmp_path):
     assert result.stderr.startswith("error: --scheduler: no Dask scheduler answered at tcp://127.0.0.1:9 within 10 s")
     assert len(result.stderr.strip().splitlines()) == 1
     assert elapsed < 15
+
+
+def test_generated_city_solves_with_boundaries(tmp_path):
+    result = CliRunner().invoke(main, ["generate", "--city", "3", str(tmp_path / "city"), "--seed", "4"])
+    assert result.exit_code == 0, result.output
+    circles = find_circles(tmp_path / "city")
+    assert [c.id for c in circles] == ["c1", "c2", "c3"]
+    assert all((c.folder / "boundary.geojson").is_file() for c in circles)
+    assert "3 circles" in (tmp_path / "city" / "README.md").read_text(encoding="utf-8")
+    city = run_city(tmp_path / "city", out_dir=tmp_path / "out", workers=1, processes=False, progress=False)
+    assert city.n_failed == 0 and city.n_solved == 3
+    geo = json.loads((tmp_path / "out" / "city.geojson").read_text(encoding="utf-8"))
+    for feature in geo["features"]:
+        assert feature["geometry"]["type"] == "Polygon"
+        lon, lat = feature["geometry"]["coordinates"][0][0]
+        assert 105.5 < lon < 107.5 and 29.0 < lat < 30.2  # around Chongqing's central city
+    bad = CliRunner().invoke(main, ["generate", "--city", "3", str(tmp_path / "c2"), "--demand", "10"])
+    assert bad.exit_code == 2 and "--demand: not used with --city" in bad.stderr
