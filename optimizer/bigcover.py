@@ -7,9 +7,9 @@ points into thousands of classes before any model is built.
 
 Per chunk of points:
 
-1. a KD-tree over the chunk's points answers one radius query per site (``query_ball_point``
-   with the sites as queries, on every core); every candidate pair is re-measured with
-   ``np.hypot`` and kept when ``<= radius`` (inclusive), exactly as
+1. a KD-tree over the sites is queried against a KD-tree over the chunk's points for every
+   pair within the radius (``sparse_distance_matrix``); pairs near the radius are re-measured
+   with ``np.hypot`` and kept when ``<= radius`` (inclusive), exactly as
    :func:`optimizer.instances.xy_coverage` and :func:`optimizer.geo.reach_pairs` decide;
 2. the chunk's pairs form a sparse (points x sites) matrix, never a dense one;
 3. :func:`models.aggregate.identical_row_classes` hashes each row (two sums of random 64-bit
@@ -19,7 +19,7 @@ Per chunk of points:
 The chunks' class representatives are then merged once more, again with the verified
 :func:`~models.aggregate.identical_row_classes`, so a class that spans chunks becomes one class.
 Memory is bounded by the chunk size (one KD-tree and the chunk's pairs) plus the classes; no
-Python loop runs over points (the loop over sites inside the query is scipy's C code).
+Python loop runs over points or sites.
 """
 
 from __future__ import annotations
@@ -70,34 +70,34 @@ class CoverageClasses:
         return np.asarray(self.rows @ x).reshape(-1) > 0.5
 
 
-def chunk_pairs(points_xy: np.ndarray, sites_xy: np.ndarray, radius: float,
-                workers: int = -1) -> sp.csr_matrix:
-    """(points x sites) CSR 0/1 of pairs with ``hypot <= radius``, from one KD-tree over the points.
+def chunk_pairs(points_xy: np.ndarray, sites_xy: np.ndarray, radius: float) -> sp.csr_matrix:
+    """(points x sites) CSR 0/1 of pairs with ``hypot <= radius``, sites sorted within each row.
 
-    The tree is queried with a hair more radius and every candidate is re-measured, so float
-    rounding inside the tree can neither add nor drop a pair.
+    A KD-tree over the sites is queried against a KD-tree over the chunk's points
+    (``sparse_distance_matrix``: pairs come back as arrays, no Python lists) with a hair more
+    radius. The tree's distance and ``np.hypot`` can differ in the last bits only, so the pairs
+    within a relative 1e-12 of the radius are re-measured with ``np.hypot`` and kept when
+    ``<= radius``: float rounding inside the tree can neither add nor drop a pair, and the result
+    equals :func:`optimizer.instances.xy_coverage` exactly.
     """
     from scipy.spatial import cKDTree
 
     n, m = points_xy.shape[0], sites_xy.shape[0]
     if n == 0 or m == 0 or radius < 0:
         return sp.csr_matrix((n, m))
-    # Unbalanced, uncompacted, 64-point leaves: the fastest build for one query per site.
-    tree = cKDTree(points_xy, leafsize=64, balanced_tree=False, compact_nodes=False)
-    found = tree.query_ball_point(sites_xy, radius * (1 + 1e-9) + 1e-9, workers=workers,
-                                  return_sorted=False)
-    sizes = np.fromiter((len(f) for f in found), dtype=np.int64, count=m)
-    i = np.concatenate([np.asarray(f, dtype=np.int64) for f in found]) if sizes.sum() else \
-        np.zeros(0, dtype=np.int64)
-    j = np.repeat(np.arange(m, dtype=np.int64), sizes)
-    d = np.hypot(points_xy[i, 0] - sites_xy[j, 0], points_xy[i, 1] - sites_xy[j, 1])
-    keep = d <= radius
-    # The pairs arrive site by site: that is CSC; scipy's conversion to CSR is one linear pass
-    # and leaves each point's sites in increasing order.
-    site_ptr = np.zeros(m + 1, dtype=np.int64)
-    np.cumsum(np.bincount(j[keep], minlength=m), out=site_ptr[1:])
-    by_site = sp.csc_matrix((np.ones(site_ptr[-1]), i[keep], site_ptr), shape=(n, m))
-    return by_site.tocsr()
+    # Unbalanced, uncompacted, 64-point leaves: the fastest build; the tree lives for one query.
+    point_tree = cKDTree(points_xy, leafsize=64, balanced_tree=False, compact_nodes=False)
+    found = cKDTree(sites_xy).sparse_distance_matrix(point_tree, radius * (1 + 1e-9) + 1e-9,
+                                                     output_type="ndarray")
+    j, i, tree_d = found["i"].astype(np.int64), found["j"].astype(np.int64), found["v"]
+    del found
+    keep = tree_d <= radius * (1 - 1e-12)
+    band = np.flatnonzero(~keep)
+    keep[band] = np.hypot(points_xy[i[band], 0] - sites_xy[j[band], 0],
+                          points_xy[i[band], 1] - sites_xy[j[band], 1]) <= radius
+    R = sp.csr_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, m))
+    R.sort_indices()
+    return R
 
 
 def _merge(rows: sp.csr_matrix, weight: np.ndarray, count: np.ndarray):
