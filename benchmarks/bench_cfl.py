@@ -3,7 +3,7 @@
 Usage::
 
     .venv/bin/python benchmarks/bench_cfl.py [--only 1,2,3,4] [--methods compact,benders,plain]
-                                             [--tmp DIR]
+                                             [--tmp DIR] [--benders-limit S]
 
 For every row of the issue's table it generates the instance (``lifecircle generate --cfl``,
 into a temporary folder that is deleted afterwards), then solves it in a fresh process per
@@ -12,7 +12,8 @@ method and prints one table row per (instance, method):
 - ``compact`` is the default route: ``lifecircle classic mclp --format cfl --json`` itself, run
   as a command, so start-up, imports and JSON are all inside the measured wall time;
 - ``plain`` is the same route without the presolve (aggregation only);
-- ``benders`` solves the presolved problem with the cut loop of ``models/benders.py``.
+- ``benders`` solves the presolved problem with the cut loop of ``models/benders.py``, stopped
+  after ``--benders-limit`` seconds (then its status is ``feasible``).
 
 Phases (read, coverage, aggregate, presolve, solve) come from the run's own ``timings_s``;
 ``read->opt`` is their sum, ``wall`` is the process from spawn to exit, ``cpu`` its user + system
@@ -53,8 +54,11 @@ def job() -> None:
 
     inst = load_instance(spec["path"], "cfl")
     read_s = time.perf_counter() - t0
+    from optimizer.backends import SolveOptions
+
     res = solve_mclp_points(inst, radius=spec["radius"], budget=spec["budget"], read_s=read_s,
-                            presolve=spec["presolve"], method=spec["method"])
+                            presolve=spec["presolve"], method=spec["method"],
+                            options=SolveOptions(time_limit_s=spec.get("time_limit")))
     print(json.dumps(res.as_json()))
 
 
@@ -97,6 +101,8 @@ def main() -> None:
     parser.add_argument("--methods", default="compact,benders,plain")
     parser.add_argument("--tmp", default=None, help="Folder for the generated instances.")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--benders-limit", type=float, default=300.0,
+                        help="Stop the Benders loop after this many seconds (status: feasible).")
     args = parser.parse_args()
     from optimizer.cfl import generate_cfl
 
@@ -125,7 +131,8 @@ def main() -> None:
                 else:
                     spec = {"path": path, "radius": radius, "budget": budget,
                             "presolve": method != "plain",
-                            "method": "benders" if method == "benders" else "compact"}
+                            "method": "benders" if method == "benders" else "compact",
+                            "time_limit": args.benders_limit if method == "benders" else None}
                     cmd = [sys.executable, "-c", "from benchmarks.bench_cfl import job; job()",
                            json.dumps(spec)]
                 load = os.getloadavg()[0]
