@@ -362,10 +362,11 @@ PROFILES = {
 
 # The bundled districts in scenarios/: folder name -> generate_district keyword arguments.
 BUNDLED = {
+    # Budgets below what full coverage costs (about 11.6 and 8.1 million), so they force choices.
     "yuzhong_hillside": {"profile": "hillside", "n_demand": 4000, "n_sites": 160,
-                         "n_existing": 4, "seed": 101},
+                         "n_existing": 4, "seed": 101, "budget_cny": 6_000_000},
     "liangjiang_newtown": {"profile": "newtown", "n_demand": 3000, "n_sites": 120,
-                           "n_existing": 2, "seed": 202},
+                           "n_existing": 2, "seed": 202, "budget_cny": 5_000_000},
     "bishan_rural": {"profile": "rural", "n_demand": 1800, "n_sites": 70,
                      "n_existing": 1, "seed": 303},
 }
