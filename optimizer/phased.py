@@ -255,6 +255,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     from .output import atomic_folder, write_csv_bom, write_json, write_points_geojson
     from .run import RunResult, default_out_dir, site_rows, summary_dict
     from .scenario import load_scenario
+    from .sweep import reach_cache_dir
 
     budgets = np.asarray(budgets_cny, dtype=float)
     if budgets.size != years:
@@ -262,13 +263,13 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     t0 = time.perf_counter()
     scenario = load_scenario(scenario_path)
     t_load = time.perf_counter()
-    problem = build_problem(scenario)
-    t_cov = time.perf_counter()
-    total_problem = problem.with_budget(float(budgets.sum()))
     if out_dir is None:
         base = default_out_dir(scenario.path)
         out_dir = base.parent / f"{base.name}-plan"
     out_dir = Path(out_dir)
+    problem = build_problem(scenario, cache_dir=reach_cache_dir(scenario, out_dir))
+    t_cov = time.perf_counter()
+    total_problem = problem.with_budget(float(budgets.sum()))
 
     plan, reason = None, ""
     try:

@@ -438,14 +438,14 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
     t0 = time.perf_counter()
     scenario = load_scenario(scenario_path)
     t_load = time.perf_counter()
-    problem = build_problem(scenario)
-    t_cov = time.perf_counter()
-    result = sweep_problem(problem, budgets, solver, options)
-    t_sweep = time.perf_counter()
     if out_dir is None:
         base = default_out_dir(scenario.path)
         out_dir = base.parent / f"{base.name}-sweep"
     out_dir = Path(out_dir)
+    problem = build_problem(scenario, cache_dir=reach_cache_dir(scenario, out_dir))
+    t_cov = time.perf_counter()
+    result = sweep_problem(problem, budgets, solver, options)
+    t_sweep = time.perf_counter()
     timings = {"load": t_load - t0, "coverage": t_cov - t_load, **result.timings_s}
     with atomic_folder(out_dir) as tmp:
         header, rows = curve_rows(result)
@@ -467,3 +467,12 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
             "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
         })
     return SweepRun(out_dir, result, timings)
+
+
+def reach_cache_dir(scenario, out_dir):
+    """Where network reach is cached, as `solve` does; None without a walking network."""
+    if getattr(scenario, "network_path", None) is None:
+        return None
+    from .network_reach import resolve_cache_dir
+
+    return resolve_cache_dir(None, out_dir)
