@@ -30,7 +30,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = ["yuzhong_hillside", "liangjiang_newtown", "bishan_rural"]
-LIFECIRCLE = [sys.executable, "-c", "import sys; sys.path.insert(0, %r); import cli; cli.main()" % str(REPO)]
+LIFECIRCLE = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); import cli; cli.main()"]
 
 DISTRICT_CHILD = r"""
 import json, resource, sys, time
@@ -58,7 +58,8 @@ print(json.dumps({{"status": str(solution.status), "objective": solution.objecti
 def child(code: str, timeout_s: float) -> dict:
     t0 = time.perf_counter()
     try:
-        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s)
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s,
+                              check=False)
     except subprocess.TimeoutExpired:
         return {"status": f"killed at {timeout_s:.0f} s", "wall": time.perf_counter() - t0}
     if proc.returncode != 0:
@@ -73,7 +74,7 @@ def timed(args: list, timeout_s: float = 3600) -> tuple[float, int, str, float]:
     """(wall seconds, exit code, stdout, peak MiB of the process tree's largest child)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s, cwd=REPO)
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=timeout_s, cwd=REPO, check=False)
     wall = time.perf_counter() - t0
     peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     return wall, proc.returncode, proc.stdout + proc.stderr, peak
@@ -115,15 +116,14 @@ def bench_sweep(args, tmp: Path) -> None:
     print("|" + "---|" * len(header))
     for name in BUNDLED:
         scenario = REPO / "scenarios" / name / "scenario.yaml"
-        solves, sweeps, last = [], [], None
-        for rep in range(args.repeat):
-            wall, code, _, _ = timed([*LIFECIRCLE, "solve", str(scenario), "--no-report", "--out",
-                                      str(tmp / f"solve-{name}")])
+        solves, sweeps = [], []
+        for _ in range(args.repeat):
+            wall, _, _, _ = timed([*LIFECIRCLE, "solve", str(scenario), "--no-report", "--out",
+                                   str(tmp / f"solve-{name}")])
             solves.append(wall)
-            wall, code, out, _ = timed([*LIFECIRCLE, "sweep", str(scenario), "--budgets", args.budgets, "--out",
-                                        str(tmp / f"sweep-{name}")])
+            wall, _, _, _ = timed([*LIFECIRCLE, "sweep", str(scenario), "--budgets", args.budgets, "--out",
+                                   str(tmp / f"sweep-{name}")])
             sweeps.append(wall)
-            last = out
         meta = json.loads((tmp / f"sweep-{name}" / "sweep.json").read_text(encoding="utf-8"))
         curve = (tmp / f"sweep-{name}" / "curve.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
         solved = sum(1 for line in curve if float(line.split(",")[-2]) > 0)
@@ -132,7 +132,6 @@ def bench_sweep(args, tmp: Path) -> None:
         s, w = min(solves), min(sweeps)
         print(f"| {name} | {s:.2f} | {w:.2f} | {w / s:.2f} | {solved} of {len(curve)} | {phases} | {knee} |",
               flush=True)
-        del last
 
 
 def bench_city(args, tmp: Path) -> None:

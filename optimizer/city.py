@@ -186,7 +186,7 @@ def solve_circle(scenario: str, out_dir: str, solver: str, options: SolveOptions
         return {"summary": summary, "error": error, "skipped": False, "seconds": time.perf_counter() - t0}
     except LifecircleError as error:
         message = str(error)
-    except Exception as error:  # a bug or a crash in a library: record it, keep the city going
+    except Exception as error:  # noqa: BLE001 - a bug or a library crash: record it, keep the city going
         message = f"{type(error).__name__}: {error}"
     return {"summary": None, "error": message.splitlines()[0] if message else "error", "skipped": False,
             "seconds": time.perf_counter() - t0}
@@ -302,7 +302,7 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
             circle = futures[future]
             try:
                 result = future.result()
-            except Exception as error:  # the worker died or the task could not run
+            except Exception as error:  # noqa: BLE001 - the worker died or the task could not run
                 result = {"summary": None, "error": f"{type(error).__name__}: {error}".splitlines()[0],
                           "skipped": False, "seconds": 0.0}
             outcome[circle.id] = result

@@ -24,8 +24,13 @@ from dataclasses import replace
 import numpy as np
 
 from models.coverage import build_coverage_model
-from models.reduce import (ceiling_model, cheapest_cover, dominated_columns, lazy_greedy,
-                           reduce_coverage)
+from models.reduce import (
+    ceiling_model,
+    cheapest_cover,
+    dominated_columns,
+    lazy_greedy,
+    reduce_coverage,
+)
 
 from .backends import DEFAULT_BACKEND, SolveOptions, Status, get_backend
 from .linear_solve import SolverResultError, solve_linear

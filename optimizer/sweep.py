@@ -155,7 +155,8 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     precheck's reason; the sweep goes on. If a solve stopped early (time limit, gap) returns a
     worse plan than the previous budget's, the previous plan is kept: it is feasible here too, so
     the curve never decreases. A problem with decay, capacities or equity (the service model)
-    is solved budget by budget through :func:`optimizer.solve.solve_problem`, warm-started.
+    is solved budget by budget through :func:`optimizer.solve.solve_problem` (see
+    ``_sweep_service``).
     """
     options = options or SolveOptions()
     budgets = np.sort(np.asarray(budgets, dtype=float))
@@ -328,15 +329,20 @@ def _prune(problem, index, x_cost, must, site, type_):
 
 
 def _sweep_service(problem, budgets, solver, options) -> SweepResult:
-    """Budget by budget through solve_problem (decay, capacities, equity), warm-started."""
+    """Budget by budget through solve_problem (decay, capacities, equity).
+
+    Not warm-started: with a warm start, solve_problem on a capacitated problem returned the
+    optimal sites with a worse assignment (objective 39 instead of 63 on a test circle), so the
+    previous plan is only used as a floor: a solve that comes back worse keeps it.
+    """
     from .solve import solve_problem
 
     points, previous = [], None
     t0 = time.perf_counter()
     for budget in budgets:
+        at_budget = problem.with_budget(budget)
         try:
-            start = None if previous is None else (previous.site, previous.type)
-            solution = solve_problem(problem.with_budget(budget), solver, options, warm_start=start)
+            solution = solve_problem(at_budget, solver, options)
         except InfeasibleError as error:
             points.append(_empty_point(budget, Status.INFEASIBLE, str(error)))
             continue
@@ -344,10 +350,16 @@ def _sweep_service(problem, budgets, solver, options) -> SweepResult:
             points.append(_empty_point(budget, solution.status, solution.message,
                                        solution.timings_s.get("solve", 0.0)))
             continue
-        point = SweepPoint(float(budget), solution.status, solution.objective, solution.bound,
-                           solution.gap, solution.spent_cny, solution.evaluation.people_after,
-                           solution.timings_s.get("solve", 0.0), solution.site, solution.type,
-                           "", previous is not None)
+        site, type_, objective = solution.site, solution.type, solution.objective
+        status, reason, after = solution.status, "", solution.evaluation.people_after
+        if previous is not None and objective < previous.objective and not _same(objective, previous.objective):
+            evaluation = evaluate(at_budget, previous.site, previous.type)
+            site, type_, objective, after = previous.site, previous.type, evaluation.objective, evaluation.people_after
+            status = Status.FEASIBLE
+            reason = f"kept the plan of budget {previous.budget_cny:,.0f}: better than the solver's"
+        point = SweepPoint(float(budget), status, objective, solution.bound, solution.gap,
+                           float(problem.cost_cny[site, type_].sum()), after,
+                           solution.timings_s.get("solve", 0.0), site, type_, reason, False)
         points.append(point)
         previous = point
     knee = budget_knee(budgets, [np.nan if p.objective is None else p.objective for p in points])

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import REPO, SITES_CSV, write_scenario
 
 from cli import main
-from conftest import REPO, SITES_CSV, write_scenario
 from optimizer.city import find_circles, run_city
 from optimizer.errors import ScenarioError
 from optimizer.scenario import load_scenario

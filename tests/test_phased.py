@@ -9,10 +9,11 @@ import json
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from bruteforce import random_problem
 from click.testing import CliRunner
 
-from bruteforce import random_problem
 from cli import main
+from optimizer.errors import InfeasibleError
 from optimizer.phased import check_phased, solve_phased, solve_year_by_year
 from optimizer.problem import NO_TYPE, CoverageProblem
 
@@ -97,7 +98,7 @@ def test_phased_optimum_equals_enumeration():
         best = enumerate_phased(problem, budgets)
         try:
             plan = solve_phased(problem, budgets)
-        except Exception as error:  # the precheck: then no plan exists at all
+        except InfeasibleError as error:  # the precheck: then no plan exists at all
             assert best is None, (seed, error)
             continue
         if best is None:
@@ -115,7 +116,7 @@ def test_phased_optimum_equals_enumeration():
 
 def test_check_phased_catches_a_year_over_budget():
     problem = crafted()
-    years, violations = check_phased(problem, np.array([0, 2]), np.array([0, 0]), np.array([0, 0]), [1.0, 1.0])
+    _, violations = check_phased(problem, np.array([0, 2]), np.array([0, 0]), np.array([0, 0]), [1.0, 1.0])
     assert violations == ["year 1: spent 2 > budget 1"]
 
 

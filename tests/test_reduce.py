@@ -10,12 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.sparse as sp
-
 from bruteforce import brute_force, random_problem
+
 from models.coverage import build_coverage_model
-from models.reduce import (ceiling_model, cheapest_cover, dominated_columns, lazy_greedy, prune_plan,
-                           reduce_coverage)
+from models.reduce import (
+    ceiling_model,
+    cheapest_cover,
+    dominated_columns,
+    lazy_greedy,
+    prune_plan,
+    reduce_coverage,
+)
 from optimizer.backends import REGISTRY, SolveOptions
+from optimizer.errors import InfeasibleError
 from optimizer.linear_solve import solve_linear
 from optimizer.problem import NO_TYPE, CoverageProblem
 from optimizer.reduced_solve import solve_reduced
@@ -55,7 +62,7 @@ def test_reduced_model_reaches_the_brute_force_optimum(maker):
         problem, geometry = maker(seed)
         try:
             problem.precheck()
-        except Exception:
+        except InfeasibleError:
             continue
         model, index = build_coverage_model(problem)
         cost, must = columns(problem, index)
@@ -115,7 +122,7 @@ def test_solve_reduced_matches_brute_force_with_every_exact_backend(solver):
         best = brute_force(problem, geometry)
         try:
             problem.precheck()
-        except Exception:
+        except InfeasibleError:
             continue
         solution = solve_reduced(problem, solver)
         if best is None:
@@ -141,7 +148,9 @@ def test_greedy_prune_and_cover_keep_coverage_and_rules():
         n_sites = np.bincount(index.x_site[everything])
         assert np.all(n_sites <= 1)  # one facility per site
         pruned = prune_plan(index, cost, must, problem.min_open, everything)
-        value = lambda plan: float(index.class_weight[(index.class_rows @ plan.astype(float)) > 0].sum())
+        def value(plan, index=index):
+            return float(index.class_weight[(index.class_rows @ plan.astype(float)) > 0].sum())
+
         assert value(pruned) == value(everything) and cost[pruned].sum() <= cost[everything].sum()
         assert np.all(pruned[must])
         ceiling = ceiling_model(model, index, cost, must)

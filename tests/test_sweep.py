@@ -124,3 +124,18 @@ def test_bad_budgets_one_line_exit_2(tiny_scenario, tmp_path, budgets, words):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: --budgets:") and words in lines[0], lines
     assert not (tmp_path / "s").exists()
+
+
+def test_capacitated_scenario_sweeps_budget_by_budget(tmp_path):
+    """The service model (issue 7) has its own model; the sweep solves it budget by budget."""
+    from conftest import SCENARIO_YAML, write_scenario
+
+    text = SCENARIO_YAML.replace("canteen: {label: 社区食堂, serves: [elderly], walk_minutes: 10}",
+                                 "canteen: {label: 社区食堂, serves: [elderly], walk_minutes: 10, capacity: {elderly: 8}}")
+    problem = build_problem(load_scenario(write_scenario(tmp_path / "cap", yaml_text=text)))
+    assert problem.has_service
+    budgets = [300.0, 500.0, 800.0, 1000.0]
+    result = sweep_problem(problem, budgets)
+    assert np.all(np.diff(result.objectives) >= -1e-9)
+    for budget, point in zip(budgets, result.points):
+        assert point.objective == pytest.approx(solve_problem(problem.with_budget(budget)).objective)
