@@ -182,3 +182,14 @@ def test_generated_city_solves_with_boundaries(tmp_path):
         assert 105.5 < lon < 107.5 and 29.0 < lat < 30.2  # around Chongqing's central city
     bad = CliRunner().invoke(main, ["generate", "--city", "3", str(tmp_path / "c2"), "--demand", "10"])
     assert bad.exit_code == 2 and "--demand: not used with --city" in bad.stderr
+
+
+def test_existing_scheduler_is_used_as_is(tmp_path):
+    from distributed import LocalCluster
+
+    city = make_city(tmp_path / "city", n=2, bad=False)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        result = run_city(city, out_dir=tmp_path / "out", scheduler=cluster.scheduler_address, progress=False)
+        assert (result.n_solved, result.n_failed) == (2, 0)
+        assert cluster.scheduler.status.name == "running"  # the run leaves someone else's cluster up
+    assert read_city_csv(tmp_path / "out")["c01"]["objective"] == "69.0"
