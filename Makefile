@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-SCENARIO ?= scenarios/yuzhong_hillside/scenario.yaml
+SCENARIO ?= scenarios/bishan_rural/scenario.yaml
 
 .PHONY: run test bench clean
 

@@ -94,7 +94,8 @@ def finish(
     # Integer columns come back as 0.9999999; round them so decoding and evaluate() see integers.
     values = np.where(model.integrality, np.round(values), values)
     objective = model.objective_value(values)
-    full_bound = None if bound is None else float(bound) + model.offset
+    # An infinite bound (no dual bound yet) is no bound; JSON cannot carry it either.
+    full_bound = None if bound is None or not math.isfinite(bound) else float(bound) + model.offset
     if full_bound is not None:
         # A bound on the wrong side of the plan is float noise; clamp it to the plan.
         if model.sense == MAXIMIZE:
