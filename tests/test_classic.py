@@ -205,3 +205,23 @@ def test_budget_needs_site_costs():
     bare = ClassicInstance("bare", inst.demand_ids, inst.site_ids, inst.weights, costs=inst.costs)
     with pytest.raises(ScenarioError, match="--site-costs"):
         build_classic(bare, "mclp", budget=3.0, radius=5.0)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_pmedian_warm_start_is_a_feasible_column_vector(seed):
+    """The interchange plan, as build_pmedian's columns: every row holds, the cost is the plan's."""
+    from models.classic import pmedian_cost, pmedian_interchange, pmedian_start
+
+    inst = random_instance(seed, n=30, m=12, unreachable=0.2 if seed == 2 else 0.0)
+    for p in (1, 3, 6):
+        plan = pmedian_interchange(inst.costs, inst.weights, p)
+        cost = pmedian_cost(inst.costs, inst.weights, plan) if plan is not None else np.inf
+        if not np.isfinite(cost):
+            assert plan is None  # no plan of p sites serves every weighted point
+            continue
+        assert plan.size == p and cost >= brute_pmedian(inst, p)
+        model = build_pmedian(inst.costs, inst.weights, p)
+        x = pmedian_start(inst.costs, inst.weights, p, plan)
+        act = model.A @ x
+        assert np.all(act >= model.row_lower - 1e-9) and np.all(act <= model.row_upper + 1e-9)
+        assert model.c @ x + model.offset == pytest.approx(cost)
