@@ -52,7 +52,11 @@ for pairs within reach, with gain :math:`d_{cf} - b_c > 0`:
     & \sum_c z_{ce} \le q_e && \forall \text{ existing } e \text{ with finite capacity}
 
 A new facility without a capacity for a capacitated group gets :math:`q_f` = the people it can
-reach, which never binds. Existing capacitated facilities are always open. For fixed :math:`x`
+reach, which never binds. Existing capacitated facilities are always open; what they serve before
+the plan is their own optimum (``evaluate`` of the empty plan), and in the plan people may move
+from an existing facility to a new one when that serves more weighted people (with step weights
+some optimum always keeps every existing facility at least as busy: augmenting paths never
+unload a sink arc). For fixed :math:`x`
 each group is a transportation problem (totally unimodular), so with integer people and
 capacities some optimal :math:`z` is integral (``integral_optimum``); when people or capacities
 are fractional, or per-circle equity couples circles through a shared facility, it need not be,

@@ -142,7 +142,7 @@ def test_bad_assignment_is_caught(cap_problem):
 
 def test_cpsat_declines_fractional_people_clearly():
     problem, _ = random_service_problem(0, capacity=True)
-    people = np.where(problem.people > 0, problem.people + 0.3, 0.0)  # 0.3 never sums to whole classes here
+    people = np.where(problem.people > 0, problem.people + 0.3, 0.0)  # fractional class supplies
     problem = replace(problem, people=people)
     with pytest.raises(CapabilityError, match="continuous variables that may be fractional"):
         solve_problem(problem, "ortools-cpsat")
