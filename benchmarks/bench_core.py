@@ -27,7 +27,7 @@ import json, resource, sys, time
 sys.path.insert(0, {repo!r})
 from optimizer.run import run_solve
 t0 = time.perf_counter()
-result = run_solve({scenario!r}, solver={solver!r}, out_dir={out!r})
+result = run_solve({scenario!r}, solver={solver!r}, out_dir={out!r}, report=False)
 s = result.summary
 print(json.dumps({{"status": s["status"], "objective": s["objective"], "timings": s["timings_s"],
                   "model": s["model"],
