@@ -48,6 +48,16 @@ class HighsBackend(Backend):
     name = "highs"
     library = "highspy"
 
+    @staticmethod
+    def _stale_plan(h, model: LinearModel) -> bool:
+        """True when the returned column values do not give HiGHS's own objective."""
+        info = h.getInfo()
+        if info.primal_solution_status != 2:
+            return False
+        plan = float(model.c @ np.asarray(h.getSolution().col_value, dtype=float))
+        reported = float(info.objective_function_value)
+        return abs(plan - reported) > 1e-6 * max(1.0, abs(reported))
+
     def solve(self, model: LinearModel, options: SolveOptions) -> LinearSolution:
         import highspy
 
@@ -72,6 +82,12 @@ class HighsBackend(Backend):
 
         t0 = time.perf_counter()
         h.run()
+        if options.warm_start is not None and self._stale_plan(h, model):
+            # Seen with highspy 1.16 on capacitated models: status optimal and the right objective,
+            # but col_value still holding the warm start. Solve again from scratch.
+            h.clearSolver()
+            h.passModel(highs_lp(model))
+            h.run()
         solve_s = time.perf_counter() - t0
 
         model_status = h.getModelStatus()
