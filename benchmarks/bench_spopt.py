@@ -106,8 +106,8 @@ def run_lifecircle(n, m, p, seed, time_limit=None):
     import scipy.spatial  # noqa: F401  imported before the clock, as spopt's cdist is
 
     from models.classic import build_mclp, open_sites
-    from optimizer.instances import xy_coverage
     from optimizer.backends import SolveOptions
+    from optimizer.instances import xy_coverage
     from optimizer.linear_solve import solve_linear
 
     demand, sites, weights = instance(n, m, seed)
@@ -226,7 +226,6 @@ print(json.dumps({"model": "mclp", "solver": "spopt+highs", "objective": covered
 
 
 def start_to_json(args):
-
     xy, w = town(2000, args.seed)
     tmp = tempfile.mkdtemp(prefix="lc_spopt_")
     xy_path, w_path = os.path.join(tmp, "pts.txt"), os.path.join(tmp, "w.txt")
