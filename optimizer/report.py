@@ -407,6 +407,49 @@ def solve_fact_rows(scenario, problem, n_sites: int, solve_info: dict, lang: str
     ]
 
 
+def equity_section(scenario, equity: dict | None, utilisation: list | None, lang: str) -> str:
+    """Covered shares per group and circle, group gap, Gini across circles, capacity use (issue 7)."""
+    if not equity:
+        return ""
+    group_rows_ = [[group_label(g, lang), v["people"], pct_value(v["share_before"]), pct_value(v["share_after"])]
+                   for g, v in equity["groups"].items()]
+    heads = [t("equity.people", lang), t("equity.before", lang), t("equity.after", lang)]
+    out = [f'<h2 id="sec-equity">{esc(t("sec.equity", lang))}</h2>',
+           html_table([t("equity.group", lang), *heads], group_rows_, [False, True, True, True],
+                      table_id="equity-groups", digits=[0, 0, 1, 1])]
+    measures = [[t("equity.gap", lang), pct_value(equity.get("group_gap_before")),
+                 pct_value(equity.get("group_gap_after"))]]
+    if equity.get("circles"):
+        circle_rows = [[name, v["people"], pct_value(v["share_before"]), pct_value(v["share_after"])]
+                       for name, v in equity["circles"].items()]
+        out.append(html_table([t("equity.circle", lang), *heads], circle_rows, [False, True, True, True],
+                              table_id="equity-circles", sortable=True, digits=[0, 0, 1, 1]))
+        measures.append([t("equity.gini", lang), equity.get("gini_circles_before"), equity.get("gini_circles_after")])
+    out.append(html_table([t("equity.measure", lang), t("equity.before", lang), t("equity.after", lang)],
+                          measures, [False, True, True], table_id="equity-measures", digits=[0, 3, 3]))
+    rules = equity.get("rules") or {}
+    parts = [f"min_coverage {group_label(g, lang)} ≥ {100 * v:g}%" for g, v in (rules.get("min_coverage") or {}).items()]
+    if rules.get("min_coverage_per_circle") is not None:
+        parts.append(f"min_coverage_per_circle ≥ {100 * rules['min_coverage_per_circle']:g}%")
+    if rules.get("maximin"):
+        parts.append(f"maximin: {rules['maximin']}")
+    out.append(f"<p>{esc(t('equity.rules', lang))}: {esc('; '.join(parts) or t('equity.none', lang))}</p>")
+    if utilisation:
+        rows = [[u["site_id"], type_label(scenario, scenario.type_names.index(u["facility_type"]), lang), group_label(g, lang), v["served"],
+                 v["capacity"], pct_value(v["utilisation"])]
+                for u in utilisation for g, v in u["groups"].items()]
+        out.append(html_table([t("util.site", lang), t("util.type", lang), t("equity.group", lang),
+                               t("util.served", lang), t("util.capacity", lang), t("util.share", lang)],
+                              rows, [False, False, False, True, True, True], table_id="utilisation",
+                              sortable=True, digits=[0, 0, 0, 1, 0, 1]))
+    return "".join(out)
+
+
+def pct_value(share) -> float | None:
+    """A share in [0, 1] as a percentage number (the table formats it), or None."""
+    return None if share is None else 100.0 * float(share)
+
+
 def _plan_sections(scenario, facts: PlanFacts, lang: str) -> str:
     out = [f"<h3>{esc(t('plan.binding', lang))}</h3>",
            html_table(*binding_rows(scenario, facts, lang), [False] * 6, table_id="binding"),
@@ -502,6 +545,7 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         "</div>",
         f'<h2 id="sec-plan">{esc(t("sec.plan", lang))}</h2>',
         _plan_sections(scenario, facts, lang),
+        equity_section(scenario, solve_info.get("equity"), solve_info.get("utilisation"), lang),
         f'<h2 id="sec-facts">{esc(t("sec.facts", lang))}</h2>',
         facts_html,
         f"<script>{SORT_SCRIPT}</script></body></html>\n",
@@ -530,6 +574,11 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
     t1 = time.perf_counter()
     info = dict(solve_info)
     info.setdefault("date", datetime.now().astimezone().isoformat(timespec="seconds"))
+    if "equity" not in info:
+        from .equity import equity_summary, utilisation_rows
+
+        info["equity"] = equity_summary(problem, solution.evaluation, solution.worst_share)
+        info["utilisation"] = utilisation_rows(problem, solution.site, solution.type, solution.evaluation)
     page = render_report(scenario, problem, expl, facts, solution.evaluation.covered, info, lang)
     (Path(folder) / "report.html").write_text(page, encoding="utf-8")
     t2 = time.perf_counter()
