@@ -90,6 +90,12 @@ def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir
         click.echo(f"walking network: {n['nodes']:,} nodes, {n['components']} component(s), reach cache {n['cache']}; "
                    f"beyond max_snap_m {n['max_snap_m']:g} (unreachable): {far['demand']} demand points, "
                    f"{far['sites']} sites, {far['existing']} existing")
+    equity = s.get("equity") or {}
+    if equity.get("rules") or equity.get("circles"):
+        shares = ", ".join(f"{g} {v['share_after']:.1%}" for g, v in equity["groups"].items()
+                           if v["share_after"] is not None)
+        gini = equity.get("gini_circles_after")
+        click.echo(f"equity: covered shares {shares}" + (f"; Gini across circles {gini:.3f}" if gini is not None else ""))
     t = s["timings_s"]
     click.echo("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in t.items()))
     click.echo(f"outputs: {result.out_dir}")
