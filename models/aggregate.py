@@ -14,12 +14,14 @@ import scipy.sparse as sp
 _SEED = 0x1F2E3D4C
 
 
-def identical_row_classes(R: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+def identical_row_classes(R: sp.csr_matrix, *, by_value: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Group identical rows of ``R``.
 
     Parameters
     ----------
-    R : (n, m) CSR matrix; only the pattern matters. Every row must have at least one entry.
+    R : (n, m) CSR matrix. Every row must have at least one entry.
+    by_value : when False only the pattern matters (coverage sets); when True rows must also
+        carry equal values (decay-weighted reach), and each entry is keyed by column and value.
 
     Returns
     -------
@@ -39,13 +41,22 @@ def identical_row_classes(R: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
     keys = rng.integers(0, np.iinfo(np.int64).max, size=(2, m), dtype=np.int64).astype(np.uint64)
     starts = R.indptr[:-1]
     with np.errstate(over="ignore"):
-        h1 = np.add.reduceat(keys[0][R.indices], starts)
-        h2 = np.add.reduceat(keys[1][R.indices], starts)
+        e1, e2 = keys[0][R.indices], keys[1][R.indices]
+        if by_value:
+            distinct, code = np.unique(R.data, return_inverse=True)
+            val = rng.integers(0, np.iinfo(np.int64).max, size=(2, distinct.size), dtype=np.int64).astype(np.uint64)
+            e1 = e1 * (val[0][code] | np.uint64(1)) + val[1][code]
+            e2 = e2 ^ (val[0][code] * np.uint64(0x9E3779B97F4A7C15))
+        h1 = np.add.reduceat(e1, starts)
+        h2 = np.add.reduceat(e2, starts)
     class_of_row, representative = _group(nnz.astype(np.uint64), h1, h2)
     rep_of_row = representative[class_of_row]
     offset = np.arange(R.indices.size) - np.repeat(starts, nnz)
     rep_positions = np.repeat(R.indptr[rep_of_row], nnz) + offset
-    if not np.array_equal(R.indices, R.indices[rep_positions]):
+    same = np.array_equal(R.indices, R.indices[rep_positions])
+    if by_value:
+        same = same and np.array_equal(R.data, R.data[rep_positions])
+    if not same:
         raise RuntimeError("identical_row_classes: hash collision between different rows")
     return class_of_row.astype(np.int64), representative.astype(np.int64)
 

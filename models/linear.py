@@ -118,6 +118,23 @@ class LinearModel:
         return replace(self, col_lower=col_lower, col_upper=col_upper)
 
 
+def decimal_scale(values, max_decimals: int = 6, max_abs: float | None = None) -> int | None:
+    """Smallest 10**d (d <= max_decimals) making every finite value an integer, or None.
+
+    Integer-only solvers (CP-SAT) need exact integer coefficients; ``max_abs`` refuses scales
+    whose integers would grow past what the solver's arithmetic holds.
+    """
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    for d in range(max_decimals + 1):
+        scaled = values * 10**d
+        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
+            if max_abs is not None and np.abs(scaled).max(initial=0.0) > max_abs:
+                return None
+            return 10**d
+    return None
+
+
 def stack_rows(blocks: list[tuple[str, sp.spmatrix, np.ndarray, np.ndarray]]):
     """Stack named row blocks into (A, row_lower, row_upper, row_blocks).
 

@@ -92,8 +92,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
+from .aggregate import identical_row_classes
 from .coverage import facility_columns
-from .linear import MAXIMIZE, LinearModel, stack_rows
+from .linear import MAXIMIZE, LinearModel, decimal_scale, stack_rows
 
 DECAY_SHAPES = ("step", "linear", "exponential")
 # Scenario decay weights are rounded to this many decimals (a change of at most 0.0005): it keeps
@@ -103,8 +104,6 @@ DECAY_DECIMALS = 3
 MAXIMIN_SCALE_LIMIT = 10**6
 # A continuous maximin level is held this much below the first optimum (a millionth of a share).
 MAXIMIN_BACKOFF = 1e-6
-_MAX_DECIMALS = 6
-_SEED = 0x5E7A1CE
 
 
 def decay_weight(minutes, shape: str, full_minutes: float, zero_minutes: float,
@@ -123,52 +122,6 @@ def decay_weight(minutes, shape: str, full_minutes: float, zero_minutes: float,
         w = np.exp(-beta * np.maximum(t - full_minutes, 0.0))
         return np.where(t <= zero_minutes, w, 0.0)
     raise ValueError(f"decay_weight: unknown shape {shape!r}")
-
-
-def identical_weighted_rows(R: sp.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Group rows of ``R`` equal in pattern *and* values; (class_of_row, representative).
-
-    Like :func:`models.aggregate.identical_row_classes`, but each entry is keyed by its column and
-    its value, and a merge is verified on both.
-    """
-    R = sp.csr_matrix(R)
-    R.sum_duplicates()
-    R.sort_indices()
-    n, m = R.shape
-    if n == 0:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    nnz = np.diff(R.indptr)
-    if np.any(nnz == 0):
-        raise ValueError("identical_weighted_rows: every row needs at least one entry")
-    distinct, code = np.unique(R.data, return_inverse=True)
-    rng = np.random.default_rng(_SEED)
-    col_keys = rng.integers(0, np.iinfo(np.int64).max, size=(2, m), dtype=np.int64).astype(np.uint64)
-    val_keys = rng.integers(0, np.iinfo(np.int64).max, size=(2, distinct.size), dtype=np.int64).astype(np.uint64)
-    starts = R.indptr[:-1]
-    with np.errstate(over="ignore"):
-        e1 = col_keys[0][R.indices] * (val_keys[0][code] | np.uint64(1)) + val_keys[1][code]
-        e2 = col_keys[1][R.indices] ^ (val_keys[0][code] * np.uint64(0x9E3779B97F4A7C15))
-        h1 = np.add.reduceat(e1, starts)
-        h2 = np.add.reduceat(e2, starts)
-    signature = np.stack([nnz.astype(np.uint64), h1, h2], axis=1)
-    _, representative, class_of_row = np.unique(signature, axis=0, return_index=True, return_inverse=True)
-    class_of_row = class_of_row.reshape(-1)
-    rep_of_row = representative[class_of_row]
-    offset = np.arange(R.indices.size) - np.repeat(starts, nnz)
-    rep_positions = np.repeat(R.indptr[rep_of_row], nnz) + offset
-    if not (np.array_equal(R.indices, R.indices[rep_positions]) and np.array_equal(R.data, R.data[rep_positions])):
-        raise RuntimeError("identical_weighted_rows: hash collision between different rows")
-    return class_of_row.astype(np.int64), representative.astype(np.int64)
-
-
-def _decimal_scale(values: np.ndarray) -> int | None:
-    """Smallest 10**d (d <= 6) making every value an integer, or None."""
-    values = np.asarray(values, dtype=float)
-    for d in range(_MAX_DECIMALS + 1):
-        scaled = values * 10**d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
-            return 10**d
-    return None
 
 
 def _is_integral(values: np.ndarray) -> bool:
@@ -327,7 +280,7 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
     with_base = sp.hstack([R, sp.csr_matrix((pair_base, (np.arange(R.shape[0]), np.zeros(R.shape[0], int))),
                                             shape=(R.shape[0], 1))], format="csr")
     with_base.eliminate_zeros()
-    class_of, rep = identical_weighted_rows(with_base)
+    class_of, rep = identical_row_classes(with_base, by_value=True)
     n_lc = rep.size
     C = sp.csr_matrix(R[rep])
     C.sort_indices()
@@ -380,7 +333,7 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
         n_keys = int(key.max(initial=-1)) + 1
         tagged = sp.hstack([gain, sp.csr_matrix((np.ones(rows.size), (np.arange(rows.size), key)),
                                                 shape=(rows.size, max(n_keys, 1)))], format="csr")
-        class_of_g, rep_g = identical_weighted_rows(tagged) if rows.size else (np.zeros(0, int), np.zeros(0, int))
+        class_of_g, rep_g = identical_row_classes(tagged, by_value=True) if rows.size else (np.zeros(0, int), np.zeros(0, int))
         G = sp.csr_matrix(gain[rep_g])
         G.sort_indices()
         supply = np.bincount(class_of_g, weights=problem.people[rows, g], minlength=rep_g.size)
@@ -511,7 +464,7 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
         A_s = set_rows[sets]
         N = set_people[sets]
         B = set_before[sets]
-        D = _decimal_scale(np.concatenate([A_s.data, B]))
+        D = decimal_scale(np.concatenate([A_s.data, B]))
         L = None
         # covered people are multiples of 1/D at an optimum only when the assignment is integral
         flows_integral = n_z == 0 or (integral_flow and not circle_key)

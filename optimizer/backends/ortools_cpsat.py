@@ -9,7 +9,7 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
-from models.linear import MAXIMIZE, LinearModel
+from models.linear import MAXIMIZE, LinearModel, decimal_scale
 
 from ..errors import CapabilityError
 from .base import Backend, LinearSolution, SolveOptions, Status, finish
@@ -17,19 +17,6 @@ from .base import Backend, LinearSolution, SolveOptions, Status, finish
 MAX_DECIMALS = 6
 # CP-SAT works in int64; keep clear of it so sums of scaled terms cannot overflow.
 MAX_ABS_INT = 2**53
-
-
-def decimal_scale(values: np.ndarray) -> int | None:
-    """Smallest 10**d (d <= MAX_DECIMALS) making every value integral, or None."""
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    for d in range(MAX_DECIMALS + 1):
-        scaled = values * 10**d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
-            if np.abs(scaled).max(initial=0.0) > MAX_ABS_INT:
-                return None
-            return 10**d
-    return None
 
 
 def _row_scales(A: sp.csr_matrix, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
@@ -75,7 +62,7 @@ class OrtoolsCpsatBackend(Backend):
             fin = bounds[np.isfinite(bounds)]
             if np.any(fin != np.round(fin)):
                 raise CapabilityError(f"ortools-cpsat: a column {name} bound is not an integer; use --solver highs")
-        obj_scale = decimal_scale(model.c)
+        obj_scale = decimal_scale(model.c, MAX_DECIMALS, MAX_ABS_INT)
         if obj_scale is None:
             bad = model.c[np.abs(model.c * 10**MAX_DECIMALS - np.round(model.c * 10**MAX_DECIMALS)) > 1e-9][:1]
             raise CapabilityError(
