@@ -27,9 +27,8 @@ from .backends import DEFAULT_BACKEND, SolveOptions, Status, get_backend
 from .errors import InfeasibleError, ScenarioError
 from .linear_solve import SolverResultError, solve_linear
 from .problem import NO_TYPE, CoverageProblem
-from .solution import BUDGET_TOL, Solution, evaluate
+from .solution import BUDGET_TOL, OBJECTIVE_TOL, Solution, evaluate
 
-OBJECTIVE_TOL = 1e-6
 
 
 @dataclass(frozen=True)

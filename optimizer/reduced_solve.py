@@ -35,9 +35,8 @@ from models.reduce import (
 from .backends import DEFAULT_BACKEND, SolveOptions, Status, get_backend
 from .linear_solve import SolverResultError, solve_linear
 from .problem import CoverageProblem
-from .solution import Solution, evaluate
+from .solution import OBJECTIVE_TOL, Solution, evaluate
 
-OBJECTIVE_TOL = 1e-6
 
 
 def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,

@@ -24,6 +24,8 @@ from .problem import NO_TYPE, CoverageProblem
 
 # Costs and budgets are in currency units; a cent of float noise is not an overspend.
 BUDGET_TOL = 1e-6
+# A model's objective and evaluate()'s must agree to this relative tolerance.
+OBJECTIVE_TOL = 1e-6
 # People in a given assignment may be off by solver tolerance (relative to the largest figure).
 ASSIGN_TOL = 1e-6
 

@@ -15,10 +15,8 @@ from .backends import DEFAULT_BACKEND, REGISTRY, SolveOptions, Status, get_backe
 from .backends.base import relative_gap
 from .linear_solve import SolverResultError, solve_linear
 from .problem import NO_TYPE, CoverageProblem
-from .solution import Solution, evaluate
+from .solution import OBJECTIVE_TOL, Solution, evaluate
 
-# The model's objective and evaluate()'s must agree to this relative tolerance.
-OBJECTIVE_TOL = 1e-6
 
 
 def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,

@@ -29,10 +29,8 @@ from .backends import DEFAULT_BACKEND, REGISTRY, SolveOptions, Status, get_backe
 from .errors import InfeasibleError, ScenarioError
 from .linear_solve import SolverResultError, solve_linear
 from .problem import CoverageProblem
-from .solution import evaluate
+from .solution import OBJECTIVE_TOL, evaluate
 
-# Same tolerance as solve_problem: the model's objective and evaluate()'s must agree.
-OBJECTIVE_TOL = 1e-6
 KNEE_BUDGET_STEP = 0.10
 KNEE_COVERAGE_GAIN = 0.01
 # Marginal coverage is reported per this many currency units (10,000 CNY, one 万元).
