@@ -262,10 +262,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     t0 = time.perf_counter()
     scenario = load_scenario(scenario_path)
     t_load = time.perf_counter()
-    if out_dir is None:
-        base = default_out_dir(scenario.path)
-        out_dir = base.parent / f"{base.name}-plan"
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, "-plan")
     problem = build_problem(scenario, cache_dir=reach_cache_dir(scenario, out_dir))
     t_cov = time.perf_counter()
     total_problem = problem.with_budget(float(budgets.sum()))

@@ -27,12 +27,13 @@ class RunResult:
     exit_code: int
 
 
-def default_out_dir(scenario_path: Path) -> Path:
-    """results/<name>: the YAML file's stem, or its folder's name when the stem is generic."""
+def default_out_dir(scenario_path: Path, suffix: str = "") -> Path:
+    """results/<name><suffix>: the YAML file's stem, or its folder's name when the stem is generic
+    (``suffix`` keeps a sweep's or a phased plan's results apart from the plain solve's)."""
     path = Path(scenario_path)
     stem = path.stem if path.stem.lower() not in ("scenario", "config", "circle") else path.parent.name
     slug = re.sub(r"[^\w.-]+", "_", stem, flags=re.UNICODE).strip("_") or "scenario"
-    return Path("results") / slug
+    return Path("results") / f"{slug}{suffix}"
 
 
 def site_rows(scenario: Scenario, problem, solution: Solution) -> tuple[list, list, list]:

@@ -448,10 +448,7 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
     t0 = time.perf_counter()
     scenario = load_scenario(scenario_path)
     t_load = time.perf_counter()
-    if out_dir is None:
-        base = default_out_dir(scenario.path)
-        out_dir = base.parent / f"{base.name}-sweep"
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, "-sweep")
     problem = build_problem(scenario, cache_dir=reach_cache_dir(scenario, out_dir))
     t_cov = time.perf_counter()
     result = sweep_problem(problem, budgets, solver, options)
