@@ -12,6 +12,7 @@ import enum
 import os
 import sys
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import ClassVar
 
@@ -113,20 +114,45 @@ def finish(
                           dict(extra))
 
 
+# quiet_stdout's shared state: threads (a sweep's parallel budgets) overlap their quiet spans.
+_QUIET_LOCK = threading.Lock()
+_quiet_depth = 0
+_quiet_saved_fd: int | None = None
+
+
 @contextlib.contextmanager
 def quiet_stdout():
     """Send file descriptor 1 to /dev/null: some solver libraries print banners from C code,
-    which would corrupt ``--json`` output on stdout."""
-    sys.stdout.flush()
-    saved = os.dup(1)
-    devnull = os.open(os.devnull, os.O_WRONLY)
+    which would corrupt ``--json`` output on stdout.
+
+    Safe from several threads at once: file descriptor 1 belongs to the process, so the first
+    thread to enter redirects it and the last to leave restores it (a depth count under a lock).
+    Two threads each saving and restoring on their own could restore /dev/null for good.
+    """
+    global _quiet_depth, _quiet_saved_fd
+    with _QUIET_LOCK:
+        if _quiet_depth == 0:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(devnull, 1)
+            except BaseException:
+                os.close(saved)
+                raise
+            finally:
+                os.close(devnull)
+            _quiet_saved_fd = saved
+        _quiet_depth += 1
     try:
-        os.dup2(devnull, 1)
         yield
     finally:
-        os.dup2(saved, 1)
-        os.close(saved)
-        os.close(devnull)
+        with _QUIET_LOCK:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                os.dup2(_quiet_saved_fd, 1)
+                os.close(_quiet_saved_fd)
+                _quiet_saved_fd = None
 
 
 class Backend:
