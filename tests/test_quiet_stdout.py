@@ -82,11 +82,10 @@ def test_many_threads_many_spans(tmp_path):
 def test_nested_and_exception(tmp_path):
     path = tmp_path / "fd1.txt"
     with fd1_to(path):
-        with pytest.raises(RuntimeError):
+        with pytest.raises(RuntimeError), quiet_stdout():
             with quiet_stdout():
-                with quiet_stdout():
-                    os.write(1, b"hidden\n")
-                os.write(1, b"still hidden\n")
-                raise RuntimeError("boom")
+                os.write(1, b"hidden\n")
+            os.write(1, b"still hidden\n")
+            raise RuntimeError("boom")
         os.write(1, b"after\n")
     assert path.read_text() == "after\n"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import math
 import os
 import sys
-import math
 import threading
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -163,6 +163,9 @@ class Backend:
     exact: ClassVar[bool] = True
     # What the backend can take: "milp" (a LinearModel), "coverage" (a CoverageProblem directly).
     features: ClassVar[frozenset] = frozenset({"milp"})
+    # True when two solves may run at once in one process (separate threads, separate solver
+    # objects), as a sweep's budget chains do; a backend not known to be safe runs them one by one.
+    thread_safe: ClassVar[bool] = False
 
     def available(self) -> bool:
         import importlib.util

@@ -10,3 +10,4 @@ class GreedyBackend(Backend):
     library = "numpy"
     exact = False
     features = frozenset({"coverage"})
+    thread_safe = True  # a pure function of read-only arrays

@@ -47,6 +47,8 @@ def highs_lp(model: LinearModel, *, with_offset: bool = False):
 class HighsBackend(Backend):
     name = "highs"
     library = "highspy"
+    # Each calling thread gets its own HiGHS task scheduler (HiGHS PR 818) and run() releases the GIL.
+    thread_safe = True
 
     @staticmethod
     def _stale_plan(h, model: LinearModel) -> bool:

@@ -48,6 +48,9 @@ def _row_scales(A: sp.csr_matrix, lower: np.ndarray, upper: np.ndarray) -> np.nd
 class OrtoolsCpsatBackend(Backend):
     name = "ortools-cpsat"
     library = "ortools"
+    # Not declared safe: two CpSolvers in two threads crashed in or-tools issue 1958, and each solve
+    # already runs 8 workers, so parallel budgets would not help anyway.
+    thread_safe = False
 
     def solve(self, model: LinearModel, options: SolveOptions) -> LinearSolution:
         from ortools.sat.python import cp_model

@@ -15,6 +15,8 @@ from .base import Backend, LinearSolution, SolveOptions, Status, finish
 class OrtoolsScipBackend(Backend):
     name = "ortools-scip"
     library = "ortools"
+    # Not declared safe: whether OR-Tools' bundled SCIP is built thread-safe is not documented.
+    thread_safe = False
 
     def solve(self, model: LinearModel, options: SolveOptions) -> LinearSolution:
         from ortools.linear_solver import pywraplp

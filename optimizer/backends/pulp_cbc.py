@@ -29,6 +29,8 @@ class PulpCbcBackend(Backend):
     name = "pulp-cbc"
     library = "pulp"
     distribution = "PuLP"
+    # CBC runs as a subprocess; PuLP names its files with uuid4 and the log goes to our own tmp dir.
+    thread_safe = True
 
     def solve(self, model: LinearModel, options: SolveOptions) -> LinearSolution:
         import pulp
