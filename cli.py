@@ -510,14 +510,19 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
               help="Result folder (default: results/<scenario>-sweep).")
 @click.option("--time-limit", type=float, default=None, help="Per budget, in seconds.")
 @click.option("--gap", type=float, default=None, help="Stop each solve at this relative gap.")
-def sweep(scenario, budgets, solver, out_dir, time_limit, gap):
+@click.option("--jobs", type=int, default=None,
+              help="Budget solves at once, in threads (default: the number of cores; 1: one after "
+                   "another). The results do not depend on it.")
+def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
     """Solve SCENARIO at many budgets; write curve.csv, curve.png, plans.csv and print the knee."""
     from optimizer.sweep import KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets, run_sweep
 
     options = solve_options(time_limit, gap)
+    if jobs is not None and jobs < 1:
+        fail(_bad_input(f"--jobs: value {jobs} must be >= 1"))
     try:
         values = parse_budgets(budgets)
-        run = run_sweep(scenario, values, solver=solver, out_dir=out_dir, options=options)
+        run = run_sweep(scenario, values, solver=solver, out_dir=out_dir, options=options, jobs=jobs)
     except LifecircleError as error:
         fail(error)
     result = run.result

@@ -1,10 +1,12 @@
 """Budget curves: how weighted coverage grows with the budget.
 
 Coverage is computed once and the model built once; each budget changes only the ``budget`` row
-(:meth:`models.linear.LinearModel.with_row_bounds`). Budgets are solved in ascending order, so the
-previous plan is always feasible at the next budget (only the budget row loosens) and is passed to
-the solver as a warm start. Every plan is re-checked by :func:`optimizer.solution.evaluate` against
-the problem at its own budget, exactly as ``solve`` does.
+(:meth:`models.linear.LinearModel.with_row_bounds`) and is reduced exactly (:mod:`models.reduce`).
+Budgets are solved in ascending chains, so a chain's previous plan is always feasible at its next
+budget (only the budget row loosens) and is passed to the solver as a warm start; two chains run
+in threads at once (see :func:`sweep_problem`). Every plan is re-checked by
+:func:`optimizer.solution.evaluate` against the problem at its own budget, exactly as ``solve``
+does.
 
 The knee is the smallest budget on the curve beyond which every further segment has a log-log
 slope below ``ln(1.01) / ln(1.10)``: each extra 10 % of budget buys less than 1 % more weighted
@@ -14,8 +16,11 @@ coverage (coverage counts people reached by existing facilities, as the objectiv
 from __future__ import annotations
 
 import math
+import os
 import re
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -39,6 +44,11 @@ MARGINAL_UNIT_CNY = 10_000.0
 # proves the plan optimal (no better grid point is below the bound); see objective_unit().
 GRANULE_SHARE = 0.99
 MAX_DECIMALS = 6
+# Budgets below the largest are dealt into this many warm-start chains whatever --jobs says: the
+# warm starts decide which of several equally good plans a solver returns, so chains that followed
+# --jobs (or the machine's core count) would change plans.csv. Measured sequentially, 1, 2 and 4
+# chains cost the same (Yuzhong 9.2-9.5 s, Liangjiang 6.4-7.7 s); 2 suits the 2-core target.
+SWEEP_CHAINS = 2
 
 
 @dataclass(frozen=True)
@@ -135,8 +145,20 @@ def budget_knee(budgets, objectives, step: float = KNEE_BUDGET_STEP,
     return None if last == slope.size - 1 else float(b[last + 1])
 
 
+def sweep_jobs(jobs: int | None) -> int:
+    """The number of budget solves to run at once: ``jobs``, or the number of cores for None.
+
+    Raises :class:`ScenarioError` (one line) below 1.
+    """
+    if jobs is None:
+        return max(1, os.cpu_count() or 1)
+    if isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer)) or jobs < 1:
+        raise ScenarioError(f"--jobs: value {jobs!r} must be a whole number >= 1")
+    return int(jobs)
+
+
 def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKEND,
-                  options: SolveOptions | None = None) -> SweepResult:
+                  options: SolveOptions | None = None, jobs: int | None = None) -> SweepResult:
     """Solve ``problem`` at every budget, reusing one model and warm-starting.
 
     Order of work, each step exact:
@@ -145,24 +167,43 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
        facilities that add no coverage; the pruned plan spends ``S``. Every budget ``B >= S``
        then has the same optimum, since the plan fits and coverage cannot exceed the largest
        budget's, so those budgets need no solve.
-    2. The other budgets are solved in ascending order, each warm-started from the previous
-       plan (feasible, because only the budget grew). Once a proven optimum equals the largest
-       budget's, the remaining budgets share it for the same reason.
+    2. The other budgets are dealt into ``SWEEP_CHAINS`` chains, interleaved: chain ``t`` takes
+       the ``t``-th, ``t + SWEEP_CHAINS``-th, ... of them in ascending order. Each budget is
+       warm-started from its own chain's best plan so far (feasible, because only the budget
+       grew). Up to ``jobs`` chains run at once, one thread each (the solvers release the GIL);
+       with ``jobs >= 2`` the first chain's first budget is solved while step 1 runs.
+    3. A proven optimum equal to the largest budget's is shared by every larger budget. A chain
+       skips budgets above the smallest budget known to reach it; afterwards every budget above
+       the smallest one that reached it (whichever chain solved what) takes that point's plan.
 
-    A budget too small for must_open/min_open gives a point with status ``infeasible`` and the
-    precheck's reason; the sweep goes on. If a solve stopped early (time limit, gap) returns a
-    worse plan than the previous budget's, the previous plan is kept: it is feasible here too, so
-    the curve never decreases. A problem with decay, capacities or equity (the service model)
-    is solved budget by budget through :func:`optimizer.solve.solve_problem` (see
+    The chains depend on the data only, never on ``jobs`` or thread timing: every budget up to the
+    smallest that reaches the largest budget's optimum is solved, from the same warm start, in
+    every run, so the curve and the plans are the same for any ``jobs``. Plans are checked by
+    :func:`optimizer.solution.evaluate` afterwards, in ascending order. A budget too small for must_open/min_open gives a point with status
+    ``infeasible`` and the precheck's reason; the sweep goes on. If a solve stopped early (time
+    limit, gap) returns a worse plan than the nearest smaller budget's, that plan is kept: it is
+    feasible here too, so the curve never decreases.
+
+    Backends that are not safe to run twice at once (:attr:`Backend.thread_safe`) run with one
+    chain whatever ``jobs`` says. A problem with decay, capacities or equity (the service model)
+    is solved budget by budget, sequentially, through :func:`optimizer.solve.solve_problem` (see
     ``_sweep_service``).
+
+    Parameters
+    ----------
+    jobs : budget solves at once, in threads; None for the number of cores (:func:`sweep_jobs`),
+        at most ``SWEEP_CHAINS`` are used. ``1`` solves the chains one after the other.
     """
     options = options or SolveOptions()
+    jobs = sweep_jobs(jobs)
     budgets = np.sort(np.asarray(budgets, dtype=float))
     registered = REGISTRY.get(solver)
     exact = registered is None or "milp" in registered.features
     backend = get_backend(solver, "milp" if exact else "coverage")
     if getattr(problem, "has_service", False):
         return _sweep_service(problem, budgets, backend.name, options)
+    if not backend.thread_safe:
+        jobs = 1
 
     t0 = time.perf_counter()
     model, index = build_coverage_model(problem)
@@ -170,14 +211,14 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     must = problem.must_open[index.x_site] == index.x_type
     dominated = dominated_columns(index, x_cost, must, problem.min_open) if exact else None
     build_s = time.perf_counter() - t0
-    clock = {"solve": 0.0, "check": 0.0}
 
-    def solve_at(budget: float, previous: SweepPoint | None) -> SweepPoint:
-        at_budget = problem.with_budget(budget)
+    def solve_at(budget: float, previous: _Solved | None) -> _Solved:
+        """One budget, warm-started from ``previous`` (a smaller budget's plan); not yet checked.
+        Runs in a worker thread: touches nothing shared but read-only arrays."""
         try:
-            at_budget.precheck()
+            problem.with_budget(budget).precheck()
         except InfeasibleError as error:
-            return _empty_point(budget, Status.INFEASIBLE, str(error))
+            return _Solved(float(budget), Status.INFEASIBLE, None, None, None, _EMPTY, _EMPTY, 0.0, str(error))
         t1 = time.perf_counter()
         bound = gap = None
         if exact:
@@ -202,82 +243,179 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
                 chosen = reduced.full_x(result.values) > 0.5
                 site, type_ = index.x_site[chosen], index.x_type[chosen]
             else:
-                site = type_ = np.zeros(0, dtype=np.int64)
+                site = type_ = _EMPTY
         else:
             chosen = greedy_plan(index, x_cost, budget, must, problem.min_open)
             site, type_ = index.x_site[chosen], index.x_type[chosen]
             status, objective, reason = Status.FEASIBLE, None, "greedy: no optimality claim"
-        solve_s = time.perf_counter() - t1
-        clock["solve"] += solve_s
+        return _Solved(float(budget), status, objective, bound, gap, site, type_,
+                       time.perf_counter() - t1, reason, previous is not None)
 
-        t2 = time.perf_counter()
-        try:
-            if status not in (Status.OPTIMAL, Status.FEASIBLE):
-                return _empty_point(budget, status, reason or "no plan", solve_s)
-            evaluation = evaluate(at_budget, site, type_)
-            if not evaluation.feasible:
-                if exact:
-                    raise SolverResultError(f"{backend.name}: plan at budget {budget:,.0f} fails "
-                                            f"evaluate(): {evaluation.violations[0]}")
-                return _empty_point(budget, Status.NO_SOLUTION, "greedy: " + evaluation.violations[0], solve_s)
-            if objective is None:
-                objective = evaluation.objective
-            elif not _same(evaluation.objective, objective):
-                raise SolverResultError(f"{backend.name}: model objective {objective} != evaluated "
-                                        f"{evaluation.objective} at budget {budget:,.0f}")
-            if previous is not None and objective < previous.objective and not _same(objective, previous.objective):
-                # only an unproven solve lands here; the smaller budget's plan still fits
-                evaluation = evaluate(at_budget, previous.site, previous.type)
-                site, type_, objective = previous.site, previous.type, evaluation.objective
-                proven = bound is not None and (objective >= bound or _same(objective, bound))
-                status = Status.OPTIMAL if proven else Status.FEASIBLE
-                reason = f"kept the plan of budget {previous.budget_cny:,.0f}: better than the solver's"
-            return SweepPoint(budget, status, objective, bound, gap, evaluation.spent_cny,
-                              evaluation.people_after, solve_s, site, type_, reason, previous is not None)
-        finally:
-            clock["check"] += time.perf_counter() - t2
+    def check(solved: _Solved) -> SweepPoint:
+        """evaluate() the plan at its own budget and cross-check the solver's objective."""
+        budget = solved.budget_cny
+        if solved.status not in (Status.OPTIMAL, Status.FEASIBLE):
+            return _empty_point(budget, solved.status, solved.reason or "no plan", solved.solve_s)
+        evaluation = evaluate(problem.with_budget(budget), solved.site, solved.type)
+        if not evaluation.feasible:
+            if exact:
+                raise SolverResultError(f"{backend.name}: plan at budget {budget:,.0f} fails "
+                                        f"evaluate(): {evaluation.violations[0]}")
+            return _empty_point(budget, Status.NO_SOLUTION, "greedy: " + evaluation.violations[0],
+                                solved.solve_s)
+        objective = solved.objective
+        if objective is None:
+            objective = evaluation.objective
+        elif not _same(evaluation.objective, objective):
+            raise SolverResultError(f"{backend.name}: model objective {objective} != evaluated "
+                                    f"{evaluation.objective} at budget {budget:,.0f}")
+        return SweepPoint(budget, solved.status, objective, solved.bound, solved.gap, evaluation.spent_cny,
+                          evaluation.people_after, solved.solve_s, solved.site, solved.type, solved.reason,
+                          solved.warm_started)
 
     def same_optimum(source: SweepPoint, budget: float, why: str) -> SweepPoint:
         return replace(source, budget_cny=float(budget), bound=source.objective, gap=0.0, solve_s=0.0,
                        reason=why, warm_started=False)
 
-    points: list = [None] * budgets.size
+    def solve_top() -> SweepPoint:
+        top = check(solve_at(budgets[-1], None))
+        if top.status != Status.OPTIMAL:
+            return top
+        site, type_ = _prune(problem, index, x_cost, must, top.site, top.type)
+        if site.size < top.site.size:
+            evaluation = evaluate(problem.with_budget(budgets[-1]), site, type_)
+            if evaluation.feasible and _same(evaluation.objective, top.objective):
+                top = replace(top, site=site, type=type_, spent_cny=evaluation.spent_cny,
+                              covered_after=evaluation.people_after)
+        return top
+
+    n_budgets = budgets.size
+    solved: dict = {}  # budget index -> _Solved, written by the chains
+    lock = threading.Lock()
+    reach = [n_budgets]  # the smallest budget index known to reach the largest budget's optimum
+    stop = threading.Event()  # a chain failed or the caller was interrupted: the others stop too
+
+    def reaches(one: _Solved, top: SweepPoint | None) -> bool:
+        return (top is not None and top.status == Status.OPTIMAL and one.status == Status.OPTIMAL
+                and one.objective is not None and _same(one.objective, top.objective))
+
+    def run_chain(chain: list, top: SweepPoint | None, first: _Solved | None = None) -> None:
+        previous = None
+        for n in chain:
+            with lock:
+                if n > reach[0] or stop.is_set():
+                    return  # the chain ascends: every later budget has the same optimum
+            one = first if (first is not None and n == chain[0]) else solve_at(budgets[n], previous)
+            with lock:
+                solved[n] = one
+            if one.status in (Status.OPTIMAL, Status.FEASIBLE) and (
+                    previous is None or one.objective is None or previous.objective is None
+                    or one.objective >= previous.objective or _same(one.objective, previous.objective)):
+                previous = one  # warm-start from the best plan so far: it fits every larger budget
+            if reaches(one, top):
+                with lock:
+                    reach[0] = min(reach[0], n)
+                return
+
+    t_solve = time.perf_counter()
+    jobs = min(jobs, SWEEP_CHAINS)
+    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
     top = None
-    if exact and budgets.size > 1:
-        top = solve_at(budgets[-1], None)
-        points[-1] = top
-        if top.status == Status.OPTIMAL:
-            site, type_ = _prune(problem, index, x_cost, must, top.site, top.type)
-            if site.size < top.site.size:
-                evaluation = evaluate(problem.with_budget(budgets[-1]), site, type_)
-                if evaluation.feasible and _same(evaluation.objective, top.objective):
-                    top = replace(top, site=site, type=type_, spent_cny=evaluation.spent_cny,
-                                  covered_after=evaluation.people_after)
-                    points[-1] = top
-            for n, budget in enumerate(budgets[:-1]):
-                if budget >= top.spent_cny:
-                    points[n] = same_optimum(top, budget, f"the plan of budget {budgets[-1]:,.0f} "
-                                             f"spends {top.spent_cny:,.0f}: same optimum")
+    settled = np.zeros(n_budgets, dtype=bool)  # budgets whose point is known without a solve
+    try:
+        first_future = None
+        if exact and n_budgets > 1:
+            if pool is None:
+                top = solve_top()
+            else:
+                # the largest budget decides which budgets need a solve; meanwhile the smallest,
+                # the first chain's first budget unless the whole curve is flat, is solved
+                top_future = pool.submit(solve_top)
+                first_future = pool.submit(solve_at, budgets[0], None)
+                top = top_future.result()
+            settled[-1] = True
+            if top.status == Status.OPTIMAL:
+                settled[:-1] = budgets[:-1] >= top.spent_cny
+        pending = np.flatnonzero(~settled).tolist()
+        first = None
+        if first_future is not None and pending and pending[0] == 0:
+            first = first_future.result()
+        chains = [pending[t::SWEEP_CHAINS] for t in range(SWEEP_CHAINS)]
+        if pool is None:
+            for chain in chains:
+                run_chain(chain, top)
         else:
-            top = None
-    previous = None
-    for n, budget in enumerate(budgets):
-        if points[n] is not None:
-            continue
-        point = solve_at(budget, previous)
-        points[n] = point
-        if point.objective is not None:
-            previous = point
-        if top is not None and point.status == Status.OPTIMAL and _same(point.objective, top.objective):
-            for m in range(n + 1, budgets.size):
-                if points[m] is None:
-                    points[m] = same_optimum(point, budgets[m], f"reaches the optimum of budget "
-                                             f"{budgets[-1]:,.0f} at budget {budget:,.0f}: same optimum")
-            break
+            futures = [pool.submit(run_chain, chain, top, first if t == 0 else None)
+                       for t, chain in enumerate(chains)]
+            for future in futures:
+                future.result()
+    finally:
+        stop.set()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    solve_s = time.perf_counter() - t_solve
+
+    t_check = time.perf_counter()
+    points: list = [None] * n_budgets
+    if top is not None:
+        points[-1] = top
+        for n in np.flatnonzero(settled[:-1]):
+            points[n] = same_optimum(top, budgets[n], f"the plan of budget {budgets[-1]:,.0f} "
+                                     f"spends {top.spent_cny:,.0f}: same optimum")
+    reached = min((n for n, one in solved.items() if reaches(one, top)), default=None)
+    for n in sorted(solved):
+        if reached is None or n <= reached:
+            points[n] = check(solved[n])
+    if reached is not None:
+        for m in np.flatnonzero(~settled):
+            if m > reached:
+                points[m] = same_optimum(points[reached], budgets[m], f"reaches the optimum of budget "
+                                         f"{budgets[-1]:,.0f} at budget {budgets[reached]:,.0f}: same optimum")
+    points = _monotone(problem, points)
+    check_s = time.perf_counter() - t_check
 
     knee = budget_knee(budgets, [np.nan if p.objective is None else p.objective for p in points])
-    timings = {"build": build_s, **clock}
+    timings = {"build": build_s, "solve": solve_s, "check": check_s}
     return SweepResult(tuple(problem.group_names), tuple(points), knee, timings)
+
+
+@dataclass(frozen=True)
+class _Solved:
+    """A solver's answer at one budget, before evaluate() (the fields of :class:`SweepPoint`)."""
+
+    budget_cny: float
+    status: Status
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    site: np.ndarray
+    type: np.ndarray
+    solve_s: float
+    reason: str = ""
+    warm_started: bool = False
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def _monotone(problem: CoverageProblem, points: list) -> list:
+    """Ascending pass: a plan worse than the nearest smaller budget's plan (only an unproven
+    solve) is replaced by that plan, which fits the larger budget too."""
+    out, previous = [], None
+    for p in points:
+        if p.objective is not None and previous is not None and p.objective < previous.objective \
+                and not _same(p.objective, previous.objective):
+            evaluation = evaluate(problem.with_budget(p.budget_cny), previous.site, previous.type)
+            objective = evaluation.objective
+            proven = p.bound is not None and (objective >= p.bound or _same(objective, p.bound))
+            p = replace(p, status=Status.OPTIMAL if proven else Status.FEASIBLE, objective=objective,
+                        spent_cny=evaluation.spent_cny, covered_after=evaluation.people_after,
+                        site=previous.site, type=previous.type,
+                        reason=f"kept the plan of budget {previous.budget_cny:,.0f}: better than the solver's")
+        out.append(p)
+        if p.objective is not None:
+            previous = p
+    return out
 
 
 def objective_unit(c: np.ndarray) -> float | None:
@@ -437,9 +575,10 @@ def write_curve_png(path: Path, result: SweepResult) -> None:
 
 
 def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=None,
-              options: SolveOptions | None = None) -> SweepRun:
+              options: SolveOptions | None = None, jobs: int | None = None) -> SweepRun:
     """Load once, compute coverage once, sweep, and write curve.csv, curve.png, plans.csv and
-    sweep.json into ``out_dir`` (default ``results/<scenario>-sweep``), whole or not at all."""
+    sweep.json into ``out_dir`` (default ``results/<scenario>-sweep``), whole or not at all.
+    ``jobs``: budget solves at once, see :func:`sweep_problem`."""
     from .assemble import build_problem
     from .output import atomic_folder, write_csv_bom, write_json
     from .run import default_out_dir
@@ -451,7 +590,7 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, "-sweep")
     problem = build_problem(scenario, cache_dir=reach_cache_dir(scenario, out_dir))
     t_cov = time.perf_counter()
-    result = sweep_problem(problem, budgets, solver, options)
+    result = sweep_problem(problem, budgets, solver, options, jobs=jobs)
     t_sweep = time.perf_counter()
     timings = {"load": t_load - t0, "coverage": t_cov - t_load, **result.timings_s}
     with atomic_folder(out_dir) as tmp:

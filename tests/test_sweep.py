@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+from pathlib import Path
 
 import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from bruteforce import brute_force, random_problem
 from cli import main
 from optimizer.assemble import build_problem
 from optimizer.backends import SolveOptions
+from optimizer.errors import ScenarioError
 from optimizer.generate import generate_district
 from optimizer.scenario import load_scenario
+from optimizer.solution import evaluate
 from optimizer.solve import solve_problem
 from optimizer.sweep import budget_knee, objective_unit, parse_budgets, sweep_problem
 
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 BUDGETS = np.array([0.0, 5e5, 1e6, 2e6, 3e6, 4.5e6, 7e6, 1e7, 2e7, 4e7])
 
 
@@ -139,3 +145,88 @@ def test_capacitated_scenario_sweeps_budget_by_budget(tmp_path):
     assert np.all(np.diff(result.objectives) >= -1e-9)
     for budget, point in zip(budgets, result.points):
         assert point.objective == pytest.approx(solve_problem(problem.with_budget(budget)).objective)
+
+
+# ---- budgets solved in threads (--jobs) ------------------------------------------------------
+
+
+def _curve_and_plans(result):
+    """What must not depend on --jobs: per budget, status, objective and the plan itself."""
+    return [(p.budget_cny, str(p.status), p.objective, sorted(zip(p.site.tolist(), p.type.tolist())))
+            for p in result.points]
+
+
+def test_jobs_do_not_change_a_bundled_curve():
+    """bishan_rural solves all 20 budgets; the plans chosen among equal optima follow the warm
+    starts, so this fails if the chains (and with them the warm starts) depend on --jobs."""
+    problem = build_problem(load_scenario(SCENARIOS / "bishan_rural" / "scenario.yaml"))
+    budgets = parse_budgets("1e6:2e7:20")
+    one = sweep_problem(problem, budgets, "highs", jobs=1)
+    two = sweep_problem(problem, budgets, "highs", jobs=2)
+    assert _curve_and_plans(two) == _curve_and_plans(one)
+    assert all(str(p.status) == "optimal" for p in two.points)
+    assert np.all(np.diff(two.objectives) >= 0)
+    # the run is reproducible whatever the thread timing: budgets solved and plans alike
+    again = sweep_problem(problem, budgets, "highs", jobs=2)
+    assert _curve_and_plans(again) == _curve_and_plans(two)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_jobs_agree_with_brute_force_on_random_problems(seed):
+    problem, geometry = random_problem(seed, n_points=30, n_sites=8)
+    budgets = np.linspace(0.0, float(np.nansum(problem.cost_cny)) * 0.6, 9)
+    one = sweep_problem(problem, budgets, "highs", jobs=1)
+    two = sweep_problem(problem, budgets, "highs", jobs=2)
+    assert _curve_and_plans(two) == _curve_and_plans(one)
+    previous = -np.inf
+    for budget, point in zip(budgets, two.points):
+        best = brute_force(problem.with_budget(budget), geometry)
+        if best is None:
+            assert point.objective is None and str(point.status) == "infeasible", budget
+            continue
+        assert str(point.status) == "optimal" and point.objective == pytest.approx(best, abs=1e-9), budget
+        check = evaluate(problem.with_budget(budget), point.site, point.type)
+        assert check.feasible and check.objective == pytest.approx(best, abs=1e-9)
+        assert point.objective >= previous - 1e-9
+        previous = point.objective
+
+
+def test_sweep_jobs_rejects_less_than_one(district):
+    _, problem = district
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ScenarioError, match="--jobs"):
+            sweep_problem(problem, BUDGETS[1:4], jobs=bad)
+
+
+def test_cli_jobs_same_files_and_stdout_intact(district, tmp_path):
+    """Threads open HiGHS, whose constructor runs inside quiet_stdout(): file descriptor 1 must
+    point where it did before, and the printed table must be whole."""
+    path, _ = district
+    before = os.fstat(1)
+    files = {}
+    for jobs in (2, 1):
+        out = tmp_path / f"jobs{jobs}"
+        result = run("sweep", path, "--budgets", "5e5:1e7:8", "--jobs", jobs, "--out", out)
+        assert result.exit_code == 0, result.output
+        assert "knee" in result.output and result.output.count("optimal") == 8, result.output
+        curve = list(csv.DictReader((out / "curve.csv").read_text(encoding="utf-8-sig").splitlines()))
+        for row in curve:
+            del row["solve_s"]  # wall time, the only column allowed to differ
+        files[jobs] = curve, (out / "plans.csv").read_text(encoding="utf-8-sig")
+    assert files[2] == files[1]
+    after = os.fstat(1)
+    assert (after.st_dev, after.st_ino) == (before.st_dev, before.st_ino)
+
+
+@pytest.mark.parametrize("jobs", ["0", "-3"])
+def test_cli_jobs_below_one_is_a_one_line_error(tiny_scenario, tmp_path, jobs):
+    result = run("sweep", tiny_scenario, "--budgets", "100:1000:3", "--jobs", jobs, "--out", tmp_path / "s")
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert lines == [f"error: --jobs: value {jobs} must be >= 1"], lines
+    assert not (tmp_path / "s").exists()
+
+
+def test_sweep_help_documents_jobs():
+    result = run("sweep", "--help")
+    assert result.exit_code == 0 and "--jobs" in result.output
