@@ -301,7 +301,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
                                  [p["y"] for p in props], scenario.crs)
         timings["write"] = time.perf_counter() - t_solved
         timings["total"] = time.perf_counter() - t0
-        summary = summary_dict(scenario, total_problem, final, status, timings, reason)
+        summary = summary_dict(scenario, total_problem, final, status, timings, reason, solver)
         summary.update({
             "objective": None if plan is None else plan.objective,
             "objective_meaning": "weighted coverage summed over the years",

@@ -58,7 +58,9 @@ def site_rows(scenario: Scenario, problem, solution: Solution) -> tuple[list, li
 
 
 def summary_dict(scenario: Scenario, problem, solution: Solution | None, status: Status,
-                 timings: dict, reason: str = "") -> dict:
+                 timings: dict, reason: str = "", solver: str | None = None) -> dict:
+    """summary.json's common keys. ``solver`` names the backend asked for, reported when the
+    run stopped before any backend answered (a precheck found the data infeasible)."""
     groups = scenario.group_names
     population = problem.people.sum(axis=0)
     before = (problem.people * problem.covered_before).sum(axis=0)
@@ -79,7 +81,7 @@ def summary_dict(scenario: Scenario, problem, solution: Solution | None, status:
         "scenario": scenario.name,
         "scenario_file": str(scenario.path),
         "scenario_checksum": scenario.checksum,
-        "solver": solution.backend if solution else None,
+        "solver": solution.backend if solution else solver,
         "status": str(status),
         "reason": reason,
         "objective": None if solution is None else solution.objective,
@@ -175,7 +177,7 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
                                                        solver=solution.backend, options=options)}
         timings["write"] = time.perf_counter() - t_solved
         timings["total"] = time.perf_counter() - t0
-        summary = summary_dict(scenario, problem, solution, status, timings, reason)
+        summary = summary_dict(scenario, problem, solution, status, timings, reason, solver)
         summary["scenario_path"] = str(Path(scenario.path).resolve())  # issue 5: explain reloads it
         if report_facts is not None:
             summary["report"] = report_facts

@@ -88,6 +88,9 @@ def test_infeasible_exit_3_writes_summary_only(tiny_scenario, tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (summary["status"], summary["reason"], summary["selected"]) == (
         "infeasible", "must_open sites cost 1,100 > budget 1,000", [])
+    # the precheck stops before any backend runs; the summary still names the one asked for
+    assert summary["solver"] == "highs"
+    assert "infeasible with highs" in result.output
 
 
 def test_solver_infeasible_exit_3(tiny_scenario, tmp_path):

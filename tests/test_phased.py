@@ -148,3 +148,16 @@ def test_cli_plan_bad_input_exit_2(tiny_scenario, tmp_path, args, words):
     result = run("plan", tiny_scenario, *args, "--out", tmp_path / "p")
     assert result.exit_code == 2 and words in result.stderr
     assert not (tmp_path / "p").exists()
+
+
+def test_plan_infeasible_before_solving_names_the_solver(tiny_scenario, tmp_path):
+    text = tiny_scenario.read_text(encoding="utf-8") + "rules:\n  must_open: {S2: elder_child, S1: canteen, S3: canteen}\n"
+    tiny_scenario.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    result = run("plan", tiny_scenario, "--years", 2, "--budget-per-year", 500, "--out", out)
+    assert result.exit_code == 3, result.output
+    assert "infeasible with highs, 2 years" in result.output
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert (summary["status"], summary["solver"], summary["reason"]) == (
+        "infeasible", "highs", "must_open sites cost 1,100 > budget 1,000")
+    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
