@@ -17,11 +17,17 @@ Sites and existing facilities are made nodes: their segment is split at their po
 gets a pendant node joined by its snap distance. The graph is stored reversed (an edge x -> y of
 walking weight w is entry [y, x]), so ``scipy.sparse.csgraph.dijkstra`` from the pendant nodes
 with ``limit`` gives every node's walk *to* each site, in chunks of sites whose dense output stays
-under ``chunk_mib``. Existing facilities only need the nearest one per type: ``min_only=True``.
+under ``chunk_mib``. For plain coverage, existing facilities only need the nearest one per type:
+``min_only=True``. Decay weights and existing capacities need each existing facility's own walk
+(``existing_cost``, asked for with ``per_existing``): one more Dijkstra per existing facility, with
+its type's largest budget as the limit, joined onto demand points exactly as for sites.
 
-The cost matrix (entries up to the largest budget) is cached on disk, keyed by a hash of the
+Walking time for group g is ``cost / (speed_g * 60)`` minutes, the time the budgets are made of.
+
+The cost matrices (entries up to the largest budget) are cached on disk, keyed by a hash of the
 network file's bytes, the point coordinates, ``max_snap_m`` and the budgets (speeds x minutes), so a
-budget sweep never walks the graph twice.
+budget sweep never walks the graph twice. An entry without ``existing_cost`` is recomputed (and
+replaced by one with it) when a scenario needs it.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from .network import WalkNetwork, network_digest, read_network, snap_points, sna
 if TYPE_CHECKING:  # pragma: no cover
     from .scenario import Scenario
 
-CACHE_VERSION = "lifecircle-reach-1"
+CACHE_VERSION = "lifecircle-reach-2"  # 2: optional per-existing-facility costs
 CACHE_ENV = "LIFECIRCLE_CACHE_DIR"
 REL_SLACK = 1e-9
 
@@ -63,6 +69,8 @@ class NetworkReach:
         type's limit, or none).
     demand_snap_m, site_snap_m, existing_snap_m : straight snap distances.
     demand_component : (I,) int, the network component point i snapped onto (-1 beyond max_snap_m).
+    existing_cost : (I, E) CSR float, cost[i, e] to existing facility e for every pair within the
+        largest budget of e's type; None unless asked for (``per_existing``).
     """
 
     site_cost: sp.csr_matrix
@@ -78,6 +86,7 @@ class NetworkReach:
     total_length_m: float
     limit_m: float
     max_snap_m: float
+    existing_cost: sp.csr_matrix | None = None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -169,11 +178,43 @@ def _min_csr(rows, cols, values, shape) -> sp.csr_matrix:
     return sp.csr_matrix((values, cols, indptr), shape=shape)
 
 
+def _walks_to(reverse, sources, pendant_of, limit_m: float, ends, chunk: int):
+    """(rows, cols, costs) of every (demand point, facility) walk within ``limit_m``.
+
+    ``sources`` are facility indices (columns), ``pendant_of`` their graph nodes, ``ends`` the
+    demand ends grouped by node: (ptr, end_off, end_i). Dijkstra runs on ``chunk`` facilities at a
+    time and each reached node's distance is joined onto the demand points ending there.
+    """
+    from scipy.sparse.csgraph import dijkstra
+
+    ptr, end_off, end_i = ends
+    n_total = reverse.shape[0]
+    limit = limit_m * (1 + REL_SLACK) + REL_SLACK
+    rows, cols, costs = [], [], []
+    for start in range(0, len(sources), chunk):
+        js = sources[start:start + chunk]
+        dist = dijkstra(reverse, directed=True, indices=pendant_of[js], limit=limit).ravel()
+        flat = np.flatnonzero(dist <= limit)
+        node = flat % n_total
+        count = ptr[node + 1] - ptr[node]
+        hit = count > 0
+        flat, node, count = flat[hit], node[hit], count[hit]
+        rep = np.repeat(np.arange(len(flat)), count)
+        pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + ptr[node][rep]
+        cost = dist[flat][rep] + end_off[pos]
+        ok = within(cost, limit_m)
+        rows.append(end_i[pos][ok])
+        cols.append(js[flat[rep][ok] // n_total])
+        costs.append(cost[ok])
+    return rows, cols, costs
+
+
 # ---------------------------------------------------------------------------------------------
 
 
 def compute_reach(net: WalkNetwork, demand_xy, sites_xy, existing_xy, existing_type, n_types: int,
-                  limit_m: float, type_limit_m, max_snap_m: float, chunk_mib: float = 128) -> NetworkReach:
+                  limit_m: float, type_limit_m, max_snap_m: float, chunk_mib: float = 128,
+                  per_existing: bool = False) -> NetworkReach:
     """Network reach of every site and the nearest existing facility per type.
 
     Parameters
@@ -186,6 +227,8 @@ def compute_reach(net: WalkNetwork, demand_xy, sites_xy, existing_xy, existing_t
     type_limit_m : (K,) largest budget per type, for existing facilities.
     max_snap_m : points farther from the network reach nothing.
     chunk_mib : memory for one chunk of Dijkstra output (float64, sites x nodes).
+    per_existing : also walk to each existing facility (``existing_cost``), for decay weights and
+        existing capacities.
     """
     from scipy.sparse.csgraph import dijkstra
 
@@ -218,25 +261,9 @@ def compute_reach(net: WalkNetwork, demand_xy, sites_xy, existing_xy, existing_t
     end_node, end_off, end_i = end_node[o], end_off[o], end_i[o]
     ptr = np.r_[0, np.cumsum(np.bincount(end_node, minlength=n_total))]
 
-    limit = limit_m * (1 + REL_SLACK) + REL_SLACK
-    sources = np.flatnonzero(pendant[:n_j] >= 0)
+    ends = (ptr, end_off, end_i)
     chunk = max(1, int(chunk_mib * 2**20 // (8 * max(n_total, 1))))
-    rows, cols, costs = [], [], []
-    for start in range(0, len(sources), chunk):
-        js = sources[start:start + chunk]
-        dist = dijkstra(reverse, directed=True, indices=pendant[js], limit=limit).ravel()
-        flat = np.flatnonzero(dist <= limit)
-        node = flat % n_total
-        count = ptr[node + 1] - ptr[node]
-        hit = count > 0
-        flat, node, count = flat[hit], node[hit], count[hit]
-        rep = np.repeat(np.arange(len(flat)), count)
-        pos = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count) + ptr[node][rep]
-        cost = dist[flat][rep] + end_off[pos]
-        ok = within(cost, limit_m)
-        rows.append(end_i[pos][ok])
-        cols.append(js[flat[rep][ok] // n_total])
-        costs.append(cost[ok])
+    rows, cols, costs = _walks_to(reverse, np.flatnonzero(pendant[:n_j] >= 0), pendant[:n_j], limit_m, ends, chunk)
     cat = (lambda parts, dt: np.concatenate(parts) if parts else np.zeros(0, dt))
     site_cost = _min_csr(cat(rows, np.int64), cat(cols, np.int64), cat(costs, float), (n_i, n_j))
 
@@ -244,6 +271,14 @@ def compute_reach(net: WalkNetwork, demand_xy, sites_xy, existing_xy, existing_t
     existing_type = np.asarray(existing_type, dtype=np.int64).reshape(-1)
     ex_pendant = pendant[n_j:]
     type_limit_m = np.asarray(type_limit_m, dtype=float)
+    existing_cost = None
+    if per_existing:
+        rows, cols, costs = [], [], []
+        for k in range(n_types):  # each type walks to its own largest budget
+            mine = np.flatnonzero((existing_type == k) & (ex_pendant >= 0))
+            r, c, w = _walks_to(reverse, mine, ex_pendant, float(type_limit_m[k]), ends, chunk)
+            rows, cols, costs = rows + r, cols + c, costs + w
+        existing_cost = _min_csr(cat(rows, np.int64), cat(cols, np.int64), cat(costs, float), (n_i, n_e))
     for k in range(n_types):
         src = ex_pendant[(existing_type == k) & (ex_pendant >= 0)]
         if src.size == 0 or n_i == 0:
@@ -261,7 +296,7 @@ def compute_reach(net: WalkNetwork, demand_xy, sites_xy, existing_xy, existing_t
         existing_snap_m=snap.dist_m[n_i + n_j:], demand_component=demand_component.astype(np.int64),
         largest_component=largest, n_components=n_comp, n_nodes=net.n_nodes,
         n_segments=net.n_segments, total_length_m=net.total_length_m, limit_m=float(limit_m),
-        max_snap_m=float(max_snap_m),
+        max_snap_m=float(max_snap_m), existing_cost=existing_cost,
     )
 
 
@@ -292,6 +327,7 @@ def resolve_cache_dir(cache_dir=None, out_dir=None) -> Path:
 
 _ARRAYS = ("data", "indices", "indptr", "shape", "before_cost", "demand_snap_m", "site_snap_m",
            "existing_snap_m", "demand_component", "scalars")
+_EXISTING_ARRAYS = ("ex_data", "ex_indices", "ex_indptr", "ex_shape")
 
 
 def _save(path: Path, reach: NetworkReach, key: str) -> None:
@@ -301,6 +337,10 @@ def _save(path: Path, reach: NetworkReach, key: str) -> None:
     except OSError as error:
         raise ScenarioError(f"--cache-dir {path.parent}: cannot write the reach cache ({error.strerror})") from None
     m = reach.site_cost
+    optional = {}
+    if reach.existing_cost is not None:
+        e = reach.existing_cost
+        optional = {"ex_data": e.data, "ex_indices": e.indices, "ex_indptr": e.indptr, "ex_shape": np.array(e.shape)}
     scalars = np.array([reach.largest_component, reach.n_components, reach.n_nodes, reach.n_segments,
                         reach.total_length_m, reach.limit_m, reach.max_snap_m])
     try:
@@ -309,7 +349,7 @@ def _save(path: Path, reach: NetworkReach, key: str) -> None:
                      shape=np.array(m.shape), before_cost=reach.before_cost,
                      demand_snap_m=reach.demand_snap_m, site_snap_m=reach.site_snap_m,
                      existing_snap_m=reach.existing_snap_m, demand_component=reach.demand_component,
-                     scalars=scalars)
+                     scalars=scalars, **optional)
         os.replace(tmp, path)  # readers see the old file or the whole new one
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -324,6 +364,7 @@ def _load(path: Path, key: str) -> NetworkReach | None:
             if str(f["key"]) != key:
                 return None
             a = {name: f[name] for name in _ARRAYS}
+            ex = {name: f[name] for name in _EXISTING_ARRAYS} if "ex_data" in f.files else None
     except (OSError, ValueError, KeyError, EOFError):
         return None  # unreadable entry: recompute and overwrite it
     s = a["scalars"]
@@ -333,6 +374,8 @@ def _load(path: Path, key: str) -> NetworkReach | None:
         existing_snap_m=a["existing_snap_m"], demand_component=a["demand_component"],
         largest_component=int(s[0]), n_components=int(s[1]), n_nodes=int(s[2]), n_segments=int(s[3]),
         total_length_m=float(s[4]), limit_m=float(s[5]), max_snap_m=float(s[6]),
+        existing_cost=None if ex is None else sp.csr_matrix(
+            (ex["ex_data"], ex["ex_indices"], ex["ex_indptr"]), shape=tuple(ex["ex_shape"])),
     )
 
 
@@ -362,11 +405,12 @@ def _points(scenario: "Scenario"):
     return demand_xy, sites_xy, np.column_stack([ex.x_m, ex.y_m]), ex_type
 
 
-def scenario_reach(scenario: "Scenario", cache_dir=None) -> tuple[NetworkReach, dict]:
+def scenario_reach(scenario: "Scenario", cache_dir=None, per_existing: bool = False) -> tuple[NetworkReach, dict]:
     """Network reach for a scenario with ``walking.network``, from the cache when it holds it.
 
-    ``cache_dir=None`` computes without caching. Returns (reach, info) where info has the cache
-    state ("hit", "miss" or "off") and timings.
+    ``cache_dir=None`` computes without caching. ``per_existing`` asks for ``existing_cost`` too
+    (decay or existing capacities); a cached entry without it is then a miss and is replaced.
+    Returns (reach, info) where info has the cache state ("hit", "miss" or "off") and timings.
     """
     budgets = walk_budgets_m(scenario)
     n_types = len(scenario.type_names)
@@ -388,13 +432,13 @@ def scenario_reach(scenario: "Scenario", cache_dir=None) -> tuple[NetworkReach, 
         key = digest.hexdigest()
         path = Path(cache_dir) / f"reach-{key[:40]}.npz"
         reach = _load(path, key)
-        if reach is not None:
+        if reach is not None and (reach.existing_cost is not None or not per_existing):
             return reach, {"cache": "hit", "cache_file": str(path), "read_s": 0.0,
                            "reach_s": time.perf_counter() - t0}
     net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs)
     t1 = time.perf_counter()
     reach = compute_reach(net, demand_xy, sites_xy, existing_xy, existing_type, n_types, limit,
-                          type_limit, scenario.max_snap_m)
+                          type_limit, scenario.max_snap_m, per_existing=per_existing)
     t2 = time.perf_counter()
     if path is not None:
         _save(path, reach, key)
@@ -404,7 +448,12 @@ def scenario_reach(scenario: "Scenario", cache_dir=None) -> tuple[NetworkReach, 
 
 def network_coverage(scenario: "Scenario", cache_dir=None):
     """(coverage {(k, g): (I, J) CSR bool}, covered_before (I, G) bool, meta) by walking network."""
-    reach, info = scenario_reach(scenario, cache_dir)
+    return coverage_from_reach(scenario, *scenario_reach(scenario, cache_dir))
+
+
+def coverage_from_reach(scenario: Scenario, reach: NetworkReach, info: dict):
+    """:func:`network_coverage` of an already computed reach: covered_before is by the nearest
+    existing facility of each type (``before_cost``)."""
     budgets = walk_budgets_m(scenario)
     n_i = len(scenario.demand)
     coverage = {}
