@@ -22,17 +22,23 @@ def reach_radii_m(scenario: Scenario) -> dict:
 
 def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
     """Arrays of a scenario. With ``walking.network``, coverage and covered_before come from
-    network reach (optimizer/network_reach.py, cached in ``cache_dir`` when given); without one,
-    from the straight-line × detour-factor rule."""
+    network reach (optimizer/network_reach.py, cached in ``cache_dir`` when given), and so do the
+    walking times of decay weights and existing capacities; without one, from the straight-line ×
+    detour-factor rule."""
     groups, types = scenario.group_names, scenario.type_names
     demand_xy = np.column_stack([scenario.demand.x_m, scenario.demand.y_m])
     sites_xy = np.column_stack([scenario.sites.x_m, scenario.sites.y_m])
     radii = reach_radii_m(scenario)
     network_meta = {}
+    walks = None  # the network reach, when there is a network
     if scenario.network_path is not None:
-        from .network_reach import network_coverage
+        from .network_reach import coverage_from_reach, scenario_reach
 
-        coverage, network_before, network_meta = network_coverage(scenario, cache_dir)
+        ex = scenario.existing
+        per_existing = (bool(_decays(scenario)) or _existing_capacity(scenario) is not None) \
+            and ex is not None and len(ex) > 0
+        walks, info = scenario_reach(scenario, cache_dir, per_existing=per_existing)
+        coverage, network_before, network_meta = coverage_from_reach(scenario, walks, info)
     else:
         coverage = reach_matrices(demand_xy, sites_xy, radii)
 
@@ -59,7 +65,8 @@ def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
     forbidden = np.zeros(len(scenario.sites), dtype=bool)
     forbidden[[site_index[s] for s in scenario.forbid]] = True
     people = np.column_stack([scenario.demand.columns[g] for g in groups])
-    coverage, covered_before, service = service_fields(scenario, coverage, covered_before, demand_xy, sites_xy)
+    coverage, covered_before, service = service_fields(scenario, coverage, covered_before, demand_xy, sites_xy,
+                                                       walks)
     return CoverageProblem(
         group_names=groups,
         type_names=types,
@@ -79,17 +86,39 @@ def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
     )
 
 
-def service_fields(scenario: Scenario, coverage: dict, covered_before: np.ndarray, demand_xy, sites_xy):
+def _decays(scenario: Scenario) -> dict:
+    """{k: decay} of the types whose decay is not a step (a step is the plain reach rule)."""
+    return {k: ft.decay for k, ft in enumerate(scenario.facility_types.values())
+            if ft.decay is not None and ft.decay.shape != "step"}
+
+
+def _existing_capacity(scenario: Scenario) -> np.ndarray | None:
+    """(E, G) capacities of existing facilities (inf = unlimited), or None when none is finite."""
+    ex = scenario.existing
+    if ex is None or not len(ex) or not any(c.startswith("capacity_") for c in ex.columns):
+        return None
+    ex_cap = np.full((len(ex), len(scenario.group_names)), np.inf)
+    for g, group in enumerate(scenario.group_names):
+        values = ex.columns.get(f"capacity_{group}")
+        if values is not None:
+            ex_cap[:, g] = np.where(np.isnan(values), np.inf, values)
+    return ex_cap if np.isfinite(ex_cap).any() else None
+
+
+def service_fields(scenario: Scenario, coverage: dict, covered_before: np.ndarray, demand_xy, sites_xy,
+                   reach=None):
     """Capacities, decay weights, circles and equity (issue 7) as CoverageProblem fields.
 
     Returns (coverage, covered_before, extra keyword arguments). Without any of them it returns
     its inputs and no extra fields, so the problem is exactly the plain one. Decay weights are
-    computed from the same straight-line × detour walking time as reach and rounded to
-    ``DECAY_DECIMALS``; pairs whose weight rounds to 0 leave the coverage matrices.
+    computed from the same walking time as reach and rounded to ``DECAY_DECIMALS``; pairs whose
+    weight rounds to 0 leave the coverage matrices. The walking time is straight-line distance ×
+    ``detour_factor`` / speed(g), or with a walking network (``reach``, a
+    :class:`~optimizer.network_reach.NetworkReach` with ``existing_cost`` when existing facilities
+    need it) the network cost / speed(g), both in minutes.
     """
     from models.service import DECAY_DECIMALS, decay_weight
 
-    from .errors import ScenarioError
     from .geo import distance_m, reach_pairs
     from .problem import EquityRule
 
@@ -102,47 +131,61 @@ def service_fields(scenario: Scenario, coverage: dict, covered_before: np.ndarra
             capacity[k, groups.index(g)] = n
     if np.isfinite(capacity).any():
         extra["capacity"] = capacity
-    decays = {k: ft.decay for k, ft in enumerate(scenario.facility_types.values())
-              if ft.decay is not None and ft.decay.shape != "step"}
+    decays = _decays(scenario)
     ex = scenario.existing
-    ex_cap = None
-    if ex is not None and len(ex) and any(c.startswith("capacity_") for c in ex.columns):
-        ex_cap = np.full((len(ex), n_g), np.inf)
-        for g, group in enumerate(groups):
-            values = ex.columns.get(f"capacity_{group}")
-            if values is not None:
-                ex_cap[:, g] = np.where(np.isnan(values), np.inf, values)
-        if not np.isfinite(ex_cap).any():
-            ex_cap = None
-    if getattr(scenario, "network_path", None) is not None and (decays or ex_cap is not None):
-        what = "facility_types.<type>.decay" if decays else "capacity_<group> columns in existing.csv"
-        raise ScenarioError(f"{scenario.path}: {what} cannot be combined with walking.network yet; "
-                            "remove one of them")
+    ex_cap = _existing_capacity(scenario)
 
-    def minutes(group, d_m):
-        return d_m * scenario.detour_factor / scenario.speed_of(group) / 60.0
+    if reach is None:
+        def site_pairs(k, g, mat):
+            """(i, j, minutes) of coverage matrix ``mat``'s pairs."""
+            mat = mat.tocoo()
+            d = distance_m(demand_xy[mat.row, 0], demand_xy[mat.row, 1], sites_xy[mat.col, 0], sites_xy[mat.col, 1])
+            return mat.row, mat.col, d * scenario.detour_factor / scenario.speed_of(groups[g]) / 60.0
 
-    def weights(k, group, d_m):
+        def existing_pairs(k, g, mine):
+            """(i, position in ``mine``, minutes) of existing facilities ``mine`` within reach."""
+            i, e, d = reach_pairs(demand_xy, ex_xy[mine], scenario.reach_m(types[k], groups[g]))
+            return i, e, d * scenario.detour_factor / scenario.speed_of(groups[g]) / 60.0
+    else:
+        from .network_reach import walk_budgets_m, within
+
+        budgets = walk_budgets_m(scenario)
+
+        def network_pairs(cost, k, g):
+            cost = cost.tocoo()
+            keep = within(cost.data, budgets[(k, g)])  # the reach rule: exactly coverage's pairs
+            t = cost.data[keep] / scenario.speed_of(groups[g]) / 60.0
+            # a walk within the 1e-9 rounding allowance of the budget counts as at the budget
+            t = np.minimum(t, scenario.facility_types[types[k]].reach_minutes)
+            return cost.row[keep], cost.col[keep], t
+
+        def site_pairs(k, g, mat):
+            return network_pairs(reach.site_cost, k, g)
+
+        def existing_pairs(k, g, mine):
+            return network_pairs(reach.existing_cost[:, mine], k, g)
+
+    def weights(k, t):
         dec = decays[k] if k in decays else scenario.facility_types[types[k]].decay
         if dec is None:
-            return np.ones_like(d_m)
-        w = decay_weight(minutes(group, d_m), dec.shape, dec.full_minutes, dec.zero_minutes, dec.beta)
+            return np.ones_like(t)
+        w = decay_weight(t, dec.shape, dec.full_minutes, dec.zero_minutes, dec.beta)
         return np.round(w, DECAY_DECIMALS)
 
     if decays:
         reach_weight = {}
         coverage = dict(coverage)
         for (k, g), mat in coverage.items():
-            mat = mat.tocoo()
             if k in decays:
-                d = distance_m(demand_xy[mat.row, 0], demand_xy[mat.row, 1], sites_xy[mat.col, 0], sites_xy[mat.col, 1])
-                w = weights(k, groups[g], d)
+                row, col, t = site_pairs(k, g, mat)
+                w = weights(k, t)
             else:
-                w = np.ones(mat.nnz)
+                mat = mat.tocoo()
+                row, col, w = mat.row, mat.col, np.ones(mat.nnz)
             keep = w > 0
             shape = (n_i, len(scenario.sites))
-            coverage[(k, g)] = sp.csr_matrix((np.ones(int(keep.sum()), dtype=bool), (mat.row[keep], mat.col[keep])), shape=shape)
-            reach_weight[(k, g)] = sp.csr_matrix((w[keep], (mat.row[keep], mat.col[keep])), shape=shape)
+            coverage[(k, g)] = sp.csr_matrix((np.ones(int(keep.sum()), dtype=bool), (row[keep], col[keep])), shape=shape)
+            reach_weight[(k, g)] = sp.csr_matrix((w[keep], (row[keep], col[keep])), shape=shape)
         extra["reach_weight"] = reach_weight
     if (decays or ex_cap is not None) and ex is not None and len(ex):
         # existing facilities one by one: unlimited ones give weight_before, limited ones existing_reach
@@ -157,8 +200,8 @@ def service_fields(scenario: Scenario, coverage: dict, covered_before: np.ndarra
                 mine = np.flatnonzero(ex_type == k)
                 if mine.size == 0:
                     continue
-                i, e, d = reach_pairs(demand_xy, ex_xy[mine], scenario.reach_m(types[k], group))
-                w = weights(int(k), group, d)
+                i, e, t = existing_pairs(int(k), g, mine)
+                w = weights(int(k), t)
                 keep = w > 0
                 rows.append(i[keep])
                 cols.append(mine[e[keep]])
