@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -568,9 +569,12 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
     # cannot settle shows as unknown, never as a guess. No solver log for re-solves.
     limit = options.time_limit_s or max(RESOLVE_MIN_S, float(solution.timings_s.get("solve", 0.0)))
     quiet = SolveOptions(limit, options.gap, options.threads)
-    expl = explain_sites(problem, solution.site, solution.type, solution.evaluation)
-    facts = plan_facts(problem, solution.site, solution.type, solver=solver, options=quiet,
-                       evaluation=solution.evaluation)
+    # the rule re-solves and the per-site evaluations are independent: run them side by side
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(plan_facts, problem, solution.site, solution.type, solver=solver, options=quiet,
+                              evaluation=solution.evaluation)
+        expl = explain_sites(problem, solution.site, solution.type, solution.evaluation)
+        facts = pending.result()
     t1 = time.perf_counter()
     info = dict(solve_info)
     info.setdefault("date", datetime.now().astimezone().isoformat(timespec="seconds"))
