@@ -511,8 +511,9 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
 @click.option("--time-limit", type=float, default=None, help="Per budget, in seconds.")
 @click.option("--gap", type=float, default=None, help="Stop each solve at this relative gap.")
 @click.option("--jobs", type=int, default=None,
-              help="Budget solves at once, in threads (default: the number of cores; 1: one after "
-                   "another). The results do not depend on it.")
+              help="Budget solves at once, in threads (default: the number of cores; the budgets "
+                   "form 4 chains, so at most 4 are used; 1: one after another). The results do "
+                   "not depend on it unless --time-limit cuts solves short.")
 def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
     """Solve SCENARIO at many budgets; write curve.csv, curve.png, plans.csv and print the knee."""
     from optimizer.sweep import KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets, run_sweep

@@ -3,8 +3,8 @@
 Coverage is computed once and the model built once; each budget changes only the ``budget`` row
 (:meth:`models.linear.LinearModel.with_row_bounds`) and is reduced exactly (:mod:`models.reduce`).
 Budgets are solved in ascending chains, so a chain's previous plan is always feasible at its next
-budget (only the budget row loosens) and is passed to the solver as a warm start; two chains run
-in threads at once (see :func:`sweep_problem`). Every plan is re-checked by
+budget (only the budget row loosens) and is passed to the solver as a warm start; budgets of
+different chains are solved in threads at once (see :func:`sweep_problem`). Every plan is re-checked by
 :func:`optimizer.solution.evaluate` against the problem at its own budget, exactly as ``solve``
 does.
 
@@ -46,9 +46,10 @@ GRANULE_SHARE = 0.99
 MAX_DECIMALS = 6
 # Budgets below the largest are dealt into this many warm-start chains whatever --jobs says: the
 # warm starts decide which of several equally good plans a solver returns, so chains that followed
-# --jobs (or the machine's core count) would change plans.csv. Measured sequentially, 1, 2 and 4
-# chains cost the same (Yuzhong 9.2-9.5 s, Liangjiang 6.4-7.7 s); 2 suits the 2-core target.
-SWEEP_CHAINS = 2
+# --jobs (or the machine's core count) would change plans.csv. One after another, 1, 2 and 4
+# chains cost the same within noise (a start from 4 budgets down is as good as from 1); with two
+# threads, 4 chains balance better than 2 (Yuzhong 5.1 s against 5.6 s, Liangjiang 3.7 / 4.2 s).
+SWEEP_CHAINS = 4
 
 
 @dataclass(frozen=True)
@@ -170,22 +171,26 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     2. The other budgets are dealt into ``SWEEP_CHAINS`` chains, interleaved: chain ``t`` takes
        the ``t``-th, ``t + SWEEP_CHAINS``-th, ... of them in ascending order. Each budget is
        warm-started from its own chain's best plan so far (feasible, because only the budget
-       grew). Up to ``jobs`` chains run at once, one thread each (the solvers release the GIL);
-       with ``jobs >= 2`` the first chain's first budget is solved while step 1 runs.
-    3. A proven optimum equal to the largest budget's is shared by every larger budget. A chain
-       skips budgets above the smallest budget known to reach it; afterwards every budget above
-       the smallest one that reached it (whichever chain solved what) takes that point's plan.
+       grew). ``jobs`` threads solve at once (the solvers release the GIL), each taking the
+       smallest budget whose chain predecessor is done (:func:`_run_chains`).
+    3. A proven optimum equal to the largest budget's is shared by every larger budget. No
+       budget above the smallest known to reach it is started; afterwards every budget above
+       the smallest one that reached it (whichever thread solved what) takes that point's plan.
+       Step 1 takes about 0.1 s on the bundled districts (past saturation the MILP is easy), so
+       it is not overlapped with step 2.
 
     The chains depend on the data only, never on ``jobs`` or thread timing: every budget up to the
     smallest that reaches the largest budget's optimum is solved, from the same warm start, in
-    every run, so the curve and the plans are the same for any ``jobs``. Plans are checked by
-    :func:`optimizer.solution.evaluate` afterwards, in ascending order. A budget too small for must_open/min_open gives a point with status
-    ``infeasible`` and the precheck's reason; the sweep goes on. If a solve stopped early (time
-    limit, gap) returns a worse plan than the nearest smaller budget's, that plan is kept: it is
-    feasible here too, so the curve never decreases.
+    every run, so the curve and the plans are the same for any ``jobs`` (unless a time limit cuts
+    solves short, which makes any run depend on timing). Plans are checked by
+    :func:`optimizer.solution.evaluate` afterwards, in ascending order. A budget too small for
+    must_open/min_open gives a point with status ``infeasible`` and the precheck's reason; the
+    sweep goes on. If a solve stopped early (time limit, gap) returns a worse plan than the
+    nearest smaller budget's, that plan is kept: it is feasible here too, so the curve never
+    decreases.
 
-    Backends that are not safe to run twice at once (:attr:`Backend.thread_safe`) run with one
-    chain whatever ``jobs`` says. A problem with decay, capacities or equity (the service model)
+    Backends not declared safe to run twice at once (:attr:`Backend.thread_safe`: CP-SAT, SCIP)
+    solve one budget at a time whatever ``jobs`` says, with the same chains. A problem with decay, capacities or equity (the service model)
     is solved budget by budget, sequentially, through :func:`optimizer.solve.solve_problem` (see
     ``_sweep_service``).
 
@@ -290,69 +295,15 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         return top
 
     n_budgets = budgets.size
-    solved: dict = {}  # budget index -> _Solved, written by the chains
-    lock = threading.Lock()
-    reach = [n_budgets]  # the smallest budget index known to reach the largest budget's optimum
-    stop = threading.Event()  # a chain failed or the caller was interrupted: the others stop too
-
-    def reaches(one: _Solved, top: SweepPoint | None) -> bool:
-        return (top is not None and top.status == Status.OPTIMAL and one.status == Status.OPTIMAL
-                and one.objective is not None and _same(one.objective, top.objective))
-
-    def run_chain(chain: list, top: SweepPoint | None, first: _Solved | None = None) -> None:
-        previous = None
-        for n in chain:
-            with lock:
-                if n > reach[0] or stop.is_set():
-                    return  # the chain ascends: every later budget has the same optimum
-            one = first if (first is not None and n == chain[0]) else solve_at(budgets[n], previous)
-            with lock:
-                solved[n] = one
-            if one.status in (Status.OPTIMAL, Status.FEASIBLE) and (
-                    previous is None or one.objective is None or previous.objective is None
-                    or one.objective >= previous.objective or _same(one.objective, previous.objective)):
-                previous = one  # warm-start from the best plan so far: it fits every larger budget
-            if reaches(one, top):
-                with lock:
-                    reach[0] = min(reach[0], n)
-                return
-
     t_solve = time.perf_counter()
-    jobs = min(jobs, SWEEP_CHAINS)
-    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else None
     top = None
     settled = np.zeros(n_budgets, dtype=bool)  # budgets whose point is known without a solve
-    try:
-        first_future = None
-        if exact and n_budgets > 1:
-            if pool is None:
-                top = solve_top()
-            else:
-                # the largest budget decides which budgets need a solve; meanwhile the smallest,
-                # the first chain's first budget unless the whole curve is flat, is solved
-                top_future = pool.submit(solve_top)
-                first_future = pool.submit(solve_at, budgets[0], None)
-                top = top_future.result()
-            settled[-1] = True
-            if top.status == Status.OPTIMAL:
-                settled[:-1] = budgets[:-1] >= top.spent_cny
-        pending = np.flatnonzero(~settled).tolist()
-        first = None
-        if first_future is not None and pending and pending[0] == 0:
-            first = first_future.result()
-        chains = [pending[t::SWEEP_CHAINS] for t in range(SWEEP_CHAINS)]
-        if pool is None:
-            for chain in chains:
-                run_chain(chain, top)
-        else:
-            futures = [pool.submit(run_chain, chain, top, first if t == 0 else None)
-                       for t, chain in enumerate(chains)]
-            for future in futures:
-                future.result()
-    finally:
-        stop.set()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+    if exact and n_budgets > 1:
+        top = solve_top()  # decides which budgets need a solve
+        settled[-1] = True
+        if top.status == Status.OPTIMAL:
+            settled[:-1] = budgets[:-1] >= top.spent_cny
+    solved = _run_chains(np.flatnonzero(~settled).tolist(), budgets, solve_at, top, jobs)
     solve_s = time.perf_counter() - t_solve
 
     t_check = time.perf_counter()
@@ -362,7 +313,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         for n in np.flatnonzero(settled[:-1]):
             points[n] = same_optimum(top, budgets[n], f"the plan of budget {budgets[-1]:,.0f} "
                                      f"spends {top.spent_cny:,.0f}: same optimum")
-    reached = min((n for n, one in solved.items() if reaches(one, top)), default=None)
+    reached = min((n for n, one in solved.items() if _reaches(one, top)), default=None)
     for n in sorted(solved):
         if reached is None or n <= reached:
             points[n] = check(solved[n])
@@ -377,6 +328,83 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     knee = budget_knee(budgets, [np.nan if p.objective is None else p.objective for p in points])
     timings = {"build": build_s, "solve": solve_s, "check": check_s}
     return SweepResult(tuple(problem.group_names), tuple(points), knee, timings)
+
+
+def _reaches(one: _Solved, top: SweepPoint | None) -> bool:
+    """True when ``one`` is a proven optimum equal to the largest budget's."""
+    return (top is not None and top.status == Status.OPTIMAL and one.status == Status.OPTIMAL
+            and one.objective is not None and _same(one.objective, top.objective))
+
+
+def _run_chains(pending: list, budgets: np.ndarray, solve_at, top: SweepPoint | None, jobs: int) -> dict:
+    """Solve the ``pending`` budget indices (ascending) in ``SWEEP_CHAINS`` interleaved chains.
+
+    The k-th pending budget is warm-started from the best plan among the (k - SWEEP_CHAINS)-th,
+    (k - 2 SWEEP_CHAINS)-th, ... (its chain's predecessors), so it is solved only after them.
+    ``jobs`` threads take, each time one is free, the smallest budget whose chain predecessor is
+    done: the work balances across threads while every solve's input stays fixed. Budgets above
+    the smallest one known to reach ``top``'s optimum are not started. Returns {index: _Solved}.
+    """
+    K = SWEEP_CHAINS
+    n = len(pending)
+    claimed = [False] * n
+    done = [False] * n
+    best = [None] * K  # per chain: the best plan so far, the warm start of its next budget
+    solved: dict = {}
+    reach = [math.inf]  # the smallest budget index known to reach top's optimum
+    cond = threading.Condition()
+    failed = []
+
+    def next_budget():
+        with cond:
+            while True:
+                if failed:
+                    return None
+                open_ = [k for k in range(n) if not claimed[k] and pending[k] <= reach[0]]
+                if not open_:
+                    return None
+                ready = [k for k in open_ if k < K or done[k - K]]
+                if ready:
+                    claimed[ready[0]] = True
+                    return ready[0], best[ready[0] % K]
+                cond.wait()
+
+    def work():
+        try:
+            while (task := next_budget()) is not None:
+                k, previous = task
+                one = solve_at(budgets[pending[k]], previous)
+                with cond:
+                    solved[pending[k]] = one
+                    chain_best = best[k % K]
+                    if one.status in (Status.OPTIMAL, Status.FEASIBLE) and (
+                            chain_best is None or one.objective is None or chain_best.objective is None
+                            or one.objective >= chain_best.objective or _same(one.objective, chain_best.objective)):
+                        best[k % K] = one  # it fits every larger budget of the chain
+                    if _reaches(one, top):
+                        reach[0] = min(reach[0], pending[k])
+                    done[k] = True
+                    cond.notify_all()
+        except BaseException as error:
+            with cond:
+                failed.append(error)
+                cond.notify_all()
+            raise
+
+    if jobs <= 1 or n <= 1:
+        work()
+        return solved
+    threads = min(jobs, n, K)  # at most one budget per chain is ever ready
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        futures = [pool.submit(work) for _ in range(threads)]
+        try:
+            for future in futures:
+                future.result()
+        finally:
+            with cond:  # interrupted (Ctrl-C) or failed: let the other threads stop after their solve
+                failed.append(None)
+                cond.notify_all()
+    return solved
 
 
 @dataclass(frozen=True)

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from bruteforce import brute_force, random_problem
 from click.testing import CliRunner
 
-from bruteforce import brute_force, random_problem
 from cli import main
 from optimizer.assemble import build_problem
 from optimizer.backends import SolveOptions
@@ -230,3 +230,52 @@ def test_cli_jobs_below_one_is_a_one_line_error(tiny_scenario, tmp_path, jobs):
 def test_sweep_help_documents_jobs():
     result = run("sweep", "--help")
     assert result.exit_code == 0 and "--jobs" in result.output
+
+
+def test_chains_give_every_budget_the_same_warm_start_whatever_the_timing():
+    """_run_chains with a stand-in for one budget's solve that sleeps a random while: which plan
+    warm-starts which budget, and which budgets are solved up to the saturation point, must not
+    depend on thread timing or on jobs."""
+    import random
+    import threading
+    import time
+
+    from optimizer.backends import Status
+    from optimizer.sweep import SWEEP_CHAINS, SweepPoint, _run_chains, _Solved
+
+    budgets = np.arange(14, dtype=float)
+    saturated = 9  # objective grows until budget 9, then stays: budget 9 reaches the top's optimum
+    value = np.minimum(budgets, saturated) * 10.0
+    empty = np.zeros(0, dtype=np.int64)
+    top = SweepPoint(13.0, Status.OPTIMAL, value[-1], value[-1], 0.0, 13.0, None, 0.0, empty, empty)
+
+    def observe(jobs, seed):
+        rng = random.Random(seed)
+        starts, running, peak, lock = {}, [0], [0], threading.Lock()
+
+        def solve_at(budget, previous):
+            with lock:
+                running[0] += 1
+                peak[0] = max(peak[0], running[0])
+                pause = rng.random() * 0.01
+            time.sleep(pause)
+            with lock:
+                running[0] -= 1
+                starts[budget] = None if previous is None else previous.budget_cny
+            return _Solved(float(budget), Status.OPTIMAL, float(value[int(budget)]), None, 0.0,
+                           np.array([int(budget)]), np.array([0]), pause)
+
+        solved = _run_chains(list(range(13)), budgets, solve_at, top, jobs)
+        return starts, sorted(n for n in solved if n <= saturated), peak[0]
+
+    reference, below, peak = observe(1, 0)
+    assert peak == 1 and below == list(range(saturated + 1))
+    # each budget starts from its chain predecessor's plan (the best so far, objectives ascend)
+    assert reference == {float(b): (None if b < SWEEP_CHAINS else float(b - SWEEP_CHAINS))
+                         for b in range(saturated + 1)}
+    for jobs in (2, 3):
+        for seed in range(4):
+            starts, solved_below, peak = observe(jobs, seed)
+            assert solved_below == below and peak > 1
+            assert {b: s for b, s in starts.items() if b <= saturated} == \
+                {b: s for b, s in reference.items() if b <= saturated}
