@@ -2,14 +2,15 @@
 
     .venv/bin/python benchmarks/bench_scale.py [--only district,sweep,city] [--keep DIR]
         [--district 100000x10000] [--budgets 1e6:2e7:20] [--circles 915] [--workers 2]
-        [--binding 1e8,5e7] [--cap-s 300]
+        [--binding 1e8,5e7] [--cap-s 300] [--repeat 3] [--jobs 1,2]
 
 district  One large district from `lifecircle generate` with its documented defaults (hillside
           profile, seed 1): load to proven optimum through optimizer.reduced_solve (exact
           reductions, coverage ceiling), peak memory (ru_maxrss of the child). With --binding,
           the same district at smaller budgets where the budget binds, each capped at --cap-s.
 sweep     For each bundled district: wall time of `lifecircle solve` and of `lifecircle sweep
-          --budgets ...` (both whole CLI processes), and their ratio, measured in the same run.
+          --budgets ... --jobs J` for each J of --jobs (whole CLI processes, interleaved), and the
+          ratios, measured in the same run.
 city      `lifecircle generate --city N` then `lifecircle city --workers W`, end to end, with the
           per-phase time summed over circles.
 
@@ -110,28 +111,45 @@ def bench_district(args, tmp: Path) -> None:
 
 
 def bench_sweep(args, tmp: Path) -> None:
-    print(f"\n### Sweep `--budgets {args.budgets}` against one `solve` (whole CLI processes)\n")
-    header = ("district", "solve s", "sweep s", "ratio", "points solved", "sweep phases (s)", "knee")
+    import os
+
+    jobs = [int(j) for j in str(args.jobs).split(",") if j.strip()]
+    load_before = os.getloadavg()
+    print(f"\n### Sweep `--budgets {args.budgets}` against one `solve` (whole CLI processes), "
+          f"`--jobs` {', '.join(map(str, jobs))}\n")
+    header = ("district", "solve s", *(f"sweep s --jobs {j}" for j in jobs), *(f"ratio --jobs {j}" for j in jobs),
+              "points solved", f"sweep phases --jobs {jobs[-1]} (s)", "knee")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name in BUNDLED:
         scenario = REPO / "scenarios" / name / "scenario.yaml"
-        solves, sweeps = [], []
-        for _ in range(args.repeat):
+        solves, sweeps = [], {j: [] for j in jobs}
+        for _ in range(args.repeat):  # interleaved, so a change in load hits every column alike
             wall, _, _, _ = timed([*LIFECIRCLE, "solve", str(scenario), "--no-report", "--out",
                                    str(tmp / f"solve-{name}")])
             solves.append(wall)
-            wall, _, _, _ = timed([*LIFECIRCLE, "sweep", str(scenario), "--budgets", args.budgets, "--out",
-                                   str(tmp / f"sweep-{name}")])
-            sweeps.append(wall)
-        meta = json.loads((tmp / f"sweep-{name}" / "sweep.json").read_text(encoding="utf-8"))
-        curve = (tmp / f"sweep-{name}" / "curve.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+            for j in jobs:
+                wall, _, _, _ = timed([*LIFECIRCLE, "sweep", str(scenario), "--budgets", args.budgets,
+                                       "--jobs", str(j), "--out", str(tmp / f"sweep-{name}-{j}")])
+                sweeps[j].append(wall)
+        curves = {j: (tmp / f"sweep-{name}-{j}" / "curve.csv").read_text(encoding="utf-8-sig").splitlines()[1:]
+                  for j in jobs}
+        # every column but solve_s (wall time) must agree between --jobs values
+        same = len({tuple(",".join(line.split(",")[:-2] + line.split(",")[-1:]) for line in c)
+                    for c in curves.values()}) == 1
+        meta = json.loads((tmp / f"sweep-{name}-{jobs[-1]}" / "sweep.json").read_text(encoding="utf-8"))
+        curve = curves[jobs[-1]]
         solved = sum(1 for line in curve if float(line.split(",")[-2]) > 0)
         phases = ", ".join(f"{k} {v:.1f}" for k, v in meta["timings_s"].items())
         knee = "-" if meta["knee"] is None else f"{meta['knee']:,.0f}"
-        s, w = min(solves), min(sweeps)
-        print(f"| {name} | {s:.2f} | {w:.2f} | {w / s:.2f} | {solved} of {len(curve)} | {phases} | {knee} |",
-              flush=True)
+        s = min(solves)
+        w = {j: min(sweeps[j]) for j in jobs}
+        cells = [name, f"{s:.2f}", *(f"{w[j]:.2f}" for j in jobs), *(f"{w[j] / s:.2f}" for j in jobs),
+                 f"{solved} of {len(curve)}" + ("" if same else " (curves differ between --jobs!)"), phases, knee]
+        print("| " + " | ".join(cells) + " |", flush=True)
+    load_after = os.getloadavg()
+    print(f"\nload average (1, 5, 15 min) before {', '.join(f'{v:.2f}' for v in load_before)}, "
+          f"after {', '.join(f'{v:.2f}' for v in load_after)} (this benchmark's own processes count too)")
 
 
 def bench_city(args, tmp: Path) -> None:
@@ -155,6 +173,7 @@ def main() -> None:
     parser.add_argument("--cap-s", type=float, default=300.0, help="solver time limit per district solve")
     parser.add_argument("--budgets", default="1e6:2e7:20")
     parser.add_argument("--repeat", type=int, default=1, help="sweep/solve repetitions (the minimum is shown)")
+    parser.add_argument("--jobs", default="1,2", help="sweep --jobs values to time side by side, comma list")
     parser.add_argument("--circles", type=int, default=915)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--keep", default=None, help="folder to keep the generated city in (reused when present)")
