@@ -28,7 +28,7 @@ import numpy as np
 
 from models.coverage import build_coverage_model, encode_selection
 from models.greedy import greedy_plan
-from models.reduce import dominated_columns, reduce_coverage
+from models.reduce import dominated_columns, prune_plan, reduce_coverage
 
 from .backends import DEFAULT_BACKEND, REGISTRY, SolveOptions, Status, get_backend
 from .errors import InfeasibleError, ScenarioError
@@ -286,7 +286,10 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         top = check(solve_at(budgets[-1], None))
         if top.status != Status.OPTIMAL:
             return top
-        site, type_ = _prune(problem, index, x_cost, must, top.site, top.type)
+        # facilities that add no coverage go: same objective, less spent (evaluate() re-checks)
+        kept = prune_plan(index, x_cost, must, problem.min_open,
+                          encode_selection(top.site, top.type, index)[: index.n_x] > 0.5)
+        site, type_ = index.x_site[kept], index.x_type[kept]
         if site.size < top.site.size:
             evaluation = evaluate(problem.with_budget(budgets[-1]), site, type_)
             if evaluation.feasible and _same(evaluation.objective, top.objective):
@@ -464,32 +467,6 @@ def objective_unit(c: np.ndarray) -> float | None:
 
 def _same(a: float, b: float) -> bool:
     return abs(a - b) <= OBJECTIVE_TOL * max(1.0, abs(a), abs(b))
-
-
-def _prune(problem, index, x_cost, must, site, type_):
-    """Drop facilities that add no coverage, most expensive first, keeping must_open and min_open.
-
-    Coverage is checked on the merged classes (the objective's own terms), so the pruned plan has
-    the same objective; the caller re-checks it with evaluate().
-    """
-    n_types = problem.n_types
-    key = index.x_site * n_types + index.x_type
-    cols = np.searchsorted(key, site * n_types + type_)
-    chosen = np.zeros(index.n_x, dtype=bool)
-    chosen[cols] = True
-    counts = index.class_rows @ chosen.astype(float)
-    per_type = np.bincount(index.x_type[chosen], minlength=n_types)
-    C = index.class_rows.tocsc()
-    for col in cols[np.argsort(-x_cost[cols], kind="stable")]:
-        k = index.x_type[col]
-        if must[col] or per_type[k] <= problem.min_open[k]:
-            continue
-        classes = C.indices[C.indptr[col]:C.indptr[col + 1]]
-        if np.all(counts[classes] >= 2):
-            chosen[col] = False
-            counts[classes] -= 1
-            per_type[k] -= 1
-    return index.x_site[chosen], index.x_type[chosen]
 
 
 def _sweep_service(problem, budgets, solver, options) -> SweepResult:
