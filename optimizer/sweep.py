@@ -190,8 +190,9 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     decreases.
 
     Backends not declared safe to run twice at once (:attr:`Backend.thread_safe`: CP-SAT, SCIP)
-    solve one budget at a time whatever ``jobs`` says, with the same chains. A problem with decay, capacities or equity (the service model)
-    is solved budget by budget, sequentially, through :func:`optimizer.solve.solve_problem` (see
+    solve one budget at a time whatever ``jobs`` says, with the same chains. A problem with
+    decay, capacities or equity (the service model) is solved budget by budget through
+    :func:`optimizer.solve.solve_problem`, ``jobs`` at once, without warm starts (see
     ``_sweep_service``).
 
     Parameters
@@ -206,7 +207,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     exact = registered is None or "milp" in registered.features
     backend = get_backend(solver, "milp" if exact else "coverage")
     if getattr(problem, "has_service", False):
-        return _sweep_service(problem, budgets, backend.name, options)
+        return _sweep_service(problem, budgets, backend.name, options, jobs if backend.thread_safe else 1)
     if not backend.thread_safe:
         jobs = 1
 
@@ -469,40 +470,30 @@ def _same(a: float, b: float) -> bool:
     return abs(a - b) <= OBJECTIVE_TOL * max(1.0, abs(a), abs(b))
 
 
-def _sweep_service(problem, budgets, solver, options) -> SweepResult:
-    """Budget by budget through solve_problem (decay, capacities, equity).
+def _sweep_service(problem, budgets, solver, options, jobs: int = 1) -> SweepResult:
+    """Budget by budget through solve_problem (decay, capacities, equity), ``jobs`` at once.
 
     Not warm-started: with a warm start, solve_problem on a capacitated problem returned the
-    optimal sites with a worse assignment (objective 39 instead of 63 on a test circle), so the
-    previous plan is only used as a floor: a solve that comes back worse keeps it.
+    optimal sites with a worse assignment (objective 39 instead of 63 on a test circle). So the
+    budgets are independent solves, run in threads, and a smaller budget's plan is only a floor
+    (:func:`_monotone`): a solve that comes back worse keeps it.
     """
     from .solve import solve_problem
 
-    points, previous = [], None
-    t0 = time.perf_counter()
-    for budget in budgets:
-        at_budget = problem.with_budget(budget)
+    def solve_one(budget: float) -> SweepPoint:
         try:
-            solution = solve_problem(at_budget, solver, options)
+            solution = solve_problem(problem.with_budget(budget), solver, options)
         except InfeasibleError as error:
-            points.append(_empty_point(budget, Status.INFEASIBLE, str(error)))
-            continue
+            return _empty_point(budget, Status.INFEASIBLE, str(error))
         if not solution.has_plan:
-            points.append(_empty_point(budget, solution.status, solution.message,
-                                       solution.timings_s.get("solve", 0.0)))
-            continue
-        site, type_, objective = solution.site, solution.type, solution.objective
-        status, reason, after = solution.status, "", solution.evaluation.people_after
-        if previous is not None and objective < previous.objective and not _same(objective, previous.objective):
-            evaluation = evaluate(at_budget, previous.site, previous.type)
-            site, type_, objective, after = previous.site, previous.type, evaluation.objective, evaluation.people_after
-            status = Status.FEASIBLE
-            reason = f"kept the plan of budget {previous.budget_cny:,.0f}: better than the solver's"
-        point = SweepPoint(float(budget), status, objective, solution.bound, solution.gap,
-                           float(problem.cost_cny[site, type_].sum()), after,
-                           solution.timings_s.get("solve", 0.0), site, type_, reason, False)
-        points.append(point)
-        previous = point
+            return _empty_point(budget, solution.status, solution.message, solution.timings_s.get("solve", 0.0))
+        return SweepPoint(float(budget), solution.status, solution.objective, solution.bound, solution.gap,
+                          solution.spent_cny, solution.evaluation.people_after,
+                          solution.timings_s.get("solve", 0.0), solution.site, solution.type, "", False)
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, min(jobs, budgets.size))) as pool:
+        points = _monotone(problem, list(pool.map(solve_one, budgets.tolist())))
     knee = budget_knee(budgets, [np.nan if p.objective is None else p.objective for p in points])
     return SweepResult(tuple(problem.group_names), tuple(points), knee,
                        {"solve": time.perf_counter() - t0})

@@ -279,3 +279,24 @@ def test_chains_give_every_budget_the_same_warm_start_whatever_the_timing():
             assert solved_below == below and peak > 1
             assert {b: s for b, s in starts.items() if b <= saturated} == \
                 {b: s for b, s in reference.items() if b <= saturated}
+
+
+@pytest.mark.parametrize("seed", [3, 8])
+def test_service_sweep_in_threads_matches_brute_force(seed):
+    """Capacities and decay: budgets are independent solves, run two at once; every point is the
+    brute-force optimum at its budget, and --jobs 1 gives the same curve and plans."""
+    from servicebrute import brute_force_service, random_service_problem
+
+    problem, dense = random_service_problem(seed, capacity=True, shape="linear", n_points=16, n_sites=6)
+    assert problem.has_service
+    full = float(np.nansum(np.nanmin(problem.cost_cny, axis=1)))
+    budgets = np.linspace(0.1, 1.0, 5) * full
+    two = sweep_problem(problem, budgets, jobs=2)
+    assert _curve_and_plans(two) == _curve_and_plans(sweep_problem(problem, budgets, jobs=1))
+    for budget, point in zip(budgets, two.points):
+        best, _ = brute_force_service(problem.with_budget(budget), dense)
+        if best is None:
+            assert point.objective is None
+        else:
+            assert str(point.status) == "optimal" and point.objective == pytest.approx(best, abs=1e-6)
+    assert np.all(np.diff(two.objectives[np.isfinite(two.objectives)]) >= -1e-9)
