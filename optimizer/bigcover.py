@@ -205,15 +205,14 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     a site opens, so the optimum is the same, and a plan with fewer sites is padded to exactly
     ``p`` with unused sites.
     """
-    import math
 
     from models import classic as cm
     from models.presolve import greedy_budgeted, presolve_budgeted_mclp
 
     from .backends import DEFAULT_BACKEND, SolveOptions, Status
     from .backends.base import relative_gap
-    from .classic import ClassicResult, _check_p, _check_radius, _site_index
-    from .errors import InfeasibleError, ScenarioError
+    from .classic import ClassicResult, _check_budget, _check_p, _check_radius, _site_index
+    from .errors import ScenarioError
     from .linear_solve import SolverResultError, solve_linear
 
     solver = solver or DEFAULT_BACKEND
@@ -222,15 +221,8 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     pre = _site_index(instance, preselected) if preselected else np.zeros(0, dtype=np.int64)
     m = instance.n_sites
     if budget is not None:
-        if instance.site_costs is None:
-            raise ScenarioError("--budget: budgeted MCLP needs site costs; give --site-costs "
-                                "FILE (or --site-cost-col for matrix-csv)")
-        if not math.isfinite(budget) or budget < 0:
-            raise ScenarioError(f"--budget: {budget} must be a finite number >= 0")
-        cost, limit = np.asarray(instance.site_costs, dtype=float), float(budget)
-        if cost[pre].sum() > limit:
-            raise InfeasibleError(f"--budget: the pre-selected sites alone cost "
-                                  f"{cost[pre].sum():g} > budget {limit:g}")
+        limit = _check_budget(instance, budget, pre)
+        cost = np.asarray(instance.site_costs, dtype=float)
     else:
         p = _check_p(instance, p, "mclp")
         if pre.size > p:

@@ -75,6 +75,20 @@ def _check_radius(radius: float | None, model: str) -> float:
     return float(radius)
 
 
+def _check_budget(instance: ClassicInstance, budget: float, pre: np.ndarray) -> float:
+    """The budget of a budgeted MCLP, checked against the instance's site costs and the
+    pre-selected sites ``pre`` (which every plan pays for)."""
+    if instance.site_costs is None:
+        raise ScenarioError("--budget: budgeted MCLP needs site costs; give --site-costs "
+                            "FILE (or --site-cost-col for matrix-csv)")
+    if not math.isfinite(budget) or budget < 0:
+        raise ScenarioError(f"--budget: {budget} must be a finite number >= 0")
+    pre_cost = float(np.asarray(instance.site_costs, dtype=float)[pre].sum())
+    if pre_cost > budget:
+        raise InfeasibleError(f"--budget: the pre-selected sites alone cost {pre_cost:g} > budget {budget:g}")
+    return float(budget)
+
+
 def _site_index(instance: ClassicInstance, ids) -> np.ndarray:
     lookup = {str(s): k for k, s in enumerate(instance.site_ids)}
     out = []
@@ -123,14 +137,7 @@ def build_classic(instance: ClassicInstance, model: str, *, p: int | None = None
         pre = _site_index(instance, preselected) if preselected else np.zeros(0, dtype=np.int64)
         cov = instance.coverage(radius)
         if budget is not None:
-            if instance.site_costs is None:
-                raise ScenarioError("--budget: budgeted MCLP needs site costs; give --site-costs "
-                                    "FILE (or --site-cost-col for matrix-csv)")
-            if not math.isfinite(budget) or budget < 0:
-                raise ScenarioError(f"--budget: {budget} must be a finite number >= 0")
-            if instance.site_costs[pre].sum() > budget:
-                raise InfeasibleError(f"--budget: the pre-selected sites alone cost "
-                                      f"{instance.site_costs[pre].sum():g} > budget {budget:g}")
+            budget = _check_budget(instance, budget, pre)
             lin = cm.build_mclp(cov, instance.weights, site_costs=instance.site_costs,
                                 budget=budget, preselected=pre)
             return BuiltModel(model, lin, None, radius, coverage=cov)

@@ -171,3 +171,26 @@ def test_generate_cfl_command(tmp_path):
     res = run(["classic", "mclp", "--instance", str(out), "--format", "cfl", "--radius", "2",
                "--budget", str(0.1 * inst.site_costs.sum())])
     assert res.exit_code == 0 and "presolve: sites 12 ->" in res.output
+
+
+@pytest.mark.parametrize("budget, pre, error, message", [
+    (-1.0, (), "ScenarioError", "--budget: -1.0 must be a finite number >= 0"),
+    (float("inf"), (), "ScenarioError", "--budget: inf must be a finite number >= 0"),
+    (25.0, (2, 3), "InfeasibleError", "--budget: the pre-selected sites alone cost 35 > budget 25"),
+])
+def test_budget_checks_are_the_same_on_both_mclp_paths(tmp_path, budget, pre, error, message):
+    """Coordinates go through optimizer.bigcover, a cost matrix through build_classic: one check."""
+    from optimizer import errors
+    from optimizer.classic import solve_classic
+    from optimizer.instances import ClassicInstance
+
+    from models.classic import CostTable
+
+    xy = read_cfl(write(tmp_path, GOOD))
+    distance = np.linalg.norm(xy.demand_xy[:, None, :] - xy.site_xy[None, :, :], axis=2)
+    matrix = ClassicInstance("matrix", xy.demand_ids, xy.site_ids, xy.weights,
+                             costs=CostTable.from_dense(distance), site_costs=xy.site_costs)
+    for inst in (xy, matrix):
+        with pytest.raises(getattr(errors, error)) as caught:
+            solve_classic(inst, "mclp", radius=5.0, budget=budget, preselected=list(pre))
+        assert str(caught.value) == message
