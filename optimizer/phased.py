@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
 import numpy as np
 
@@ -250,20 +249,14 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     Returns a :class:`optimizer.run.RunResult`. With ``compare``, the year-by-year plan is
     solved too and its objective recorded in summary.json.
     """
-    from .assemble import build_problem
     from .output import atomic_folder, write_csv_bom, write_json, write_points_geojson
-    from .run import RunResult, default_out_dir, site_rows, summary_dict
-    from .scenario import load_scenario
-    from .sweep import reach_cache_dir
+    from .run import RunResult, load_problem, site_rows, summary_dict
 
     budgets = np.asarray(budgets_cny, dtype=float)
     if budgets.size != years:
         raise ScenarioError(f"--budget-per-year: {budgets.size} budgets for {years} years")
     t0 = time.perf_counter()
-    scenario = load_scenario(scenario_path)
-    t_load = time.perf_counter()
-    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, "-plan")
-    problem = build_problem(scenario, cache_dir=reach_cache_dir(scenario, out_dir))
+    scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-plan")
     t_cov = time.perf_counter()
     total_problem = problem.with_budget(float(budgets.sum()))
 
@@ -285,7 +278,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
         evaluation = evaluate(total_problem, plan.site, plan.type)
         final = Solution(plan.status, plan.backend, evaluation.objective, None, None, plan.site, plan.type,
                          evaluation.spent_cny, plan.timings_s, plan.message, plan.model_stats, evaluation)
-    timings = {"load": t_load - t0, "coverage": t_cov - t_load,
+    timings = {**loaded_s,
                "build": plan.timings_s.get("build", 0.0) if plan else 0.0,
                "solve": plan.timings_s.get("solve", 0.0) if plan else t_solved - t_cov}
     with atomic_folder(out_dir) as tmp:

@@ -115,6 +115,26 @@ def _service_summary(problem, solution: Solution | None) -> dict:
     return out
 
 
+def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=None, cache_dir=None):
+    """What every command does first: load the scenario, decide the output folder and build the
+    problem. Returns (scenario, problem, out_dir, {"load": s, "coverage": s}).
+
+    ``out_dir`` defaults to ``results/<scenario><suffix>``. Network reach (scenarios with
+    ``walking.network``) is cached in ``cache_dir``, by default the one
+    :func:`optimizer.network_reach.resolve_cache_dir` picks for ``out_dir``.
+    """
+    t0 = time.perf_counter()
+    scenario = load_scenario(scenario_path, budget_cny=budget_cny)
+    t_load = time.perf_counter()
+    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, suffix)
+    if scenario.network_path is not None:
+        from .network_reach import resolve_cache_dir
+
+        cache_dir = resolve_cache_dir(cache_dir, out_dir)
+    problem = build_problem(scenario, cache_dir=cache_dir)
+    return scenario, problem, out_dir, {"load": t_load - t0, "coverage": time.perf_counter() - t_load}
+
+
 def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir=None,
               options: SolveOptions | None = None, cache_dir=None, lang: str | None = None,
               report: bool = True) -> RunResult:
@@ -129,15 +149,9 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
     from .solve import solve_problem
 
     t0 = time.perf_counter()
-    scenario = load_scenario(scenario_path, budget_cny=budget_cny)
-    t_load = time.perf_counter()
-    if scenario.network_path is not None:
-        from .network_reach import resolve_cache_dir
-
-        cache_dir = resolve_cache_dir(cache_dir, out_dir if out_dir is not None else default_out_dir(scenario.path))
-    problem = build_problem(scenario, cache_dir=cache_dir)
+    scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, budget_cny=budget_cny,
+                                                        cache_dir=cache_dir)
     t_cov = time.perf_counter()
-    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path)
 
     solution, reason = None, ""
     try:
@@ -153,8 +167,7 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
         status, reason = Status.INFEASIBLE, str(error)
     t_solved = time.perf_counter()
 
-    timings = {"load": t_load - t0, "coverage": t_cov - t_load,
-               "build": solution.timings_s["build"] if solution else 0.0,
+    timings = {**loaded_s, "build": solution.timings_s["build"] if solution else 0.0,
                "solve": solution.timings_s["solve"] if solution else t_solved - t_cov}
     with atomic_folder(out_dir) as tmp:
         if solution is not None and solution.has_plan:

@@ -575,20 +575,14 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
     """Load once, compute coverage once, sweep, and write curve.csv, curve.png, plans.csv and
     sweep.json into ``out_dir`` (default ``results/<scenario>-sweep``), whole or not at all.
     ``jobs``: budget solves at once, see :func:`sweep_problem`."""
-    from .assemble import build_problem
     from .output import atomic_folder, write_csv_bom, write_json
-    from .run import default_out_dir
-    from .scenario import load_scenario
+    from .run import load_problem
 
     t0 = time.perf_counter()
-    scenario = load_scenario(scenario_path)
-    t_load = time.perf_counter()
-    out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, "-sweep")
-    problem = build_problem(scenario, cache_dir=reach_cache_dir(scenario, out_dir))
-    t_cov = time.perf_counter()
+    scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-sweep")
     result = sweep_problem(problem, budgets, solver, options, jobs=jobs)
     t_sweep = time.perf_counter()
-    timings = {"load": t_load - t0, "coverage": t_cov - t_load, **result.timings_s}
+    timings = {**loaded_s, **result.timings_s}
     with atomic_folder(out_dir) as tmp:
         header, rows = curve_rows(result)
         write_csv_bom(tmp / "curve.csv", header, rows)
@@ -609,12 +603,3 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
             "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
         })
     return SweepRun(out_dir, result, timings)
-
-
-def reach_cache_dir(scenario, out_dir):
-    """Where network reach is cached, as `solve` does; None without a walking network."""
-    if getattr(scenario, "network_path", None) is None:
-        return None
-    from .network_reach import resolve_cache_dir
-
-    return resolve_cache_dir(None, out_dir)
