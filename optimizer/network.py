@@ -303,17 +303,8 @@ def _oneway_column(values, path: Path, n: int):
     arr = np.asarray(values)
     if arr.dtype.kind == "b":
         text = np.where(arr, "1", "0")
-    elif arr.dtype.kind in "iuf":
-        num = arr.astype(float)
-        only_fwd, only_bwd = num == 1, num == -1
-        bad = ~(np.isnan(num) | only_fwd | only_bwd | (num == 0))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise ScenarioError(
-                f"{path} feature {i + 1}, column 'oneway': value {format(num[i], 'g')!r} is not one of "
-                "1/true/yes (drawing direction), -1/reverse (against it), 0/false/no/blank (both)"
-            )
-        return fwd & ~only_bwd, bwd & ~only_fwd
+    elif arr.dtype.kind in "iuf":  # numbers read as text: 1, -1, 0 and blank (NaN) are valid
+        text = np.array(["" if np.isnan(v) else format(v, "g") for v in arr.astype(float)], dtype=object)
     else:
         text = np.array(["" if v is None else str(v).strip().lower() for v in arr], dtype=object)
     only_fwd = np.isin(text, list(_ONEWAY_FWD))

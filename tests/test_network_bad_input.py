@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -84,6 +85,9 @@ CASES = [
      r"{f}/streets.geojson feature 5, column 'walk_factor': value '-1.5' must be a number > 0"),
     ("bad-oneway", "streets.geojson", geojson_lines(lines_with(3, oneway="sometimes")), None,
      r"{f}/streets.geojson feature 4, column 'oneway': value 'sometimes' is not one of 1/true/yes "
+     r"\(drawing direction\), -1/reverse \(against it\), 0/false/no/blank \(both\)"),
+    ("numeric-oneway", "streets.geojson", geojson_lines(lines_with(3, oneway=2)), None,
+     r"{f}/streets.geojson feature 4, column 'oneway': value '2' is not one of 1/true/yes "
      r"\(drawing direction\), -1/reverse \(against it\), 0/false/no/blank \(both\)"),
     ("graphml-without-length", "streets.graphml",
      graphml('<edge source="0" target="1"/>', edge_keys=""), None,
@@ -168,3 +172,16 @@ def test_network_command_needs_a_network(tiny_scenario):
     assert result.exit_code == 2
     assert result.stderr.strip() == (
         f"error: {tiny_scenario}: no walking.network; reach uses straight lines × detour_factor")
+
+
+def test_oneway_numbers_and_words_mean_the_same():
+    from pathlib import Path
+
+    from optimizer.network import _oneway_column
+
+    numbers = _oneway_column(np.array([1, -1, 0, np.nan]), Path("n.geojson"), 4)
+    words = _oneway_column(np.array(["yes", "reverse", "no", None], dtype=object), Path("w.geojson"), 4)
+    flags = _oneway_column(np.array([True, False, False, False]), Path("b.geojson"), 4)
+    assert [a.tolist() for a in numbers] == [[True, False, True, True], [False, True, True, True]]
+    assert [a.tolist() for a in words] == [a.tolist() for a in numbers]
+    assert [a.tolist() for a in flags] == [[True, True, True, True], [False, True, True, True]]
