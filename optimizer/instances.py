@@ -122,6 +122,15 @@ def _read_lines(path: str) -> list[tuple[int, list[str]]]:
             if toks]
 
 
+def _nonnegative_values(path: str, rows: list[tuple[int, list[str]]], what: str) -> np.ndarray:
+    """One number >= 0 per row (weights, site costs), or an error at the first bad line."""
+    values = _table(path, rows, 1, f"one {what}").reshape(-1)
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
+    if bad.size:
+        raise ScenarioError(f"{path}:{rows[int(bad[0])][0]}: a {what} must be a number >= 0")
+    return values
+
+
 def _table(path: str, rows: list[tuple[int, list[str]]], ncols: int, what: str) -> np.ndarray:
     """Rows of ``ncols`` numbers as a float array, or an error at the first bad line."""
     for no, toks in rows:
@@ -213,11 +222,7 @@ def read_xy_weights(path: str, weights_path: str | None) -> ClassicInstance:
         no = wrows[n][0] if len(wrows) > n else (wrows[-1][0] + 1 if wrows else 1)
         raise ScenarioError(f"{weights_path}:{no}: expected {n} weights (one per point of {path}), "
                             f"found {len(wrows)}")
-    w = _table(weights_path, wrows, 1, "one weight").reshape(-1)
-    bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
-    if bad.size:
-        raise ScenarioError(f"{weights_path}:{wrows[int(bad[0])][0]}: a weight must be a number "
-                            ">= 0")
+    w = _nonnegative_values(weights_path, wrows, "weight")
     ids = tuple(range(1, n + 1))
     return ClassicInstance(_name(path), ids, ids, w, demand_xy=xy, site_xy=xy, source=path)
 
@@ -334,11 +339,7 @@ def read_site_costs(path: str, site_ids: tuple) -> np.ndarray:
         no = rows[m][0] if len(rows) > m else (rows[-1][0] + 1 if rows else 1)
         raise ScenarioError(f"{path}:{no}: expected {m} site costs (one per line, or "
                             f"'site_id cost' lines), found {len(rows)} lines")
-    values = _table(path, rows, 1, "one site cost").reshape(-1)
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
-    if bad.size:
-        raise ScenarioError(f"{path}:{rows[int(bad[0])][0]}: a site cost must be a number >= 0")
-    return values
+    return _nonnegative_values(path, rows, "site cost")
 
 
 def read_known(path: str) -> dict[str, float]:

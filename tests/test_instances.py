@@ -86,6 +86,16 @@ def test_xy_weights_errors(tmp_path):
         read_xy_weights(xy, None)
 
 
+def test_site_costs_errors(tmp_path):
+    from optimizer.instances import read_site_costs
+
+    assert read_site_costs(write(tmp_path, "c.txt", "5\n0\n2.5\n"), (1, 2, 3)).tolist() == [5.0, 0.0, 2.5]
+    with pytest.raises(ScenarioError, match=r"^.*c2\.txt:2: a site cost must be a number >= 0$"):
+        read_site_costs(write(tmp_path, "c2.txt", "5\n-1\n2\n"), (1, 2, 3))
+    with pytest.raises(ScenarioError, match=r"c3\.txt:1: expected one site cost \(1 numbers\)"):
+        read_site_costs(write(tmp_path, "c3.txt", "5 6\n1\n2\n"), (1, 2, 3))
+
+
 CSV = """origin,dest,minutes,pop,capex
 a,s1,4,10,100
 a,s2,9,10,200
