@@ -45,6 +45,14 @@ def _bad_input(message: str):
     return ScenarioError(message)
 
 
+# Options several commands share with the same meaning (commands whose options mean something
+# else, such as a per-budget limit, declare their own).
+solver_option = click.option("--solver", default="highs", show_default=True,
+                             help="Backend name; see `lifecircle solvers`.")
+time_limit_option = click.option("--time-limit", type=float, default=None,
+                                 help="Stop after S seconds (status: feasible).")
+gap_option = click.option("--gap", type=float, default=None, help="Stop at this relative gap (status: feasible).")
+
 def _format_people(value) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
@@ -52,11 +60,11 @@ def _format_people(value) -> str:
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--budget", type=float, default=None, help="Budget in currency units; overrides the scenario's.")
-@click.option("--solver", default="highs", show_default=True, help="Backend name; see `lifecircle solvers`.")
+@solver_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Result folder (default: results/<scenario>).")
-@click.option("--time-limit", type=float, default=None, help="Stop after S seconds (status: feasible).")
-@click.option("--gap", type=float, default=None, help="Stop at this relative gap (status: feasible).")
+@time_limit_option
+@gap_option
 @click.option("--verbose", is_flag=True, help="Show the solver's log.")
 @click.option("--cache-dir", type=click.Path(file_okay=False), default=None,
               help="Walking-network reach cache (default: $LIFECIRCLE_CACHE_DIR, else ~/.cache/lifecircle).")
@@ -241,8 +249,8 @@ def _finite_or_none(value):
 @click.option("--instance", required=True, type=click.Path(dir_okay=False), help="Instance file.")
 @_instance_options
 @_model_options
-@click.option("--solver", default="highs", show_default=True, help="Backend name; see `lifecircle solvers`.")
-@click.option("--time-limit", type=float, default=None, help="Stop after S seconds (status: feasible).")
+@solver_option
+@time_limit_option
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")
 def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cost_col, weight_col,
             site_cost_col, p, radius, budget, preselected, solver, time_limit, as_json):
@@ -505,7 +513,7 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 @click.option("--budgets", required=True, metavar="START:END:N|B1,B2,...",
               help="N evenly spaced budgets from START to END, or a comma list.")
-@click.option("--solver", default="highs", show_default=True, help="Backend name; see `lifecircle solvers`.")
+@solver_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Result folder (default: results/<scenario>-sweep).")
 @click.option("--time-limit", type=float, default=None, help="Per budget, in seconds.")
@@ -549,8 +557,8 @@ def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
 @click.option("--solver", default="highs", show_default=True, help="Exact backend; see `lifecircle solvers`.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Result folder (default: results/<scenario>-plan).")
-@click.option("--time-limit", type=float, default=None, help="Stop after S seconds (status: feasible).")
-@click.option("--gap", type=float, default=None, help="Stop at this relative gap (status: feasible).")
+@time_limit_option
+@gap_option
 @click.option("--compare", is_flag=True, help="Also solve year by year (myopic) and report both.")
 def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, compare):
     """Phased plan for SCENARIO: which sites open in which year (one MILP over all years)."""
@@ -586,7 +594,7 @@ def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, com
 @click.option("--workers", type=int, default=None, help="Local worker processes (default: the number of cores).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Result folder (default: results/<CITY_DIR name>).")
-@click.option("--solver", default="highs", show_default=True, help="Backend name; see `lifecircle solvers`.")
+@solver_option
 @click.option("--time-limit", type=float, default=None, help="Per circle; no plan in time counts as failed.")
 @click.option("--gap", type=float, default=None, help="Per circle relative gap.")
 @click.option("--report", is_flag=True, help="Also write report.html and sites.xlsx per circle (slower).")
