@@ -19,8 +19,9 @@ walking weight w is entry [y, x]), so ``scipy.sparse.csgraph.dijkstra`` from the
 with ``limit`` gives every node's walk *to* each site, in chunks of sites whose dense output stays
 under ``chunk_mib``. For plain coverage, existing facilities only need the nearest one per type:
 ``min_only=True``. Decay weights and existing capacities need each existing facility's own walk
-(``existing_cost``, asked for with ``per_existing``): one more Dijkstra per existing facility, with
-its type's largest budget as the limit, joined onto demand points exactly as for sites.
+(``existing_cost``, asked for with ``per_existing``): one Dijkstra per existing facility, with
+its type's largest budget as the limit, joined onto demand points exactly as for sites; the
+nearest per type is then the smallest of those walks, so no ``min_only`` search runs.
 
 Walking time for group g is ``cost / (speed_g * 60)`` minutes, the time the budgets are made of.
 
@@ -278,15 +279,18 @@ def compute_reach(net: WalkNetwork, demand_xy, sites_xy, existing_xy, existing_t
             mine = np.flatnonzero((existing_type == k) & (ex_pendant >= 0))
             r, c, w = _walks_to(reverse, mine, ex_pendant, float(type_limit_m[k]), ends, chunk)
             rows, cols, costs = rows + r, cols + c, costs + w
+            # the nearest of this type is the smallest of these walks: no second search
+            np.minimum.at(before_cost[:, k], cat(r, np.int64), cat(w, float))
         existing_cost = _min_csr(cat(rows, np.int64), cat(cols, np.int64), cat(costs, float), (n_i, n_e))
-    for k in range(n_types):
-        src = ex_pendant[(existing_type == k) & (ex_pendant >= 0)]
-        if src.size == 0 or n_i == 0:
-            continue
-        lim_k = type_limit_m[k] * (1 + REL_SLACK) + REL_SLACK
-        nearest = dijkstra(reverse, directed=True, indices=src, min_only=True, limit=lim_k)
-        cost = np.minimum(nearest[u] + off_u, nearest[v] + off_v)
-        before_cost[:, k] = np.where(within(cost, type_limit_m[k]), cost, np.inf)
+    else:  # covered_before only needs the nearest facility of each type: one search per type
+        for k in range(n_types):
+            src = ex_pendant[(existing_type == k) & (ex_pendant >= 0)]
+            if src.size == 0 or n_i == 0:
+                continue
+            lim_k = type_limit_m[k] * (1 + REL_SLACK) + REL_SLACK
+            nearest = dijkstra(reverse, directed=True, indices=src, min_only=True, limit=lim_k)
+            cost = np.minimum(nearest[u] + off_u, nearest[v] + off_v)
+            before_cost[:, k] = np.where(within(cost, type_limit_m[k]), cost, np.inf)
 
     n_comp, labels, largest = net.components()
     demand_component = np.where(snap.ok[dem], labels[net.seg_a[snap.seg[dem]]], -1) if n_i else np.zeros(0, np.int64)
