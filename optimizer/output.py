@@ -396,11 +396,14 @@ def write_text_atomic(target, text: str, *, option: str, owned=None, encoding: s
             fh.write(text)
 
 
-def listed_in_marker(path) -> bool:
-    """``owned`` for files in a marked folder (city.csv): listed there and unchanged since."""
+def listed_in_marker(path, content: bool = True) -> bool:
+    """``owned`` for files in a marked folder (city.csv): listed there and (``content``)
+    unchanged since."""
     path = Path(path)
     marker = read_marker(path.parent)
-    return marker is not None and _listed_unchanged(path.parent, path.name, marker)
+    if marker is None or path.name not in marker["files"]:
+        return False
+    return not content or _listed_unchanged(path.parent, path.name, marker)
 
 
 # ---- CSV --------------------------------------------------------------------------------------
