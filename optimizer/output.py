@@ -218,7 +218,9 @@ def check_out_dir(out_dir, inputs=(), option: str = "--out", display: str | None
 def unwritable(display: str, error: OSError) -> ScenarioError:
     """The one-line error for an output the OS refuses (read-only folder, full disk)."""
     reason = error.strerror or str(error) or type(error).__name__
-    return ScenarioError(f"{display}: cannot write the output ({reason}); nothing was written")
+    out = ScenarioError(f"{display}: cannot write the output ({reason}); nothing was written")
+    out.os_reason = reason
+    return out
 
 
 # ---- temporaries ------------------------------------------------------------------------------
