@@ -351,8 +351,13 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
 def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site_col, cost_col,
            weight_col, site_cost_col, p, radius, budget, preselected, mps, lp_path):
     """Write the exact model that would be solved, for any other solver (SCENARIO or --instance)."""
-    from optimizer.classic import build_classic, export_model
+    from optimizer.classic import build_classic, check_export_targets, export_model
     from optimizer.instances import load_instance
+
+    try:  # issue 12: before any loading, never over a file lifecircle did not write
+        check_export_targets(mps, lp_path)
+    except LifecircleError as error:
+        fail(error)
 
     if scenario is not None:
         from optimizer.assemble import build_problem

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 
 import numpy as np
 
@@ -307,9 +306,10 @@ def generate_cfl(out_path: str, n_sites: int, n_clients: int, seed: int = 0) -> 
     directory = os.path.dirname(os.path.abspath(out_path))
     if not os.path.isdir(directory):
         raise ScenarioError(f"{out_path}: the folder {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".cfl-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as fh:
+    from .output import atomic_file
+
+    try:  # one writer for every output (issue 12): whole or not at all, mode from the umask
+        with atomic_file(out_path, option="OUT") as tmp, open(tmp, "wb") as fh:
             fh.write(f"{n_sites}\t{n_clients}\n".encode())
             sx, sy = site_rng.integers(0, top, size=(2, n_sites), endpoint=True)
             cost = site_rng.integers(COST_RANGE[0], COST_RANGE[1], size=n_sites, endpoint=True)
@@ -321,17 +321,9 @@ def generate_cfl(out_path: str, n_sites: int, n_clients: int, seed: int = 0) -> 
                 demand = part.integers(DEMAND_RANGE[0], DEMAND_RANGE[1], size=stop - start,
                                        endpoint=True)
                 fh.write(_lines("C", np.arange(start + 1, stop + 1), cx, cy, demand))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a generated instance is shared data
-        os.replace(tmp, out_path)
-    except OSError as err:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise ScenarioError(f"{out_path}: cannot write the file ({err.strerror})") from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    except ScenarioError as error:
+        if getattr(error, "os_reason", None) is None:
+            raise
+        raise ScenarioError(f"{out_path}: cannot write the file ({error.os_reason})") from None
     return {"path": out_path, "n_sites": n_sites, "n_clients": n_clients, "seed": seed,
             "total_site_cost": float(cost.sum())}

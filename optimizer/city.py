@@ -38,12 +38,9 @@ task whose worker dies. The run's exit code is 5 when any circle failed.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import os
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +50,7 @@ from .errors import ClusterError, LifecircleError, ScenarioError
 
 CIRCLE_FILES = ("scenario.yaml", "scenario.yml")
 BOUNDARY_FILE = "boundary.geojson"
+CITY_FILES = ("city.csv", "city.geojson")
 SCHEDULER_TIMEOUT_S = 10
 SUCCESS = ("optimal", "feasible")
 RETRY_STATUSES = ("no_solution",)
@@ -246,8 +244,7 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     options = options or SolveOptions(threads=1, presolve=False)
     circles = find_circles(city_dir)
     out_dir = Path(out_dir) if out_dir is not None else Path("results") / (city_dir.resolve().name or "city")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    _remove_stale_temporaries(out_dir, circles)
+    _prepare_out_dir(out_dir, circles)
 
     outcome: dict[str, dict] = {}
     todo = []
@@ -257,6 +254,10 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
             outcome[circle.id] = {"summary": summary, "error": "", "skipped": True, "seconds": 0.0}
         else:
             todo.append(circle)
+    from .output import check_replaceable
+
+    for circle in todo:  # issue 12: a circle's folder that is not lifecircle's stops the run before any solve
+        check_replaceable(out_dir / circle.id)
 
     if todo:
         client, cluster = connect(scheduler, workers, processes)
@@ -318,15 +319,46 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
             future.cancel()
 
 
-def _remove_stale_temporaries(out_dir: Path, circles) -> None:
-    """Temporary folders ``.<id>.*`` that a killed run left beside circle results."""
-    ids = {c.id for c in circles}
-    for path in out_dir.iterdir():
-        name = path.name
-        if name.startswith(".") and path.is_dir():
-            stem = name[1:].rsplit(".", 1)[0]
-            if stem in ids or stem.rsplit(".old", 1)[0] in ids:
-                shutil.rmtree(path, ignore_errors=True)
+def _prepare_out_dir(out_dir: Path, circles) -> None:
+    """Make ``out_dir`` a city results folder, or refuse it (issue 12).
+
+    It must not hold a circle's own folder, and must be missing, empty, or a folder an earlier
+    city run marked (``.lifecircle.json``, kind ``city``) whose city.csv and city.geojson are
+    still as lifecircle wrote them. Files of the user's in a marked folder are left alone: the
+    city folder is never replaced whole, only its circle folders (each checked on its own) and
+    its two city files. Temporaries a killed run left there are removed (only marked ones).
+    """
+    from .output import foreign_entries, listed_in_marker, read_marker, remove_stale_temporaries, unwritable, write_marker
+
+    display = str(out_dir)
+    out = Path(os.path.abspath(out_dir))
+    resolved = out.resolve()
+    for circle in circles:
+        folder = circle.folder.resolve()
+        if resolved == folder or resolved in folder.parents:
+            raise ScenarioError(f"{display} holds circle {circle.id}'s own files ({folder}); choose another --out")
+    if out.is_file():
+        raise ScenarioError(f"{display} is a file lifecircle did not write; choose another --out or remove it")
+    marker = read_marker(out) if out.is_dir() else None
+    if out.is_dir() and os.listdir(out):
+        if marker is None:
+            first = foreign_entries(out, None)[0]
+            raise ScenarioError(f"{display} holds files lifecircle did not write; choose another --out or "
+                                f"remove them (first: {first})")
+        if marker.get("kind") != "city":
+            raise ScenarioError(f"{display} holds a lifecircle {marker.get('kind')} folder, not a city's; "
+                                "choose another --out")
+        for name in CITY_FILES:
+            if (out / name).exists() and not listed_in_marker(out / name, content=False):
+                raise ScenarioError(f"{display} holds files lifecircle did not write; choose another --out or "
+                                    f"remove them (first: {name})")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        if marker is None:
+            write_marker(out, kind="city", names=[])
+        remove_stale_temporaries(out)
+    except OSError as error:
+        raise unwritable(display, error) from None
 
 
 def _row(circle: Circle, result: dict) -> dict:
@@ -377,14 +409,10 @@ def _cell(value):
 
 def _write_city_files(out_dir: Path, circles, rows) -> None:
     from .geo import BOUNDARY_CRS, read_boundary_lonlat
-    from .output import geojson_crs_member
+    from .output import csv_text_bytes, geojson_crs_member, write_marker
 
     header, table = city_table(rows)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows(table)
-    _write_atomic(out_dir / "city.csv", buffer.getvalue(), encoding="utf-8-sig")
+    _write_atomic(out_dir / "city.csv", csv_text_bytes(header, table), encoding="utf-8-sig")
 
     from shapely.geometry import mapping
 
@@ -412,6 +440,7 @@ def _write_city_files(out_dir: Path, circles, rows) -> None:
         collection["crs"] = member
     collection["features"] = features
     _write_atomic(out_dir / "city.geojson", json.dumps(collection, ensure_ascii=False, default=_plain) + "\n")
+    write_marker(out_dir, kind="city", names=CITY_FILES)
 
 
 def _plain(value):
@@ -423,7 +452,9 @@ def _plain(value):
 
 
 def _write_atomic(path: Path, text: str, encoding: str = "utf-8") -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding=encoding, newline="") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    from .output import listed_in_marker, write_text_atomic
+
+    # city.csv and city.geojson are rewritten whole by every run: listed in the city's marker is
+    # enough (a run killed between the rename and the marker update must still resume)
+    write_text_atomic(path, text, option="--out", encoding=encoding,
+                      owned=lambda p: listed_in_marker(p, content=False))

@@ -252,31 +252,65 @@ def _highs_with(model: LinearModel):
     return h
 
 
+EXPORT_TAG = "lifecircle export"
+_EXPORT_COMMENT = {".mps": "* ", ".lp": "\\ "}  # a comment line in each format
+
+
+def is_lifecircle_export(path) -> bool:
+    """Whether ``path`` is an MPS or LP file :func:`export_model` wrote (its first line says so)."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(256)
+    except OSError:
+        return False
+    return any(first.startswith((c + EXPORT_TAG).encode()) for c in _EXPORT_COMMENT.values())
+
+
+def check_export_targets(mps_path: str, lp_path: str | None = None) -> None:
+    """Refuse (ScenarioError, exit 2) export targets that are the same file, or that exist and are
+    not earlier lifecircle exports (a scenario's demand.csv, say)."""
+    from .output import check_file_target
+
+    if lp_path is not None:
+        a, b = os.path.abspath(mps_path), os.path.abspath(lp_path)
+        same = a == b or (os.path.exists(a) and os.path.exists(b) and os.path.samefile(a, b))
+        if same:
+            raise ScenarioError(f"--lp {lp_path}: is the same file as --mps {mps_path}; give two different files")
+    check_file_target(mps_path, "--mps", owned=is_lifecircle_export)
+    if lp_path is not None:
+        check_file_target(lp_path, "--lp", owned=is_lifecircle_export)
+
+
 def export_model(model: LinearModel, mps_path: str, lp_path: str | None = None) -> None:
     """Write ``model`` exactly as the backends receive it, as MPS (and optionally CPLEX LP).
 
     Written by HiGHS (``writeModel``), objective offset and integrality included, so any MPS
     reader, commercial solvers too, solves the same problem. The file name's extension does not
-    matter: the format is fixed by the argument.
+    matter: the format is fixed by the argument. Each file starts with a comment line
+    ``lifecircle export ...``: only such files are ever overwritten (issue 12), and each appears
+    whole or not at all (:func:`optimizer.output.atomic_file`).
     """
     import shutil
 
+    from . import __version__
+    from .backends.base import quiet_stdout
+    from .output import atomic_file, command_line
+
+    check_export_targets(mps_path, lp_path)
     h = _highs_with(model)
-    for path, ext in ((mps_path, ".mps"), (lp_path, ".lp")):
+    command = " ".join(command_line().split())  # one line, whatever the arguments hold
+    for path, ext, option in ((mps_path, ".mps", "--mps"), (lp_path, ".lp", "--lp")):
         if path is None:
             continue
-        with tempfile.TemporaryDirectory() as tmp:
-            target = os.path.join(tmp, "model" + ext)
-            from .backends.base import quiet_stdout
-
+        with atomic_file(path, option=option, owned=is_lifecircle_export) as tmp:
+            raw = tmp.parent / ("highs-model" + ext)  # HiGHS picks the format by the extension
             with quiet_stdout():
-                status = h.writeModel(target)
-            if not os.path.exists(target) or str(status).endswith("kError"):
+                status = h.writeModel(str(raw))
+            if not raw.exists() or str(status).endswith("kError"):
                 raise ScenarioError(f"{path}: HiGHS could not write the model ({status})")
-            try:
-                shutil.move(target, path)
-            except OSError as err:
-                raise ScenarioError(f"{path}: cannot write the file ({err.strerror})") from None
+            with open(tmp, "wb") as out, open(raw, "rb") as src:
+                out.write(f"{_EXPORT_COMMENT[ext]}{EXPORT_TAG} by lifecircle {__version__}: {command}\n".encode())
+                shutil.copyfileobj(src, out, 1 << 20)
 
 
 # ---- bench ----------------------------------------------------------------------------------------
@@ -393,6 +427,7 @@ def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str 
     os.makedirs(out_dir, exist_ok=True)
     csv_path, md_path = os.path.join(out_dir, "bench.csv"), os.path.join(out_dir, "bench.md")
     from . import __version__
+    from .output import csv_cell
 
     info = machine_info()
     versions = solver_versions(solvers)
@@ -425,7 +460,8 @@ def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str 
             obj = row.get("objective")
             if best is not None and obj is not None:
                 row["gap_to_known_pct"] = round(100 * (obj - best) / max(abs(best), 1e-9), 6)
-            cells = [_fmt(row.get(col)) for col in BENCH_COLUMNS]
+            # text cells (instance names, notes) neutralised against formula injection (issue 12)
+            cells = [_fmt(csv_cell(row.get(col))) for col in BENCH_COLUMNS]
             with open(csv_path, "a", encoding="utf-8") as fh:
                 fh.write(",".join('"' + c.replace('"', "'") + '"' if "," in c or '"' in c else c
                                   for c in cells) + "\n")

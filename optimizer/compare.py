@@ -8,13 +8,12 @@ as such, not as one removal plus one addition.
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 
 from .errors import ScenarioError
 from .explain import read_summary
 from .i18n import DEFAULT_LANGUAGE, group_label, status_label, t
-from .output import write_json
+from .output import atomic_file, csv_text, write_json
 from .report import num
 
 
@@ -25,6 +24,8 @@ def _names(folder: Path) -> tuple[dict, dict]:
         return {}, {}
     with open(path, encoding="utf-8-sig", newline="") as fh:
         rows = list(csv.DictReader(fh))
+    # text cells come back as written before formula neutralising (optimizer.output.csv_cell)
+    rows = [{k: csv_text(v) for k, v in r.items()} for r in rows]
     return ({r["site_id"]: r.get("name", "") for r in rows},
             {r["facility_type"]: r.get("facility_label") or r["facility_type"] for r in rows})
 
@@ -128,8 +129,15 @@ def run_compare(folder_a, folder_b, *, lang: str | None = None, out=None) -> tup
     lang = lang or diff.get("language") or DEFAULT_LANGUAGE
     lines = compare_lines(diff, lang)
     path = Path(out) if out is not None else default_compare_path(folder_a, folder_b)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write_json(tmp, diff | {"text": lines, "text_language": lang})
-    os.replace(tmp, path)  # whole or not at all
+    with atomic_file(path, option="--out", owned=is_compare_output) as tmp:  # whole or not at all
+        write_json(tmp, diff | {"text": lines, "text_language": lang})
     return lines, path, lang
+
+
+def is_compare_output(path) -> bool:
+    """Whether ``path`` is a JSON file an earlier ``compare`` wrote (only such files are replaced)."""
+    try:  # its first key, as write_json lays it out: no need to read a file of any size whole
+        with open(path, "rb") as fh:
+            return fh.read(64).startswith(b'{\n  "result_a": ')
+    except OSError:
+        return False

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -335,11 +334,8 @@ _EXISTING_ARRAYS = ("ex_data", "ex_indices", "ex_indptr", "ex_shape")
 
 
 def _save(path: Path, reach: NetworkReach, key: str) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".reach-", suffix=".npz", dir=path.parent)
-    except OSError as error:
-        raise ScenarioError(f"--cache-dir {path.parent}: cannot write the reach cache ({error.strerror})") from None
+    from .output import atomic_file
+
     m = reach.site_cost
     optional = {}
     if reach.existing_cost is not None:
@@ -347,17 +343,17 @@ def _save(path: Path, reach: NetworkReach, key: str) -> None:
         optional = {"ex_data": e.data, "ex_indices": e.indices, "ex_indptr": e.indptr, "ex_shape": np.array(e.shape)}
     scalars = np.array([reach.largest_component, reach.n_components, reach.n_nodes, reach.n_segments,
                         reach.total_length_m, reach.limit_m, reach.max_snap_m])
-    try:
-        with os.fdopen(fd, "wb") as handle:
+    try:  # one writer for every output (issue 12); readers see the old file or the whole new one
+        with atomic_file(path, option="--cache-dir") as tmp, open(tmp, "wb") as handle:
             np.savez(handle, key=np.array(key), data=m.data, indices=m.indices, indptr=m.indptr,
                      shape=np.array(m.shape), before_cost=reach.before_cost,
                      demand_snap_m=reach.demand_snap_m, site_snap_m=reach.site_snap_m,
                      existing_snap_m=reach.existing_snap_m, demand_component=reach.demand_component,
                      scalars=scalars, **optional)
-        os.replace(tmp, path)  # readers see the old file or the whole new one
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    except ScenarioError as error:
+        if getattr(error, "os_reason", None) is None:
+            raise
+        raise ScenarioError(f"--cache-dir {path.parent}: cannot write the reach cache ({error.os_reason})") from None
 
 
 def _load(path: Path, key: str) -> NetworkReach | None:

@@ -281,7 +281,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     timings = {**loaded_s,
                "build": plan.timings_s.get("build", 0.0) if plan else 0.0,
                "solve": plan.timings_s.get("solve", 0.0) if plan else t_solved - t_cov}
-    with atomic_folder(out_dir) as tmp:
+    with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         if final is not None:
             header, rows, props = site_rows(scenario, total_problem, final)
             year_of = {scenario.sites.ids[j]: int(t) + 1 for j, t in zip(plan.site, plan.open_year)}

@@ -13,7 +13,7 @@ from . import __version__
 from .assemble import build_problem
 from .backends import DEFAULT_BACKEND, SolveOptions, Status
 from .errors import InfeasibleError
-from .output import atomic_folder, write_csv_bom, write_json, write_points_geojson
+from .output import atomic_folder, check_out_dir, write_csv_bom, write_json, write_points_geojson
 from .scenario import Scenario, load_scenario
 from .solution import Solution
 
@@ -127,6 +127,7 @@ def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=No
     scenario = load_scenario(scenario_path, budget_cny=budget_cny)
     t_load = time.perf_counter()
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, suffix)
+    check_out_dir(out_dir, scenario.files)  # issue 12: refused before a long solve, not after it
     if scenario.network_path is not None:
         from .network_reach import resolve_cache_dir
 
@@ -169,7 +170,7 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
 
     timings = {**loaded_s, "build": solution.timings_s["build"] if solution else 0.0,
                "solve": solution.timings_s["solve"] if solution else t_solved - t_cov}
-    with atomic_folder(out_dir) as tmp:
+    with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         if solution is not None and solution.has_plan:
             header, rows, props = site_rows(scenario, problem, solution)
             write_csv_bom(tmp / "sites.csv", header, rows)

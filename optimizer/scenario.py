@@ -119,6 +119,7 @@ class Scenario:
     equity: Equity | None = None
     network_path: Path | None = None  # walking.network, resolved; None: straight line × detour
     max_snap_m: float = DEFAULT_MAX_SNAP_M
+    files: tuple = ()  # the YAML and every data file it reads (its checksum's files; issue 12)
 
     @property
     def group_names(self) -> tuple:
@@ -661,5 +662,5 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         must_open=MappingProxyType(must_open), forbid=tuple(str(s) for s in forbid),
         min_open=MappingProxyType(min_open), checksum=_checksum(files),
         raw=MappingProxyType(data), equity=equity,
-        network_path=network_path, max_snap_m=max_snap,
+        network_path=network_path, max_snap_m=max_snap, files=tuple(files),
     )

@@ -583,7 +583,7 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
     result = sweep_problem(problem, budgets, solver, options, jobs=jobs)
     t_sweep = time.perf_counter()
     timings = {**loaded_s, **result.timings_s}
-    with atomic_folder(out_dir) as tmp:
+    with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         header, rows = curve_rows(result)
         write_csv_bom(tmp / "curve.csv", header, rows)
         header, rows = plan_rows(scenario, problem, result)

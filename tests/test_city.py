@@ -72,7 +72,8 @@ def test_failures_are_recorded_and_the_run_goes_on(tmp_path):
         row = rows[cid]
         assert (row["status"], float(row["objective"]), float(row["spent"])) == ("optimal", 69.0, 800.0)
         assert (float(row["before_elderly"]), float(row["after_elderly"]), float(row["after_children"])) == (7.0, 30.0, 9.0)
-        assert sorted(p.name for p in (out / cid).iterdir()) == ["sites.csv", "sites.geojson", "summary.json"]
+        assert sorted(p.name for p in (out / cid).iterdir()) == [".lifecircle.json", "sites.csv", "sites.geojson",
+                                                             "summary.json"]
     geo = json.loads((out / "city.geojson").read_text(encoding="utf-8"))
     features = {f["properties"]["circle_id"]: f for f in geo["features"]}
     assert geo["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::4490"
@@ -130,7 +131,8 @@ def test_resume_after_a_killed_run_repeats_nothing(tmp_path):
     rows = read_city_csv(out)
     assert sorted(r["circle_id"] for r in rows.values() if r["resumed"] == "1") == finished
     assert all(r["status"] == "optimal" for r in rows.values())
-    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == []  # no half-written folders
+    # no half-written folders; the marker says lifecircle wrote the folder (issue 12)
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".lifecircle.json"]
 
 
 def test_finding_circles(tmp_path):

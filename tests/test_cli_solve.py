@@ -25,8 +25,8 @@ def test_solve_writes_the_three_files(tiny_scenario, tmp_path):
     result = run("solve", tiny_scenario, "--out", out)
     assert result.exit_code == 0, result.output
     # report.html and sites.xlsx: issue 5 (tests/test_report.py)
-    assert sorted(p.name for p in out.iterdir()) == ["report.html", "sites.csv", "sites.geojson", "sites.xlsx",
-                                                     "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".lifecircle.json", "report.html", "sites.csv",
+                                                     "sites.geojson", "sites.xlsx", "summary.json"]
 
     raw = (out / "sites.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # BOM for Excel
@@ -84,7 +84,7 @@ def test_infeasible_exit_3_writes_summary_only(tiny_scenario, tmp_path):
     result = run("solve", tiny_scenario, "--out", out)
     assert result.exit_code == 3
     assert "reason: must_open sites cost 1,100 > budget 1,000" in result.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".lifecircle.json", "summary.json"]
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (summary["status"], summary["reason"], summary["selected"]) == (
         "infeasible", "must_open sites cost 1,100 > budget 1,000", [])
@@ -113,7 +113,7 @@ def test_no_solution_in_time_exit_4(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     if result.exit_code == 4:
         assert summary["status"] == "no_solution"
-        assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+        assert sorted(p.name for p in out.iterdir()) == [".lifecircle.json", "summary.json"]
     else:
         assert summary["status"] == "feasible" and summary["gap"] > 0
 
@@ -121,9 +121,10 @@ def test_no_solution_in_time_exit_4(tmp_path):
 def test_rerun_replaces_the_folder_whole(tiny_scenario, tmp_path):
     out = tmp_path / "out"
     run("solve", tiny_scenario, "--out", out)
-    (out / "stale.txt").write_text("old", encoding="utf-8")
-    run("solve", tiny_scenario, "--budget", 500, "--out", out)
-    assert not (out / "stale.txt").exists()
+    (out / "sites.xlsx").unlink()  # a file lifecircle wrote and the marker lists: not missed
+    run("solve", tiny_scenario, "--budget", 500, "--no-report", "--out", out)
+    assert not (out / "report.html").exists()
+    # issue 12: a file lifecircle did not write is never replaced (tests/test_hostile_output.py)
     assert json.loads((out / "summary.json").read_text(encoding="utf-8"))["budget"] == 500.0
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temp folders left
 

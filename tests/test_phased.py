@@ -160,4 +160,4 @@ def test_plan_infeasible_before_solving_names_the_solver(tiny_scenario, tmp_path
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert (summary["status"], summary["solver"], summary["reason"]) == (
         "infeasible", "highs", "must_open sites cost 1,100 > budget 1,000")
-    assert sorted(p.name for p in out.iterdir()) == ["summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [".lifecircle.json", "summary.json"]
