@@ -207,8 +207,16 @@ def check_extent(x, y, crs, where: str) -> None:
     raise ScenarioError(
         f"{where}: x spans {_plain(span[0])}–{_plain(span[1])} and y {_plain(span[2])}–{_plain(span[3])}, "
         f"which is not {crs_label(crs)} (expected x {f(bounds[0])}–{f(bounds[2])}{unit}, "
-        f"y {f(bounds[1])}–{f(bounds[3])}{unit}){_hint_text(_extent_hints(span, crs))}"
+        f"y {f(bounds[1])}–{f(bounds[3])}{unit}){_hint_text(_extent_hints(span, crs)) or _metres_hint(span, crs)}"
     )
+
+
+def _metres_hint(span, crs) -> str:
+    """Metres under a geographic CRS, when no zone prefix names the zone."""
+    if crs.is_geographic and max(abs(v) for v in span) > 1000:
+        return ("; the values look like projected metres: give their CRS, such as a CGCS2000 "
+                "Gauss-Krüger zone EPSG:4534–4554")
+    return ""
 
 
 def _plain(value: float) -> str:
@@ -265,16 +273,24 @@ def _fits_as(x, y, candidates, target_span, metric, tolerance_m):
     return None
 
 
-def check_layers(layers, metric, tolerance_m: float) -> None:
+# Layers whose boxes lie farther apart than this (or the longest walk, when longer) are not one
+# district. A wrong CRS moves a layer much farther: a neighbouring Gauss-Krüger zone ~290 km, Web
+# Mercator read as metres ~500 km at 30°N; a site a little beyond reach is the no-reach check's job.
+LAYER_SLACK_M = 5000.0
+
+
+def check_layers(layers, metric, longest_walk_m: float) -> None:
     """Refuse layers that do not overlap the first (demand).
 
     ``layers``: [(name, x, y, crs, source, x_m, y_m)] with x/y as in the file, ``crs`` the CRS
     they were read in, ``source`` where that CRS came from ("declared in the file" or "the
-    scenario's crs") and x_m/y_m in ``metric``. A layer whose box lies more than ``tolerance_m``
-    (the longest walk) from demand's can reach nobody: it is refused with both boxes, the gap and,
-    when one fits, the CRS that would make the two overlap.
+    scenario's crs") and x_m/y_m in ``metric``. A layer whose box lies more than
+    ``LAYER_SLACK_M`` (or ``longest_walk_m`` when longer) from demand's is refused with both boxes,
+    the gap and, when one fits, the CRS that would make the two overlap.
     """
     from pyproj import CRS
+
+    tolerance_m = max(float(longest_walk_m), LAYER_SLACK_M)
 
     ref_name, rx, ry, rcrs, rsource, rxm, rym = layers[0]
     ref_span = _span(rxm, rym)
@@ -292,13 +308,14 @@ def check_layers(layers, metric, tolerance_m: float) -> None:
         rsx, rsy = _sample(rx, ry)
         theirs = _fits_as(rsx, rsy, [c for c in [crs, *_neighbour_crss(rcrs)] if c != rcrs],
                           span, metric, tolerance_m)
-        hints = ([f"{name} if it were {crs_label(mine)}"] if mine is not None else []) + \
-            ([f"{ref_name} if it were {crs_label(theirs)}"] if theirs is not None else [])
+        short, ref_short = Path(name).name, Path(ref_name).name
+        hints = ([f"{short} if it were {crs_label(mine)}"] if mine is not None else []) + \
+            ([f"{ref_short} if it were {crs_label(theirs)}"] if theirs is not None else [])
         box = (lambda s: f"x {s[0]:,.0f}–{s[1]:,.0f}, y {s[2]:,.0f}–{s[3]:,.0f}")
         raise ScenarioError(
-            f"{name}: lies {gap / 1000:,.1f} km from {ref_name}, beyond the longest walk "
-            f"({tolerance_m:,.0f} m): {box(span)} against {box(ref_span)} in {crs_label(metric)} "
-            f"({name} read as {crs_label(crs)}, {source}; {ref_name} as {crs_label(rcrs)}, {rsource})"
+            f"{name}: lies {gap / 1000:,.1f} km from {ref_short}, too far for one district "
+            f"(at most {tolerance_m / 1000:,.1f} km): {box(span)} against {box(ref_span)} in {crs_label(metric)} "
+            f"({short} read as {crs_label(crs)}, {source}; {ref_short} as {crs_label(rcrs)}, {rsource})"
             + ("; they would overlap with " + ", or ".join(hints) if hints else
                "; check that both are in the CRS they say")
         )

@@ -586,7 +586,7 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         if table is None:
             check_extent(x, y, src if src is not None else crs, str(table_path))
             return
-        placed.append((table_path.name, x, y, src if src is not None else crs,
+        placed.append((str(table_path), x, y, src if src is not None else crs,
                        "declared in the file" if src is not None else "the scenario's crs", table.x_m, table.y_m))
 
     network_path = _network_path(walking.get("network"), base, path)
