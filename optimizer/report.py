@@ -557,13 +557,14 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
 def fragment_note(problem, lang: str) -> str:
     """Sites and existing facilities on smaller street fragments, by id and street length (issue 12)."""
     network = problem.meta.get("network") or {}
+    labels = {"sites": t("map.fragments_sites", lang), "existing": t("map.fragments_existing", lang)}
     out = []
     for what in ("sites", "existing"):
         frag = network.get(f"{what}_on_fragments") or []
         if frag:
             items = ", ".join(f"{f['id']} ({num(f['fragment_length_m'])} m)" for f in frag)
             out.append(f'<p class="note" id="fragments-{what}">'
-                       f'{esc(t("map.fragments", lang, what=t(f"map.fragments_{what}", lang), items=items))}</p>')
+                       f'{esc(t("map.fragments", lang, what=labels[what], items=items))}</p>')
     return "".join(out)
 
 
