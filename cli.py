@@ -98,6 +98,10 @@ def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir
         click.echo(f"walking network: {n['nodes']:,} nodes, {n['components']} component(s), reach cache {n['cache']}; "
                    f"beyond max_snap_m {n['max_snap_m']:g} (unreachable): {far['demand']} demand points, "
                    f"{far['sites']} sites, {far['existing']} existing")
+        frag = {k: len(n.get(f"{k}_on_fragments") or []) for k in ("sites", "existing")}
+        if frag["sites"] or frag["existing"]:  # issue 12
+            click.echo(f"walking network: {frag['sites']} sites and {frag['existing']} existing facilities lie on "
+                       "smaller components (see summary.json network.sites_on_fragments)")
     equity = s.get("equity") or {}
     if equity.get("rules") or equity.get("circles"):
         shares = ", ".join(f"{g} {v['share_after']:.1%}" for g, v in equity["groups"].items()
@@ -412,8 +416,16 @@ def network(scenario):
                f"total length {facts['total_length_m'] / 1000:,.2f} km")
     click.echo(f"  {facts['components']} connected component(s); the largest holds "
                f"{facts['largest_component_length_share']:.1%} of the length")
+    for role, used in facts.get("columns", {}).items():  # issue 12: which column gave what
+        click.echo(f"  {role}: {used}")
     islands = ", ".join(f"{g} {share:.1%}" for g, share in facts["demand_on_small_islands"].items())
     click.echo(f"  demand on smaller components: {islands}")
+    for label, key in (("sites", "sites_on_fragments"), ("existing", "existing_on_fragments")):
+        frag = facts.get(key) or []
+        if frag:  # issue 12: a site on a fragment serves only that fragment
+            shown = ", ".join(f"{f['id']} ({f['fragment_length_m']:,.0f} m)" for f in frag[:20])
+            click.echo(f"  {label} on smaller components ({len(frag)}; fragment street length): "
+                       f"{shown}{' ...' if len(frag) > 20 else ''}")
     click.echo(f"  snap distance (m), max_snap_m {facts['max_snap_m']:g}:")
     for label, key in (("demand", "snap_demand"), ("sites", "snap_sites"), ("existing", "snap_existing")):
         st = facts[key]

@@ -42,6 +42,8 @@ def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
     else:
         coverage = reach_matrices(demand_xy, sites_xy, radii)
 
+    _refuse_unreachable(scenario, coverage, demand_xy, sites_xy, radii, network_meta)
+
     serves = np.zeros((len(types), len(groups)), dtype=bool)
     for k, g in radii:
         serves[k, g] = True
@@ -83,6 +85,31 @@ def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
         min_open=np.array([scenario.min_open.get(k, 0) for k in types], dtype=np.int64),
         meta={"radii_m": {f"{types[k]}/{groups[g]}": r for (k, g), r in radii.items()}} | network_meta,
         **service,
+    )
+
+
+def _refuse_unreachable(scenario: Scenario, coverage: dict, demand_xy, sites_xy, radii: dict, network_meta: dict):
+    """Issue 12: when no candidate site reaches any demand point, every plan covers nobody and an
+    "optimal" answer would only hide wrong input (a CRS, a unit, a file): refuse it with the numbers."""
+    from scipy.spatial import cKDTree
+
+    from .errors import ScenarioError
+
+    if any(m.nnz for m in coverage.values()) or not len(demand_xy) or not len(sites_xy):
+        return
+    nearest = float(cKDTree(sites_xy).query(demand_xy, k=1)[0].min())
+    sites, demand = scenario.sites.path, scenario.demand.path
+    if network_meta:
+        n = network_meta["network"]
+        far = {k: n[f"snap_{k}"]["beyond_max_snap"] for k in ("demand", "sites")}
+        how = f"by the walking network ({far['demand']} of {len(demand_xy)} demand points and " \
+              f"{far['sites']} of {len(sites_xy)} sites lie beyond max_snap_m {n['max_snap_m']:g} m)"
+    else:
+        how = f"(longest straight-line reach {max(radii.values()):,.0f} m)"
+    raise ScenarioError(
+        f"{sites}: no candidate site is within reach of any demand point in {demand} {how}; the nearest "
+        f"site is {nearest:,.0f} m from a demand point in a straight line; check the coordinates and "
+        "the CRS of both files"
     )
 
 

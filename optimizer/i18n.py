@@ -93,6 +93,11 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "map.note": {"en": "Each dot is a demand point, sized by its people and coloured by the state of most "
                        "of them. Distances are straight lines in metres divided by the detour factor.",
                  "zh": "每个圆点为一个需求点，大小表示人数，颜色表示其多数人口的覆盖状态。距离为直线距离（米）除以绕行系数。"},
+    "map.fragments": {"en": "On smaller street fragments (they walk only within their fragment; street length in "
+                            "brackets) — {what}: {items}.",
+                      "zh": "位于较小路网碎片上（只能在该碎片内步行；括号内为碎片道路长度）——{what}：{items}。"},
+    "map.fragments_sites": {"en": "candidate sites", "zh": "候选场地"},
+    "map.fragments_existing": {"en": "existing facilities", "zh": "现有设施"},
     "map.note_network": {"en": "Each dot is a demand point, sized by its people and coloured by the state of most "
                                "of them. Reach follows the walking network; a circle is the outer limit of a walk "
                                "(no path is shorter than the straight line).",

@@ -22,11 +22,17 @@ fraction ``t`` along segment (a, b) it walks ``t * w_bwd`` to a and ``(1 - t) * 
 walking its straight snap distance. Reach by network is in :mod:`optimizer.network_reach`.
 
 Accepted files: GeoPackage, GeoJSON or Shapefile of (Multi)LineStrings with optional columns
-``length_m`` (metres, > 0), ``oneway`` (1/true/yes: only in drawing direction; -1/reverse: only
-against it; 0/false/no/blank: both ways) and ``walk_factor`` (> 0, blank = 1); or a GraphML file
-as written by OSMnx (``x``/``y`` on nodes, ``length`` in metres on edges, optional ``geometry`` WKT
-and ``walk_factor`` on edges; a directed graph's edges are walked only in their own direction).
-A file without a CRS is taken to be in the scenario's CRS.
+``length_m`` (metres, > 0; OSMnx's ``length`` is taken when there is no ``length_m``, once it is
+seen to be metres), ``oneway`` (1/true/yes: only in drawing direction; -1/reverse: only against
+it; 0/false/no/blank: both ways) and ``walk_factor`` (> 0, blank = 1; ``walk_facto``, its
+Shapefile truncation, counts too); or a GraphML file as written by OSMnx (``x``/``y`` on nodes,
+``length`` in metres on edges, optional ``geometry`` WKT and ``walk_factor`` on edges; a directed
+graph's edges are walked only in their own direction). A file without a CRS is taken to be in the
+scenario's CRS; coordinates that cannot be in the CRS they are read in are refused.
+
+One-way rules (``oneway`` columns, a directed graph's single edges) are read only when
+``oneway=True``. Scenarios pass ``walking.oneway: respect`` for that; by default they walk every
+street both ways, since OSM's ``oneway`` is a rule for cars (issue 12).
 """
 
 from __future__ import annotations
@@ -47,6 +53,13 @@ SHAPEFILE_SIDECARS = (".shx", ".dbf", ".prj", ".cpg")
 _ONEWAY_BOTH = {"", "0", "0.0", "false", "no", "f", "n", "none", "nan"}
 _ONEWAY_FWD = {"1", "1.0", "true", "yes", "t", "y"}
 _ONEWAY_BWD = {"-1", "-1.0", "reverse"}
+# (column read, the names it may have): first name found wins. Shapefile cuts names to 10
+# characters; OSMnx writes ``length`` (metres) where our own files say ``length_m``.
+LENGTH_COLUMNS = ("length_m", "length")
+FACTOR_COLUMNS = ("walk_factor", "walk_facto")
+# OSMnx's ``length`` is taken as metres only when it agrees with the drawn length within this
+# factor (median over lines): a ``length`` in km, feet or degrees is refused, not guessed.
+LENGTH_ALIAS_RATIO = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,8 @@ class WalkNetwork:
     length_m : (S,) float, real length in metres.
     w_fwd, w_bwd : (S,) float, effective metres a -> b and b -> a (inf where closed).
     n_features : lines (vector file) or edges (GraphML) read.
+    columns : (role, what was read) pairs for ``lifecircle network``: which column gave the length,
+        the walk factor and the one-way rule (issue 12).
     """
 
     path: Path
@@ -71,6 +86,7 @@ class WalkNetwork:
     w_fwd: np.ndarray
     w_bwd: np.ndarray
     n_features: int
+    columns: tuple = ()
 
     def __post_init__(self):
         for arr in (self.node_xy, self.seg_a, self.seg_b, self.length_m, self.w_fwd, self.w_bwd):
@@ -138,20 +154,24 @@ def network_digest(path: Path) -> str:
 # reading
 
 
-def read_network(path, scenario_crs: str, metric_crs: str) -> WalkNetwork:
+def read_network(path, scenario_crs: str, metric_crs: str, oneway: bool = True) -> WalkNetwork:
     """Read a walking network file into a :class:`WalkNetwork` in ``metric_crs``.
 
+    ``oneway``: read the file's one-way rules (a scenario asks with ``walking.oneway: respect``);
+    False walks every street both ways.
+
     Raises :class:`ScenarioError` (one line naming the file) when the file does not parse, has
-    no line geometry, has a CRS that cannot be transformed, or has a non-positive length or factor.
+    no line geometry, has a CRS that cannot be transformed, has coordinates outside its CRS's
+    area, or has a non-positive length or factor.
     """
     path = Path(path)
     if not path.is_file():
         raise ScenarioError(f"{path}: walking network file does not exist")
     suffix = path.suffix.lower()
     if suffix in GRAPHML_SUFFIXES:
-        return _read_graphml(path, scenario_crs, metric_crs)
+        return _read_graphml(path, scenario_crs, metric_crs, oneway)
     if suffix in VECTOR_SUFFIXES:
-        return _read_vector(path, scenario_crs, metric_crs)
+        return _read_vector(path, scenario_crs, metric_crs, oneway)
     raise ScenarioError(
         f"{path}: walking network must be one of {', '.join(NETWORK_SUFFIXES)}, not '{path.suffix}'"
     )
@@ -183,6 +203,7 @@ def _project(path: Path, xy: np.ndarray, file_crs, scenario_crs: str, metric_crs
     source = file_crs if file_crs is not None else scenario_crs
     transformer = _transformer(path, source, metric_crs)
     if transformer is None or len(xy) == 0:
+        _check_extent(path, xy, source)
         return np.asarray(xy, dtype=float)
     with np.errstate(invalid="ignore"):
         x, y = transformer.transform(xy[:, 0], xy[:, 1])
@@ -197,14 +218,30 @@ def _project(path: Path, xy: np.ndarray, file_crs, scenario_crs: str, metric_crs
             f"{path}: coordinates in CRS {str(source)[:60]!r} cannot be transformed to the scenario's "
             f"{metric_crs}{hint}; reproject the network to the scenario CRS"
         )
+    _check_extent(path, xy, source)
     return out
+
+
+def _check_extent(path: Path, xy: np.ndarray, source) -> None:
+    """Coordinates that cannot be in the CRS they are read in (lon/lat in a file without a CRS
+    under a projected scenario: every node would merge and every point lie beyond max_snap_m)."""
+    from pyproj import CRS
+
+    from .geo import check_extent
+
+    if len(xy):
+        check_extent(xy[:, 0], xy[:, 1], CRS.from_user_input(source), str(path))
 
 
 def _pick_layer(path: Path):
     import pyogrio
 
+    from .geo import read_quietly
+
     try:
-        layers = pyogrio.list_layers(path)
+        layers = read_quietly(lambda: pyogrio.list_layers(path), path)
+    except ScenarioError:
+        raise
     except Exception as error:  # pyogrio raises several types; all mean "not readable"
         raise ScenarioError(f"{path}: walking network does not parse: {_first_line(error)}") from None
     if len(layers) <= 1:
@@ -225,13 +262,17 @@ def _first_line(error: Exception) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
-def _read_vector(path: Path, scenario_crs: str, metric_crs: str) -> WalkNetwork:
+def _read_vector(path: Path, scenario_crs: str, metric_crs: str, oneway: bool = True) -> WalkNetwork:
     import pyogrio
     import shapely
 
+    from .geo import read_quietly
+
     layer = _pick_layer(path)
     try:
-        meta, _, wkb, fields = pyogrio.raw.read(path, layer=layer)
+        meta, _, wkb, fields = read_quietly(lambda: pyogrio.raw.read(path, layer=layer), path)
+    except ScenarioError:
+        raise
     except Exception as error:
         raise ScenarioError(f"{path}: walking network does not parse: {_first_line(error)}") from None
     if wkb is None or len(wkb) == 0:
@@ -246,20 +287,57 @@ def _read_vector(path: Path, scenario_crs: str, metric_crs: str) -> WalkNetwork:
         raise ScenarioError(f"{path}: walking network has no line geometry (found {what})")
     if not is_line.all():
         i = int(np.flatnonzero(~is_line)[0])
+        if kind[i] == -1 or shapely.is_empty(geoms[i]):
+            raise ScenarioError(f"{path} feature {i + 1}: has no geometry; give it its line or delete it")
         raise ScenarioError(f"{path} feature {i + 1}: not a LineString; a walking network holds lines only")
     names = [str(n) for n in meta["fields"]]
     columns = dict(zip(names, fields))
     n = len(geoms)
-    length = _positive_column(columns.get("length_m"), path, "length_m", n, default=np.nan)
-    factor = _positive_column(columns.get("walk_factor"), path, "walk_factor", n, default=1.0)
-    fwd, bwd = _oneway_column(columns.get("oneway"), path, n)
+    length_col = next((c for c in LENGTH_COLUMNS if c in columns), None)
+    factor_col = next((c for c in FACTOR_COLUMNS if c in columns), None)
+    length = _positive_column(columns.get(length_col), path, length_col, n, default=np.nan)
+    factor = _positive_column(columns.get(factor_col), path, factor_col, n, default=1.0)
+    if oneway:
+        fwd, bwd = _oneway_column(columns.get("oneway"), path, n)
+    else:
+        fwd, bwd = np.ones(n, dtype=bool), np.ones(n, dtype=bool)
 
     parts, feature_of_part = shapely.get_parts(geoms, return_index=True)
     coords, part_of_coord = shapely.get_coordinates(parts, return_index=True)
     coords = _project(path, coords, meta.get("crs"), scenario_crs, metric_crs)
+    if length_col not in (None, LENGTH_COLUMNS[0]):
+        _check_length_alias(path, length_col, length, coords, part_of_coord, feature_of_part, n)
+    used = (("length", length_col or "drawn geometry"), ("walk_factor", factor_col or "none (1)"),
+            ("oneway", _oneway_used("oneway" in columns, oneway, "column 'oneway'")))
     coords, part_of_coord = _join_line_ends(coords, part_of_coord)
     return _build(path, coords, part_of_coord, feature_of_part, length, factor, fwd, bwd,
-                  n_features=n)
+                  n_features=n, columns=used)
+
+
+def _oneway_used(present: bool, respected: bool, what: str) -> str:
+    if not present:
+        return "none: every street both ways"
+    return f"{what}, respected (walking.oneway: respect)" if respected else \
+        f"{what} ignored: every street both ways (walking.oneway: ignore)"
+
+
+def _check_length_alias(path: Path, column: str, length, coords, part_of_coord, feature_of_part, n: int):
+    """An alias length column (OSMnx ``length``) must be metres: its median ratio to the drawn
+    length, in the metric CRS, is within ``LENGTH_ALIAS_RATIO``; else refuse, never rescale."""
+    same = part_of_coord[1:] == part_of_coord[:-1]
+    start = np.flatnonzero(same)
+    feature = np.asarray(feature_of_part)[part_of_coord[start]]
+    drawn = np.bincount(feature, weights=np.hypot(*(coords[start + 1] - coords[start]).T), minlength=n)
+    ok = np.isfinite(length) & (drawn > 0)
+    if not ok.any():
+        return
+    ratio = float(np.median(length[ok] / drawn[ok]))
+    low, high = LENGTH_ALIAS_RATIO
+    if not low <= ratio <= high:
+        raise ScenarioError(
+            f"{path}, column '{column}': its values are {ratio:.3g} × the drawn length (median), so they "
+            f"are not metres; rename the column to length_m if they are, or drop it"
+        )
 
 
 def _positive_column(values, path: Path, column: str, n: int, default: float) -> np.ndarray:
@@ -367,7 +445,7 @@ def _join_line_ends(coords: np.ndarray, part_of_coord: np.ndarray):
 
 
 def _build(path: Path, coords, part_of_coord, feature_of_part, length, factor, fwd, bwd, *,
-           n_features: int) -> WalkNetwork:
+           n_features: int, columns: tuple = ()) -> WalkNetwork:
     """Segments from polylines: scale lengths, merge nodes by coordinate, merge duplicate segments."""
     coords = np.asarray(coords, dtype=float)
     same_part = part_of_coord[1:] == part_of_coord[:-1]
@@ -402,11 +480,11 @@ def _build(path: Path, coords, part_of_coord, feature_of_part, length, factor, f
     return WalkNetwork(
         path=path, node_xy=node_xy, seg_a=a[heads].astype(np.int64), seg_b=b[heads].astype(np.int64),
         length_m=np.minimum.reduceat(seg_len, heads), w_fwd=np.minimum.reduceat(w_fwd, heads),
-        w_bwd=np.minimum.reduceat(w_bwd, heads), n_features=int(n_features),
+        w_bwd=np.minimum.reduceat(w_bwd, heads), n_features=int(n_features), columns=tuple(columns),
     )
 
 
-def _read_graphml(path: Path, scenario_crs: str, metric_crs: str) -> WalkNetwork:
+def _read_graphml(path: Path, scenario_crs: str, metric_crs: str, oneway: bool = True) -> WalkNetwork:
     """OSMnx-style GraphML, parsed with the standard library (no osmnx or networkx needed)."""
     import xml.etree.ElementTree as ET
 
@@ -508,8 +586,13 @@ def _read_graphml(path: Path, scenario_crs: str, metric_crs: str) -> WalkNetwork
     coords[offset[inner_edge[keep]] + pos[keep]] = inner[keep]
     coords = _project(path, coords, graph_data.get("crs") or None, scenario_crs, metric_crs)
     part_of_coord = np.repeat(np.arange(n_e), sizes)
+    # an OSMnx graph from OSM XML keeps one edge for a one-way street: walked one way only when asked
+    one_way = directed if oneway else np.zeros(n_e, dtype=bool)
+    used = (("length", "edge attribute 'length'"),
+            ("walk_factor", "edge attribute 'walk_factor'" if "walk_factor" in edge_keys else "none (1)"),
+            ("oneway", _oneway_used(bool(directed.any()), oneway, "directed edges")))
     return _build(path, coords, part_of_coord, np.arange(n_e), length, factor,
-                  np.ones(n_e, dtype=bool), ~directed, n_features=n_e)
+                  np.ones(n_e, dtype=bool), ~one_way, n_features=n_e, columns=used)
 
 
 def _positive_number(text, path: Path, name: str, attr: str) -> float:

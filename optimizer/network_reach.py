@@ -26,8 +26,10 @@ nearest per type is then the smallest of those walks, so no ``min_only`` search 
 Walking time for group g is ``cost / (speed_g * 60)`` minutes, the time the budgets are made of.
 
 The cost matrices (entries up to the largest budget) are cached on disk, keyed by a hash of the
-network file's bytes, the point coordinates, ``max_snap_m`` and the budgets (speeds x minutes), so a
-budget sweep never walks the graph twice. An entry without ``existing_cost`` is recomputed (and
+network file's bytes, the point coordinates, ``max_snap_m``, the budgets (speeds x minutes) and
+``walking.oneway``, so a budget sweep never walks the graph twice. Cache version 3 (issue 12):
+walks ignore one-way rules unless the scenario says ``walking.oneway: respect``, and entries keep
+the network component of every site and existing facility, so older entries are recomputed. An entry without ``existing_cost`` is recomputed (and
 replaced by one with it) when a scenario needs it.
 """
 
@@ -49,7 +51,7 @@ from .network import WalkNetwork, network_digest, read_network, snap_points, sna
 if TYPE_CHECKING:  # pragma: no cover
     from .scenario import Scenario
 
-CACHE_VERSION = "lifecircle-reach-2"  # 2: optional per-existing-facility costs
+CACHE_VERSION = "lifecircle-reach-3"  # 2: per-existing-facility costs; 3: oneway ignored by default, fragments
 CACHE_ENV = "LIFECIRCLE_CACHE_DIR"
 REL_SLACK = 1e-9
 
@@ -71,6 +73,9 @@ class NetworkReach:
     demand_component : (I,) int, the network component point i snapped onto (-1 beyond max_snap_m).
     existing_cost : (I, E) CSR float, cost[i, e] to existing facility e for every pair within the
         largest budget of e's type; None unless asked for (``per_existing``).
+    site_component, existing_component : (J,), (E,) int, component of each (-1 beyond max_snap_m).
+    component_length_m : (C,) float, street length of each component.
+    columns : (role, what was read) pairs of the network file (see ``WalkNetwork.columns``).
     """
 
     site_cost: sp.csr_matrix
@@ -87,6 +92,10 @@ class NetworkReach:
     limit_m: float
     max_snap_m: float
     existing_cost: sp.csr_matrix | None = None
+    site_component: np.ndarray | None = None
+    existing_component: np.ndarray | None = None
+    component_length_m: np.ndarray | None = None
+    columns: tuple = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,6 +303,7 @@ def compute_reach(net: WalkNetwork, demand_xy, sites_xy, existing_xy, existing_t
     n_comp, labels, largest = net.components()
     demand_component = np.where(snap.ok[dem], labels[net.seg_a[snap.seg[dem]]], -1) if n_i else np.zeros(0, np.int64)
     return NetworkReach(
+        **_components(net, snap, labels, n_i, n_j), columns=net.columns,
         site_cost=site_cost, before_cost=before_cost,
         demand_snap_m=snap.dist_m[dem], site_snap_m=snap.dist_m[n_i:n_i + n_j],
         existing_snap_m=snap.dist_m[n_i + n_j:], demand_component=demand_component.astype(np.int64),
@@ -331,6 +341,16 @@ def resolve_cache_dir(cache_dir=None, out_dir=None) -> Path:
 _ARRAYS = ("data", "indices", "indptr", "shape", "before_cost", "demand_snap_m", "site_snap_m",
            "existing_snap_m", "demand_component", "scalars")
 _EXISTING_ARRAYS = ("ex_data", "ex_indices", "ex_indptr", "ex_shape")
+_COMPONENT_ARRAYS = ("site_component", "existing_component", "component_length_m", "columns")
+
+
+def _components(net: WalkNetwork, snap, labels, n_i: int, n_j: int) -> dict:
+    """Component per site and existing facility, and each component's street length (issue 12)."""
+    comp = np.where(snap.ok, labels[net.seg_a[snap.seg]], -1) if len(snap.seg) else np.zeros(0, np.int64)
+    return {"site_component": comp[n_i:n_i + n_j].astype(np.int64),
+            "existing_component": comp[n_i + n_j:].astype(np.int64),
+            "component_length_m": np.bincount(labels[net.seg_a], weights=net.length_m, minlength=int(labels.max()) + 1
+                                              if len(labels) else 0)}
 
 
 def _save(path: Path, reach: NetworkReach, key: str) -> None:
@@ -343,6 +363,9 @@ def _save(path: Path, reach: NetworkReach, key: str) -> None:
         optional = {"ex_data": e.data, "ex_indices": e.indices, "ex_indptr": e.indptr, "ex_shape": np.array(e.shape)}
     scalars = np.array([reach.largest_component, reach.n_components, reach.n_nodes, reach.n_segments,
                         reach.total_length_m, reach.limit_m, reach.max_snap_m])
+    optional |= {"site_component": reach.site_component, "existing_component": reach.existing_component,
+                 "component_length_m": reach.component_length_m,
+                 "columns": np.array(reach.columns, dtype=str).reshape(-1, 2)}
     try:  # one writer for every output (issue 12); readers see the old file or the whole new one
         with atomic_file(path, option="--cache-dir") as tmp, open(tmp, "wb") as handle:
             np.savez(handle, key=np.array(key), data=m.data, indices=m.indices, indptr=m.indptr,
@@ -363,7 +386,7 @@ def _load(path: Path, key: str) -> NetworkReach | None:
         with np.load(path, allow_pickle=False) as f:
             if str(f["key"]) != key:
                 return None
-            a = {name: f[name] for name in _ARRAYS}
+            a = {name: f[name] for name in _ARRAYS + _COMPONENT_ARRAYS}
             ex = {name: f[name] for name in _EXISTING_ARRAYS} if "ex_data" in f.files else None
     except (OSError, ValueError, KeyError, EOFError):
         return None  # unreadable entry: recompute and overwrite it
@@ -376,6 +399,8 @@ def _load(path: Path, key: str) -> NetworkReach | None:
         total_length_m=float(s[4]), limit_m=float(s[5]), max_snap_m=float(s[6]),
         existing_cost=None if ex is None else sp.csr_matrix(
             (ex["ex_data"], ex["ex_indices"], ex["ex_indptr"]), shape=tuple(ex["ex_shape"])),
+        site_component=a["site_component"], existing_component=a["existing_component"],
+        component_length_m=a["component_length_m"], columns=tuple(tuple(str(v) for v in row) for row in a["columns"]),
     )
 
 
@@ -426,6 +451,7 @@ def scenario_reach(scenario: "Scenario", cache_dir=None, per_existing: bool = Fa
         digest = hashlib.sha256()
         for part in (CACHE_VERSION, network_digest(scenario.network_path), scenario.crs, scenario.metric_crs,
                      repr(float(scenario.max_snap_m)), repr(float(limit)), type_limit.tobytes(),
+                     f"oneway={'respect' if scenario.respect_oneway else 'ignore'}",
                      demand_xy.tobytes(), sites_xy.tobytes(), existing_xy.tobytes(), existing_type.tobytes()):
             digest.update(part if isinstance(part, bytes) else str(part).encode("utf-8"))
             digest.update(b"\0")
@@ -435,7 +461,8 @@ def scenario_reach(scenario: "Scenario", cache_dir=None, per_existing: bool = Fa
         if reach is not None and (reach.existing_cost is not None or not per_existing):
             return reach, {"cache": "hit", "cache_file": str(path), "read_s": 0.0,
                            "reach_s": time.perf_counter() - t0}
-    net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs)
+    net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs, oneway=scenario.respect_oneway)
+    check_network_overlap(scenario, net)
     t1 = time.perf_counter()
     reach = compute_reach(net, demand_xy, sites_xy, existing_xy, existing_type, n_types, limit,
                           type_limit, scenario.max_snap_m, per_existing=per_existing)
@@ -444,6 +471,24 @@ def scenario_reach(scenario: "Scenario", cache_dir=None, per_existing: bool = Fa
         _save(path, reach, key)
     return reach, {"cache": "off" if path is None else "miss", "cache_file": None if path is None else str(path),
                    "read_s": t1 - t0, "reach_s": t2 - t1}
+
+
+def check_network_overlap(scenario: "Scenario", net: WalkNetwork) -> None:
+    """Issue 12: a network that lies away from the demand points reaches nobody; refuse it with
+    both boxes rather than report every point beyond max_snap_m."""
+    from .geo import bbox_gap_m
+
+    box = (lambda x, y: (float(np.min(x)), float(np.max(x)), float(np.min(y)), float(np.max(y))))
+    mine = box(net.node_xy[:, 0], net.node_xy[:, 1])
+    demand = box(scenario.demand.x_m, scenario.demand.y_m)
+    gap = bbox_gap_m(mine, demand)
+    if gap > scenario.max_snap_m:
+        text = (lambda b: f"x {b[0]:,.0f}–{b[1]:,.0f}, y {b[2]:,.0f}–{b[3]:,.0f}")
+        raise ScenarioError(
+            f"{scenario.network_path}: the walking network lies {gap / 1000:,.1f} km from {scenario.demand.path.name}, "
+            f"beyond max_snap_m {scenario.max_snap_m:g} m: {text(mine)} against {text(demand)} in "
+            f"{scenario.metric_crs}; check the network's CRS (a file without one is read in the scenario's crs)"
+        )
 
 
 def network_coverage(scenario: "Scenario", cache_dir=None):
@@ -489,12 +534,26 @@ def reach_facts(scenario: "Scenario", reach: NetworkReach) -> dict:
         "snap_demand": snap_stats(reach.demand_snap_m, reach.demand_snap_m <= max_snap, scenario.demand.ids),
         "snap_sites": snap_stats(reach.site_snap_m, reach.site_snap_m <= max_snap, scenario.sites.ids),
         "snap_existing": snap_stats(reach.existing_snap_m, reach.existing_snap_m <= max_snap, ex_ids),
+        "sites_on_fragments": _on_fragments(reach, reach.site_component, scenario.sites.ids),
+        "existing_on_fragments": _on_fragments(reach, reach.existing_component, ex_ids),
+        **({"columns": dict(reach.columns)} if reach.columns else {}),
     }
+
+
+def _on_fragments(reach: NetworkReach, component, ids) -> list:
+    """[{id, fragment_length_m}] of the points snapped onto a component other than the largest:
+    they can only walk, or be walked to, within that fragment (issue 12)."""
+    if component is None or reach.component_length_m is None or len(component) == 0:
+        return []
+    on = np.flatnonzero((component >= 0) & (component != reach.largest_component))
+    return [{"id": str(ids[i]), "fragment_length_m": round(float(reach.component_length_m[component[i]]), 1)}
+            for i in on]
 
 
 def network_facts(scenario: "Scenario") -> dict:
     """Facts for ``lifecircle network``: read and snap only, no shortest paths."""
-    net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs)
+    net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs, oneway=scenario.respect_oneway)
+    check_network_overlap(scenario, net)
     demand_xy, sites_xy, existing_xy, _ = _points(scenario)
     n_i, n_j = len(demand_xy), len(sites_xy)
     snap = snap_points(net, np.vstack([demand_xy, sites_xy, existing_xy]), scenario.max_snap_m)
@@ -506,6 +565,7 @@ def network_facts(scenario: "Scenario") -> dict:
         existing_snap_m=snap.dist_m[n_i + n_j:], demand_component=comp, largest_component=largest,
         n_components=n_comp, n_nodes=net.n_nodes, n_segments=net.n_segments,
         total_length_m=net.total_length_m, limit_m=0.0, max_snap_m=float(scenario.max_snap_m),
+        **_components(net, snap, labels, n_i, n_j), columns=net.columns,
     )
     length_share = np.bincount(labels[net.seg_a], weights=net.length_m, minlength=n_comp)
     return reach_facts(scenario, reach) | {

@@ -533,6 +533,7 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         f'<div class="wrap">{render_map(scenario, problem, expl, covered, lang)}</div>',
         render_legend(scenario, lang),
         f'<p class="note">{esc(t("map.note_network" if on_network(scenario) else "map.note", lang))}</p>',
+        fragment_note(problem, lang),
         f'<h2 id="sec-table">{esc(t("sec.table", lang))}</h2>',
         f"<h3>{esc(t('table.groups', lang))}</h3>",
         html_table(g_headers, g_rows, [False, True, True, True, False, True, False, True, True, True],
@@ -551,6 +552,20 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         facts_html,
         f"<script>{SORT_SCRIPT}</script></body></html>\n",
     ])
+
+
+def fragment_note(problem, lang: str) -> str:
+    """Sites and existing facilities on smaller street fragments, by id and street length (issue 12)."""
+    network = problem.meta.get("network") or {}
+    labels = {"sites": t("map.fragments_sites", lang), "existing": t("map.fragments_existing", lang)}
+    out = []
+    for what in ("sites", "existing"):
+        frag = network.get(f"{what}_on_fragments") or []
+        if frag:
+            items = ", ".join(f"{f['id']} ({num(f['fragment_length_m'])} m)" for f in frag)
+            out.append(f'<p class="note" id="fragments-{what}">'
+                       f'{esc(t("map.fragments", lang, what=labels[what], items=items))}</p>')
+    return "".join(out)
 
 
 def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *, lang: str,

@@ -208,7 +208,7 @@ def validate(scenario_path) -> dict:
     if scenario.network_path is not None:  # issue 4: a bad network file fails validate too
         from .network import read_network
 
-        net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs)
+        net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs, oneway=scenario.respect_oneway)
         network = {"network": {"file": str(scenario.network_path), "nodes": net.n_nodes,
                                "segments": net.n_segments, "total_length_m": net.total_length_m}}
     return network | {

@@ -27,7 +27,11 @@ TOP_KEYS = {
     "rules": False, "language": False, "description": False,
     "equity": False,
 }
-WALKING_KEYS = ("speed_m_s", "group_speed_m_s", "detour_factor", "network", "max_snap_m")
+WALKING_KEYS = ("speed_m_s", "group_speed_m_s", "detour_factor", "network", "max_snap_m", "oneway")
+# walking.oneway (issue 12): OSM one-way tags are car rules, so walking ignores them by default.
+ONEWAY_CHOICES = ("ignore", "respect")
+# demand/sites/existing: a file name, or {file: x.gpkg, layer: name} for a multi-layer file
+TABLE_KEYS = ("file", "layer")
 TYPE_KEYS = ("label", "serves", "walk_minutes", "capacity", "decay")
 RULE_KEYS = ("must_open", "forbid", "min_open")
 # Capacities, decay and equity (issue 7); semantics in models/service.py.
@@ -120,6 +124,7 @@ class Scenario:
     network_path: Path | None = None  # walking.network, resolved; None: straight line × detour
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     files: tuple = ()  # the YAML and every data file it reads (its checksum's files; issue 12)
+    respect_oneway: bool = False  # walking.oneway: respect (issue 12); default: streets walk both ways
 
     @property
     def group_names(self) -> tuple:
@@ -209,7 +214,7 @@ def load_yaml(path: Path) -> dict:
 # tables
 
 
-def _read_rows(path: Path, where_key: str, scenario_path: Path, crs):
+def _read_rows(path: Path, where_key: str, scenario_path: Path, crs, layer=None):
     """(DataFrame of strings, x, y, row labels, source CRS or None) for a CSV or vector file."""
     import pandas as pd
 
@@ -218,7 +223,7 @@ def _read_rows(path: Path, where_key: str, scenario_path: Path, crs):
     if path.suffix.lower() in VECTOR_SUFFIXES:
         from .geo import read_vector_table
 
-        frame, x, y, file_crs = read_vector_table(path, _where(scenario_path, where_key))
+        frame, x, y, file_crs = read_vector_table(path, _where(scenario_path, where_key), layer)
         labels = "feature"
         return frame, np.asarray(x, float), np.asarray(y, float), labels, file_crs
     if path.suffix.lower() == ".parquet":
@@ -513,6 +518,9 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
             f"{_where(path, 'walking.detour_factor')}: value {detour:g} is below 1; a walk is never shorter than the straight line"
         )
     max_snap = _number(walking.get("max_snap_m", DEFAULT_MAX_SNAP_M), path, "walking.max_snap_m", minimum=0)
+    oneway = walking.get("oneway", "ignore")
+    if oneway not in ONEWAY_CHOICES:
+        raise ScenarioError(f"{_where(path, 'walking.oneway')}: value {oneway!r} is not one of {', '.join(ONEWAY_CHOICES)}")
 
     groups_raw = _mapping(data["groups"], path, "groups")
     if not groups_raw:
@@ -546,21 +554,41 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         facility_types[key] = FacilityType(key, str(spec.get("label", key)), tuple(str(g) for g in serves), minutes,
                                            MappingProxyType(capacity), decay)
 
-    from .geo import parse_crs, to_metric
+    from .geo import check_extent, check_layers, parse_crs, to_metric
 
     crs = parse_crs(data["crs"], _where(path, "crs"))
 
     files = [path]
+    layer_of = {}  # key -> layer name asked for ({file: x.gpkg, layer: name}), issue 12
+    placed = []  # (name, x, y, crs, where the crs came from, x_m, y_m) per layer, issue 12
 
     def resolve(key):
         value = data.get(key)
+        if isinstance(value, dict):
+            _check_keys(value, TABLE_KEYS, path, f"{key}.", ("file",))
+            layer = value.get("layer")
+            if layer is not None and (not isinstance(layer, str) or not layer.strip()):
+                raise ScenarioError(f"{_where(path, f'{key}.layer')}: expected a layer name, got {layer!r}")
+            layer_of[key] = layer
+            value = value["file"]
         if not isinstance(value, str) or not value.strip():
             raise ScenarioError(f"{_where(path, key)}: expected a file name, got {value!r}")
         p = (base / value).resolve()
         if not p.is_file():
             raise ScenarioError(f"{_where(path, key)}: file {p} does not exist")
+        if layer_of.get(key) is not None and p.suffix.lower() not in VECTOR_SUFFIXES:
+            raise ScenarioError(f"{_where(path, f'{key}.layer')}: {p.name} has no layers; only "
+                                f"{', '.join(VECTOR_SUFFIXES)} files do")
         files.append(p)
         return p
+
+    def place(table_path, x, y, src, table=None):
+        """Check a layer against its CRS's area of use; with ``table``, keep it for the overlap check."""
+        if table is None:
+            check_extent(x, y, src if src is not None else crs, str(table_path))
+            return
+        placed.append((str(table_path), x, y, src if src is not None else crs,
+                       "declared in the file" if src is not None else "the scenario's crs", table.x_m, table.y_m))
 
     network_path = _network_path(walking.get("network"), base, path)
     if network_path is not None:
@@ -570,10 +598,11 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
 
     # demand: its coordinates decide the metric CRS when the scenario CRS is geographic
     demand_path = resolve("demand")
-    frame, x, y, labels, src = _read_rows(demand_path, "demand", path, crs)
+    frame, x, y, labels, src = _read_rows(demand_path, "demand", path, crs, layer_of.get("demand"))
     if len(frame) == 0:
         raise ScenarioError(f"{demand_path}: the table is empty; it needs at least one row")
     _require_columns(frame, ["id", *groups], demand_path)
+    place(demand_path, x, y, src)
     sx, sy = x, y
     if src is not None and src != crs:
         from .geo import transform
@@ -585,9 +614,10 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
     if CIRCLE_COLUMN in frame.columns and CIRCLE_COLUMN not in groups:
         demand_cols[CIRCLE_COLUMN] = _circle_column(frame, demand_path, labels)
     demand = _points(frame, x, y, demand_path, labels, src, crs, metric, demand_cols)
+    place(demand_path, x, y, src, demand)
 
     sites_path = resolve("sites")
-    frame, x, y, labels, src = _read_rows(sites_path, "sites", path, crs)
+    frame, x, y, labels, src = _read_rows(sites_path, "sites", path, crs, layer_of.get("sites"))
     if len(frame) == 0:
         raise ScenarioError(f"{sites_path}: the table is empty; it needs at least one row")
     cost_cols = [f"cost_{k}" for k in facility_types]
@@ -603,12 +633,14 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
                  "kind": np.asarray(kinds.tolist(), dtype=object)}
     for col in cost_cols:
         site_cols[col] = _numeric_column(frame, col, sites_path, labels, minimum=0, blank_ok=True)
+    place(sites_path, x, y, src)
     sites = _points(frame, x, y, sites_path, labels, src, crs, metric, site_cols)
+    place(sites_path, x, y, src, sites)
 
     existing = None
     if data.get("existing") is not None:
         ex_path = resolve("existing")
-        frame, x, y, labels, src = _read_rows(ex_path, "existing", path, crs)
+        frame, x, y, labels, src = _read_rows(ex_path, "existing", path, crs, layer_of.get("existing"))
         if len(frame):
             _require_columns(frame, ["id", "type"], ex_path)
             types = frame["type"].astype(str).str.strip()
@@ -620,7 +652,13 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
                 )
             ex_cols = {"type": np.asarray(types.tolist(), dtype=object)}
             ex_cols.update(_existing_capacity(frame, groups, ex_path, labels))
+            place(ex_path, x, y, src)
             existing = _points(frame, x, y, ex_path, labels, src, crs, metric, ex_cols)
+            place(ex_path, x, y, src, existing)
+    # issue 12: layers in different places mean a wrong CRS somewhere; the longest walk is the slack
+    longest_walk_m = max(ft.reach_minutes * 60.0 * max([speed, *group_speed.values()])
+                         for ft in facility_types.values())
+    check_layers(placed, metric, longest_walk_m)
 
     rules = _mapping(data.get("rules"), path, "rules")
     _check_keys(rules, RULE_KEYS, path, "rules.")
@@ -663,4 +701,5 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         min_open=MappingProxyType(min_open), checksum=_checksum(files),
         raw=MappingProxyType(data), equity=equity,
         network_path=network_path, max_snap_m=max_snap, files=tuple(files),
+        respect_oneway=oneway == "respect",
     )

@@ -28,7 +28,7 @@ CASES = [
     ("unknown-key", dict(yaml_text=SCENARIO_YAML + "budgett: 5\n"),
      r"{f}/scenario.yaml: unknown key 'budgett'; allowed: name, crs, .+"),
     ("unknown-walking-key", dict(yaml_text=yaml_with("  detour_factor: 1.0", "  detour: 1.0")),
-     r"{f}/scenario.yaml: unknown key 'walking.detour'; allowed: speed_m_s, group_speed_m_s, detour_factor, network, max_snap_m"),
+     r"{f}/scenario.yaml: unknown key 'walking.detour'; allowed: speed_m_s, group_speed_m_s, detour_factor, network, max_snap_m, oneway"),
     ("missing-file", dict(yaml_text=yaml_with("demand: demand.csv", "demand: nowhere.csv")),
      r"{f}/scenario.yaml: field 'demand': file {f}/nowhere.csv does not exist"),
     ("missing-column", dict(demand=DEMAND_CSV.replace(",children", ",kids")),

@@ -92,6 +92,7 @@ walking:
   speed_m_s: 1.0
   group_speed_m_s: {elderly: 0.8}
   detour_factor: 1.3
+  oneway: respect  # the hand-worked walks keep F4 one-way (issue 12: walking ignores oneway by default)
   network: streets.geojson
 groups: {elderly: 1.0, children: 1.0}
 facility_types:
