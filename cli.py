@@ -317,6 +317,8 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
 def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, site_costs,
           demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected):
     """Run MODEL on every INSTANCE with every solver; write bench.csv and bench.md as rows finish."""
+    import contextlib
+
     from optimizer.classic import run_bench
     from optimizer.instances import read_known
 
@@ -330,13 +332,18 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
     total = len(instances) * len(names)
     try:
         best = read_known(known) if known else {}
-        with click.progressbar(length=total, label=f"bench {model}", file=sys.stderr,
-                               show_pos=True) as bar:
+        with contextlib.ExitStack() as stack:
+            bars = []  # opened once the checks pass, so an error stays the only line on stderr
+
+            def start():
+                bars.append(stack.enter_context(click.progressbar(
+                    length=total, label=f"bench {model}", file=sys.stderr, show_pos=True)))
+
             rows = run_bench(list(instances), model, names, fmt=fmt, known=best,
                              time_limit=time_limit, out_dir=out_dir, params=params,
                              load=_load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
                                                weight_col, site_cost_col),
-                             command=command, on_row=lambda row: bar.update(1))
+                             command=command, on_start=start, on_row=lambda row: bars[0].update(1))
     except LifecircleError as error:
         fail(error)
     ok = sum(r["status"] == "optimal" for r in rows)

@@ -328,37 +328,15 @@ def _prepare_out_dir(out_dir: Path, circles) -> None:
     city folder is never replaced whole, only its circle folders (each checked on its own) and
     its two city files. Temporaries a killed run left there are removed (only marked ones).
     """
-    from .output import foreign_entries, listed_in_marker, read_marker, remove_stale_temporaries, unwritable, write_marker
+    from .output import prepare_marked_folder
 
     display = str(out_dir)
-    out = Path(os.path.abspath(out_dir))
-    resolved = out.resolve()
+    resolved = Path(os.path.abspath(out_dir)).resolve()
     for circle in circles:
         folder = circle.folder.resolve()
         if resolved == folder or resolved in folder.parents:
             raise ScenarioError(f"{display} holds circle {circle.id}'s own files ({folder}); choose another --out")
-    if out.is_file():
-        raise ScenarioError(f"{display} is a file lifecircle did not write; choose another --out or remove it")
-    marker = read_marker(out) if out.is_dir() else None
-    if out.is_dir() and os.listdir(out):
-        if marker is None:
-            first = foreign_entries(out, None)[0]
-            raise ScenarioError(f"{display} holds files lifecircle did not write; choose another --out or "
-                                f"remove them (first: {first})")
-        if marker.get("kind") != "city":
-            raise ScenarioError(f"{display} holds a lifecircle {marker.get('kind')} folder, not a city's; "
-                                "choose another --out")
-        for name in CITY_FILES:
-            if (out / name).exists() and not listed_in_marker(out / name, content=False):
-                raise ScenarioError(f"{display} holds files lifecircle did not write; choose another --out or "
-                                    f"remove them (first: {name})")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        if marker is None:
-            write_marker(out, kind="city", names=[])
-        remove_stale_temporaries(out)
-    except OSError as error:
-        raise unwritable(display, error) from None
+    prepare_marked_folder(out_dir, "city", CITY_FILES, display=display)
 
 
 def _row(circle: Circle, result: dict) -> dict:

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
@@ -405,14 +406,19 @@ def _fmt(value) -> str:
     return str(value)
 
 
+BENCH_FILES = ("bench.csv", "bench.md")
+
+
 def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str = "orlib-pmed",
               known: dict | None = None, time_limit: float | None = None, out_dir: str = "bench",
               params: dict | None = None, load: dict | None = None, command: str = "",
-              on_row=None) -> list[dict]:
+              on_start=None, on_row=None) -> list[dict]:
     """Run every instance x solver in its own process; append each row to bench.csv/bench.md.
 
     A row is written as soon as its job ends, so an interrupted run keeps what it did. A job that
     crashes or outlives ``time_limit`` (plus a grace for building) is recorded and the run goes on.
+    ``on_start()`` is called once the arguments and the output folder have passed their checks,
+    ``on_row(row)`` after each job.
     """
     if model not in MODELS:
         raise ScenarioError(f"--model: unknown model {model!r}; choose one of {', '.join(MODELS)}")
@@ -424,10 +430,13 @@ def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str 
         if not os.path.isfile(path):
             raise ScenarioError(f"{path}: no such instance file")
     known = known or {}
-    os.makedirs(out_dir, exist_ok=True)
-    csv_path, md_path = os.path.join(out_dir, "bench.csv"), os.path.join(out_dir, "bench.md")
     from . import __version__
-    from .output import csv_cell
+    from .output import csv_cell, prepare_marked_folder, write_marker
+
+    # Rows are appended as jobs end, so the folder is a marked one that lifecircle adds to, never
+    # a user's folder whose bench.csv it would overwrite (issue 12).
+    prepare_marked_folder(out_dir, "bench", BENCH_FILES)
+    csv_path, md_path = os.path.join(out_dir, "bench.csv"), os.path.join(out_dir, "bench.md")
 
     info = machine_info()
     versions = solver_versions(solvers)
@@ -445,6 +454,9 @@ def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str 
                  f"started {time.strftime('%Y-%m-%d %H:%M:%S')}\n\n")
         fh.write("| " + " | ".join(BENCH_COLUMNS) + " |\n")
         fh.write("|" + "---|" * len(BENCH_COLUMNS) + "\n")
+    write_marker(Path(out_dir), kind="bench", names=BENCH_FILES)
+    if on_start is not None:
+        on_start()
     timeout = None if time_limit is None else time_limit * 2 + 60
     rows = []
     for path in instances:

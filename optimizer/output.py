@@ -215,6 +215,40 @@ def check_out_dir(out_dir, inputs=(), option: str = "--out", display: str | None
                             f"below it, such as {option} results")
 
 
+def prepare_marked_folder(out_dir, kind: str, own_files, *, option: str = "--out",
+                          display: str | None = None) -> Path:
+    """Make ``out_dir`` a folder that lifecircle adds its ``own_files`` to, or refuse it.
+
+    For outputs written in place row by row (city.csv, bench.csv), so that an interrupted run
+    keeps what it did. The folder must be missing, empty, or one an earlier run of the same
+    ``kind`` marked, whose ``own_files`` (where present) that marker lists. The folder is never
+    replaced whole: a user's other files in a marked folder are left alone. Stale marked
+    temporaries are removed. Returns the folder's absolute path.
+    """
+    display = str(out_dir) if display is None else display
+    out = Path(os.path.abspath(out_dir))
+    if out.is_symlink() or out.is_file():
+        raise ScenarioError(f"{display} is a file lifecircle did not write; choose another {option} or remove it")
+    try:
+        marker = read_marker(out) if out.is_dir() else None
+        if out.is_dir() and os.listdir(out):
+            if marker is None:
+                raise ScenarioError(_foreign_message(display, option, foreign_entries(out, None)[0]))
+            if marker.get("kind") != kind:
+                raise ScenarioError(f"{display} holds a lifecircle {marker.get('kind')} folder, not a "
+                                    f"{kind} folder; choose another {option}")
+            for name in own_files:
+                if (out / name).exists() and not listed_in_marker(out / name, content=False):
+                    raise ScenarioError(_foreign_message(display, option, name))
+        out.mkdir(parents=True, exist_ok=True)
+        if marker is None:
+            write_marker(out, kind=kind, names=[])
+        remove_stale_temporaries(out)
+    except OSError as error:
+        raise unwritable(display, error) from None
+    return out
+
+
 def unwritable(display: str, error: OSError) -> ScenarioError:
     """The one-line error for an output the OS refuses (read-only folder, full disk)."""
     reason = error.strerror or str(error) or type(error).__name__

@@ -456,3 +456,29 @@ def test_bench_csv_holds_no_formula(tmp_path):
     rows = read_csv(tmp_path / "bench" / "bench.csv")
     assert rows[1][0] == "'=calc"
     assert not rows[1][4].startswith("'") and float(rows[1][4]) > 0
+
+
+def test_bench_never_overwrites_a_users_bench_csv(tmp_path):
+    instance = tmp_path / "tiny.txt"
+    instance.write_text("5 6 2\n1 2 3\n2 3 4\n3 4 2\n4 5 6\n5 1 7\n2 4 5\n", encoding="utf-8")
+    folder = user_folder(tmp_path / "mine")
+    (folder / "bench.csv").write_text("my own table\n", encoding="utf-8")
+    before = snapshot(tmp_path)
+    args = ("bench", instance, "--model", "pmedian", "--solvers", "highs", "--out")
+    line = one_line_error(run(*args, folder))
+    assert line == f"error: {folder} {FOREIGN} (first: .ssh)"
+    assert snapshot(tmp_path) == before
+    # a folder bench itself wrote is written again, and a user's notes added to it are kept
+    out = tmp_path / "bench"
+    assert run(*args, out).exit_code == 0
+    (out / "notes.txt").write_text("kept\n", encoding="utf-8")
+    first = (out / "bench.csv").read_bytes()
+    assert run(*args, out).exit_code == 0
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "kept\n"
+    assert (out / "bench.csv").read_bytes().splitlines()[1].split(b",")[:4] == first.splitlines()[1].split(b",")[:4]
+    assert json.loads((out / MARKER).read_text(encoding="utf-8"))["kind"] == "bench"
+    # a result folder of another kind is not a bench folder
+    solved = tmp_path / "solved"
+    assert run("solve", write_scenario(tmp_path / "d"), "--no-report", "--out", solved).exit_code == 0
+    line = one_line_error(run(*args, solved))
+    assert line == f"error: {solved} holds a lifecircle result folder, not a bench folder; choose another --out"
