@@ -17,6 +17,7 @@ from typing import Mapping
 import numpy as np
 
 from .errors import ScenarioError
+from .inputs import MAX_COORDINATE, MAX_NUMBER, MAX_WEIGHTED_TOTAL, file_problem
 
 CIRCLE_TYPES = ("residential", "industrial", "commercial", "other", "rural")
 SITE_KINDS = ("under_bridge", "vacant_room", "idle_land", "corner_plot", "other")
@@ -154,6 +155,9 @@ def _number(value, path: Path, key: str, *, minimum=None, strict=False, integer=
     value = float(value)
     if not math.isfinite(value):
         raise ScenarioError(f"{_where(path, key)}: value {value!r} is not finite")
+    if abs(value) > MAX_NUMBER:
+        raise ScenarioError(f"{_where(path, key)}: value {value:g} is beyond the limit {MAX_NUMBER:g}; "
+                            "values this large overflow the model")
     if minimum is not None and (value <= minimum if strict else value < minimum):
         rel = ">" if strict else ">="
         raise ScenarioError(f"{_where(path, key)}: value {value:g} must be {rel} {minimum:g}")
@@ -183,13 +187,22 @@ def _check_keys(data: dict, allowed, path: Path, where: str, required=()):
 def load_yaml(path: Path) -> dict:
     import yaml
 
-    if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file does not exist")
+    from .inputs import MAX_YAML_BYTES, YamlRefused, file_problem, load_plain_yaml
+
+    problem = file_problem(path)
+    if problem:
+        raise ScenarioError(f"{path}: scenario file {problem}")
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes is too large for a scenario file "
+                            f"(limit {MAX_YAML_BYTES:,}); data belongs in the CSV files it names")
     text = path.read_bytes()
     try:
-        data = yaml.safe_load(text.decode("utf-8"))
+        data = load_plain_yaml(text.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise ScenarioError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except YamlRefused as error:
+        line = f" line {error.line}" if error.line else ""
+        raise ScenarioError(f"{path}{line}: {error.message}") from None
     except yaml.constructor.ConstructorError as error:
         mark = error.problem_mark
         line = f" line {mark.line + 1}" if mark else ""
@@ -212,31 +225,35 @@ def _read_rows(path: Path, where_key: str, scenario_path: Path, crs):
     """(DataFrame of strings, x, y, row labels, source CRS or None) for a CSV or vector file."""
     import pandas as pd
 
-    if not path.is_file():
-        raise ScenarioError(f"{_where(scenario_path, where_key)}: file {path} does not exist")
+    problem = file_problem(path)
+    if problem:
+        raise ScenarioError(f"{_where(scenario_path, where_key)}: file {path} {problem}")
+    if path.suffix.lower() in NOT_READ_SUFFIXES:
+        raise ScenarioError(f"{path}: {NOT_READ_SUFFIXES[path.suffix.lower()]}")
     if path.suffix.lower() in VECTOR_SUFFIXES:
         from .geo import read_vector_table
 
         frame, x, y, file_crs = read_vector_table(path, _where(scenario_path, where_key))
         labels = "feature"
+        huge = np.flatnonzero((np.abs(np.asarray(x, float)) > MAX_COORDINATE) | (np.abs(np.asarray(y, float)) > MAX_COORDINATE))
+        if huge.size:
+            i = int(huge[0])
+            raise ScenarioError(f"{path} feature {i + 1}: coordinates ({x[i]:g}, {y[i]:g}) are beyond the limit "
+                                f"±{MAX_COORDINATE:g}; values this large overflow the model")
         return frame, np.asarray(x, float), np.asarray(y, float), labels, file_crs
     if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as error:  # pyarrow's many kinds of "not Parquet": one line, no traceback
+            detail = (str(error).replace(f" '{path}'", "").splitlines() or [type(error).__name__])[0][:160]
+            raise ScenarioError(f"{path}: not a readable Parquet file; export it again ({detail})") from None
         frame = frame.astype(str).where(frame.notna(), "")
         labels = "row"
     elif (frame := _read_big_csv(path)) is not None:
-        labels = "line"
+        labels = CsvLines(path)
     else:
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                skipinitialspace=True)
-        except UnicodeDecodeError:
-            raise ScenarioError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-        except pd.errors.EmptyDataError:
-            raise ScenarioError(f"{path}: the file is empty; it needs a header and at least one row") from None
-        except pd.errors.ParserError as error:
-            raise ScenarioError(f"{path}: CSV does not parse: {str(error).splitlines()[0]}") from None
-        labels = "line"
+        frame = _read_small_csv(path)
+        labels = CsvLines(path)
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in ("x", "y"):
         if column not in frame.columns:
@@ -274,8 +291,91 @@ def _read_big_csv(path: Path):
     return frame.apply(lambda column: column.str.lstrip(" "))
 
 
-def _row_label(labels: str, index: int) -> str:
-    # CSV line numbers count the header as line 1; features and parquet rows count from 1.
+def _read_small_csv(path: Path):
+    """A CSV as a DataFrame of strings (C engine): UTF-8, else GB18030 with a warning."""
+    import io
+
+    import pandas as pd
+
+    from .inputs import decode_text
+
+    def read(source):
+        try:
+            return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                               skipinitialspace=True)
+        except pd.errors.EmptyDataError:
+            raise ScenarioError(f"{path}: the file is empty; it needs a header and at least one row") from None
+        except pd.errors.ParserError as error:
+            raise ScenarioError(_csv_parse_error(path, error)) from None
+
+    try:
+        return read(path)
+    except UnicodeDecodeError:
+        return read(io.StringIO(decode_text(path.read_bytes(), path)))
+
+
+def _csv_records(path: Path):
+    """(physical start line, fields) of every non-blank CSV record, header first: what pandas
+    reads, with the lines a blank line or a quoted line break takes counted."""
+    import csv
+    import io
+    import warnings
+
+    with warnings.catch_warnings():  # the GB18030 warning was given when the table was read
+        warnings.simplefilter("ignore")
+        from .inputs import decode_text
+
+        text = decode_text(path.read_bytes(), path)
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    end = 0
+    for row in reader:
+        start, end = end + 1, reader.line_num
+        if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
+            yield start, row
+
+
+def _csv_parse_error(path: Path, error) -> str:
+    """pandas' "Expected 5 fields in line 9" counts lines its own way; name the physical line."""
+    records = _csv_records(path)
+    header = next(records, (1, []))[1]
+    for line, row in records:
+        if len(row) > len(header):
+            return (f"{path} line {line}: {len(row)} fields where the header has {len(header)}; "
+                    "quote a value that holds a comma")
+    return f"{path}: CSV does not parse: {str(error).splitlines()[0]}"
+
+
+class CsvLines:
+    """Row labels of a CSV file: data row ``i`` is named by the physical line it starts on.
+
+    Blank lines and quoted line breaks shift lines from rows, so the file is read again with the
+    csv module, only when an error needs a line number (big tables stay fast).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def line_of(self, index: int) -> int:
+        for k, (line, _) in enumerate(_csv_records(self.path)):
+            if k == index + 1:  # record 0 is the header
+                return line
+        return index + 2
+
+
+# Formats people save demand or sites in that are not read: say which to export instead.
+NOT_READ_SUFFIXES = {
+    suffix: "Shapefiles are not read; save the layer as GeoPackage (.gpkg) or GeoJSON (.geojson)"
+    for suffix in (".shp", ".shx", ".dbf")
+} | {
+    suffix: "Excel workbooks are not read; save the sheet as CSV UTF-8 (.csv)"
+    for suffix in (".xlsx", ".xls")
+}
+
+
+def _row_label(labels, index: int) -> str:
+    # CSV lines are physical lines, the header being line 1; features and parquet rows count from 1.
+    if isinstance(labels, CsvLines):
+        return f"line {labels.line_of(index)}"
     return f"line {index + 2}" if labels == "line" else f"{labels} {index + 1}"
 
 
@@ -306,6 +406,14 @@ def _numeric_column(frame, column: str, path: Path, labels: str, *, finite_only=
     if not blank_ok and not np.all(np.isfinite(values)):
         i = int(np.flatnonzero(~np.isfinite(values))[0])
         raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} is not finite")
+    # A coordinate of 1e300 overflows the KD-tree; a weight of 1e308 the objective.
+    limit = MAX_COORDINATE if finite_only else MAX_NUMBER
+    huge = np.abs(values) > limit
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        what = "coordinate" if finite_only else "number"
+        raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} is "
+                            f"beyond the limit ±{limit:g} for a {what}; values this large overflow the model")
     return values
 
 
@@ -467,6 +575,14 @@ def _equity(raw, groups: dict, demand: PointTable, path: Path, demand_path: Path
     return Equity(MappingProxyType(floors), per_circle, maximin)
 
 
+def _resolved(p: Path) -> Path:
+    """``p.resolve()``, or ``p`` as given when it is a symlink loop (file_problem then says so)."""
+    try:
+        return p.resolve()
+    except (RuntimeError, OSError):
+        return p
+
+
 def _network_path(value, base: Path, path: Path) -> Path | None:
     """walking.network: a file relative to the YAML's folder; its contents are read at solve time."""
     from .network import NETWORK_SUFFIXES
@@ -475,9 +591,10 @@ def _network_path(value, base: Path, path: Path) -> Path | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ScenarioError(f"{_where(path, 'walking.network')}: expected a file name, got {value!r}")
-    p = (base / value).resolve()
-    if not p.is_file():
-        raise ScenarioError(f"{_where(path, 'walking.network')}: file {p} does not exist")
+    p = _resolved(base / value)
+    problem = file_problem(p)
+    if problem:
+        raise ScenarioError(f"{_where(path, 'walking.network')}: file {p} {problem}")
     if p.suffix.lower() not in NETWORK_SUFFIXES:
         raise ScenarioError(
             f"{_where(path, 'walking.network')}: {p.name} is not one of {', '.join(NETWORK_SUFFIXES)}"
@@ -555,9 +672,10 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         value = data.get(key)
         if not isinstance(value, str) or not value.strip():
             raise ScenarioError(f"{_where(path, key)}: expected a file name, got {value!r}")
-        p = (base / value).resolve()
-        if not p.is_file():
-            raise ScenarioError(f"{_where(path, key)}: file {p} does not exist")
+        p = _resolved(base / value)
+        problem = file_problem(p)
+        if problem:
+            raise ScenarioError(f"{_where(path, key)}: file {p} {problem}")
         files.append(p)
         return p
 
@@ -580,6 +698,12 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         sx, sy = transform(x, y, src, crs)
     _, _, metric = to_metric(sx, sy, crs, _where(path, "crs"))
     people = {g: _numeric_column(frame, g, demand_path, labels, minimum=0) for g in groups}
+    weighted = sum(groups[g] * float(people[g].sum()) for g in groups)
+    if weighted > MAX_WEIGHTED_TOTAL:
+        raise ScenarioError(
+            f"{_where(path, 'groups')}: the weights times the people of {demand_path.name} add up to {weighted:.3g}, "
+            f"beyond the limit {MAX_WEIGHTED_TOTAL:g}; scale the group weights down (only their ratios matter)"
+        )
     demand_cols = dict(people)
     if CIRCLE_COLUMN in frame.columns and CIRCLE_COLUMN not in groups:
         demand_cols[CIRCLE_COLUMN] = _circle_column(frame, demand_path, labels)
