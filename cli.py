@@ -54,7 +54,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     click.echo(f"warning: {message}", err=True)
 
 
-@click.group(cls=_OneLineGroup)
+@click.group(cls=_OneLineGroup, name="lifecircle")
 @click.version_option(__version__, prog_name="lifecircle")
 def main():
     """Place community facilities on idle sites to cover the most people within a budget."""
