@@ -23,6 +23,7 @@ import re
 import functools
 import stat
 import warnings
+from pathlib import Path
 
 from .errors import LifecircleWarning, ScenarioError
 
@@ -102,13 +103,84 @@ def read_text(path, where=None, at=None) -> str:
     return decode_text(data, path, at)
 
 
-def number_problem(value: float, limit: float = MAX_NUMBER) -> str | None:
-    """Why a parsed number is unusable ("is not finite", "is beyond ..."), or None."""
-    if value != value or value in (float("inf"), float("-inf")):
-        return "is not finite"
-    if abs(value) > limit:
-        return f"is beyond the limit ±{limit:g}; values this large overflow the model"
-    return None
+# ---- CSV tables (scenario data files) ----------------------------------------------------
+
+
+def read_csv_strings(path: Path):
+    """A CSV as a DataFrame of strings (C engine): UTF-8, else GB18030 with a warning."""
+    import io
+
+    import pandas as pd
+
+    def read(source):
+        try:
+            return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                               skipinitialspace=True)
+        except pd.errors.EmptyDataError:
+            raise ScenarioError(f"{path}: the file is empty; it needs a header and at least one "
+                                "row") from None
+        except pd.errors.ParserError as error:
+            raise ScenarioError(_csv_parse_error(path, error)) from None
+
+    try:
+        return read(path)
+    except UnicodeDecodeError:
+        return read(io.StringIO(decode_text(path.read_bytes(), path)))
+
+
+def _csv_records(path: Path):
+    """(physical start line, fields) of every non-blank CSV record, header first: what pandas
+    reads, with the lines a blank line or a quoted line break takes counted."""
+    import csv
+    import io
+
+    with warnings.catch_warnings():  # the GB18030 warning was given when the table was read
+        warnings.simplefilter("ignore")
+        text = decode_text(path.read_bytes(), path)
+    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
+    end = 0
+    for row in reader:
+        start, end = end + 1, reader.line_num
+        if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
+            yield start, row
+
+
+def _csv_parse_error(path: Path, error) -> str:
+    """pandas' "Expected 5 fields in line 9" counts lines its own way; name the physical line."""
+    records = _csv_records(path)
+    header = next(records, (1, []))[1]
+    for line, row in records:
+        if len(row) > len(header):
+            return (f"{path} line {line}: {len(row)} fields where the header has {len(header)}; "
+                    "quote a value that holds a comma")
+    return f"{path}: CSV does not parse: {str(error).splitlines()[0]}"
+
+
+class CsvLines:
+    """Row labels of a CSV file: data row ``i`` is named by the physical line it starts on.
+
+    Blank lines and quoted line breaks shift lines from rows, so the file is read again with the
+    csv module, only when an error needs a line number (big tables stay fast).
+    """
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def line_of(self, index: int) -> int:
+        for k, (line, _) in enumerate(_csv_records(self.path)):
+            if k == index + 1:  # record 0 is the header
+                return line
+        return index + 2
+
+
+# Formats people save demand or sites in that are not read: say which to export instead.
+NOT_READ_SUFFIXES = {
+    suffix: "Shapefiles are not read; save the layer as GeoPackage (.gpkg) or GeoJSON (.geojson)"
+    for suffix in (".shp", ".shx", ".dbf")
+} | {
+    suffix: "Excel workbooks are not read; save the sheet as CSV UTF-8 (.csv)"
+    for suffix in (".xlsx", ".xls")
+}
 
 
 # ---- YAML ---------------------------------------------------------------------------------------

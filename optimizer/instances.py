@@ -121,10 +121,14 @@ def _read_lines(path: str) -> list[tuple[int, list[str]]]:
 def _nonnegative_values(path: str, rows: list[tuple[int, list[str]]], what: str) -> np.ndarray:
     """One number >= 0 per row (weights, site costs), or an error at the first bad line."""
     values = _table(path, rows, 1, f"one {what}").reshape(-1)
-    bad = np.flatnonzero(~np.isfinite(values) | (values < 0) | (values > MAX_NUMBER))
+    bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
-        raise ScenarioError(f"{path}:{rows[int(bad[0])][0]}: a {what} must be a number >= 0 and "
-                            f"at most {MAX_NUMBER:g}")
+        raise ScenarioError(f"{path}:{rows[int(bad[0])][0]}: a {what} must be a number >= 0")
+    huge = np.flatnonzero(values > MAX_NUMBER)
+    if huge.size:
+        no, toks = rows[int(huge[0])]
+        raise ScenarioError(f"{path}:{no}: a {what} of {toks[-1]} is beyond the limit "
+                            f"{MAX_NUMBER:g}; values this large overflow the model")
     return values
 
 

@@ -1,8 +1,9 @@
 """Read and validate a scenario (YAML plus data files) into typed, immutable objects.
 
 Every problem is reported as one :class:`ScenarioError` line naming the file, the field or row,
-the value and what is wrong. YAML is loaded with ``yaml.safe_load``: tags such as
-``!!python/object`` are refused, never executed. Input files are only ever read.
+the value and what is wrong. YAML is loaded by ``inputs.load_plain_yaml``, a hardened
+``yaml.safe_load``: tags such as ``!!python/object`` are refused, never executed, and so are aliases,
+duplicate keys and deep nesting. Input files are only ever read.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Mapping
 import numpy as np
 
 from .errors import ScenarioError
-from .inputs import MAX_COORDINATE, MAX_NUMBER, MAX_WEIGHTED_TOTAL, file_problem
+from .inputs import (MAX_COORDINATE, MAX_NUMBER, MAX_WEIGHTED_TOTAL, NOT_READ_SUFFIXES, CsvLines,
+                     file_problem, read_csv_strings)
 
 CIRCLE_TYPES = ("residential", "industrial", "commercial", "other", "rural")
 SITE_KINDS = ("under_bridge", "vacant_room", "idle_land", "corner_plot", "other")
@@ -187,7 +189,7 @@ def _check_keys(data: dict, allowed, path: Path, where: str, required=()):
 def load_yaml(path: Path) -> dict:
     import yaml
 
-    from .inputs import MAX_YAML_BYTES, YamlRefused, file_problem, load_plain_yaml
+    from .inputs import MAX_YAML_BYTES, YamlRefused, load_plain_yaml
 
     problem = file_problem(path)
     if problem:
@@ -235,7 +237,7 @@ def _read_rows(path: Path, where_key: str, scenario_path: Path, crs):
 
         frame, x, y, file_crs = read_vector_table(path, _where(scenario_path, where_key))
         labels = "feature"
-        huge = np.flatnonzero((np.abs(np.asarray(x, float)) > MAX_COORDINATE) | (np.abs(np.asarray(y, float)) > MAX_COORDINATE))
+        huge = np.flatnonzero(np.maximum(np.abs(np.asarray(x, float)), np.abs(np.asarray(y, float))) > MAX_COORDINATE)
         if huge.size:
             i = int(huge[0])
             raise ScenarioError(f"{path} feature {i + 1}: coordinates ({x[i]:g}, {y[i]:g}) are beyond the limit "
@@ -252,7 +254,7 @@ def _read_rows(path: Path, where_key: str, scenario_path: Path, crs):
     elif (frame := _read_big_csv(path)) is not None:
         labels = CsvLines(path)
     else:
-        frame = _read_small_csv(path)
+        frame = read_csv_strings(path)
         labels = CsvLines(path)
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in ("x", "y"):
@@ -289,87 +291,6 @@ def _read_big_csv(path: Path):
     except Exception:  # any trouble: the C-engine path reports it in its own words
         return None
     return frame.apply(lambda column: column.str.lstrip(" "))
-
-
-def _read_small_csv(path: Path):
-    """A CSV as a DataFrame of strings (C engine): UTF-8, else GB18030 with a warning."""
-    import io
-
-    import pandas as pd
-
-    from .inputs import decode_text
-
-    def read(source):
-        try:
-            return pd.read_csv(source, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                               skipinitialspace=True)
-        except pd.errors.EmptyDataError:
-            raise ScenarioError(f"{path}: the file is empty; it needs a header and at least one row") from None
-        except pd.errors.ParserError as error:
-            raise ScenarioError(_csv_parse_error(path, error)) from None
-
-    try:
-        return read(path)
-    except UnicodeDecodeError:
-        return read(io.StringIO(decode_text(path.read_bytes(), path)))
-
-
-def _csv_records(path: Path):
-    """(physical start line, fields) of every non-blank CSV record, header first: what pandas
-    reads, with the lines a blank line or a quoted line break takes counted."""
-    import csv
-    import io
-    import warnings
-
-    with warnings.catch_warnings():  # the GB18030 warning was given when the table was read
-        warnings.simplefilter("ignore")
-        from .inputs import decode_text
-
-        text = decode_text(path.read_bytes(), path)
-    reader = csv.reader(io.StringIO(text), skipinitialspace=True)
-    end = 0
-    for row in reader:
-        start, end = end + 1, reader.line_num
-        if row and not (len(row) == 1 and not row[0].strip()):  # pandas skips blank lines
-            yield start, row
-
-
-def _csv_parse_error(path: Path, error) -> str:
-    """pandas' "Expected 5 fields in line 9" counts lines its own way; name the physical line."""
-    records = _csv_records(path)
-    header = next(records, (1, []))[1]
-    for line, row in records:
-        if len(row) > len(header):
-            return (f"{path} line {line}: {len(row)} fields where the header has {len(header)}; "
-                    "quote a value that holds a comma")
-    return f"{path}: CSV does not parse: {str(error).splitlines()[0]}"
-
-
-class CsvLines:
-    """Row labels of a CSV file: data row ``i`` is named by the physical line it starts on.
-
-    Blank lines and quoted line breaks shift lines from rows, so the file is read again with the
-    csv module, only when an error needs a line number (big tables stay fast).
-    """
-
-    def __init__(self, path: Path):
-        self.path = path
-
-    def line_of(self, index: int) -> int:
-        for k, (line, _) in enumerate(_csv_records(self.path)):
-            if k == index + 1:  # record 0 is the header
-                return line
-        return index + 2
-
-
-# Formats people save demand or sites in that are not read: say which to export instead.
-NOT_READ_SUFFIXES = {
-    suffix: "Shapefiles are not read; save the layer as GeoPackage (.gpkg) or GeoJSON (.geojson)"
-    for suffix in (".shp", ".shx", ".dbf")
-} | {
-    suffix: "Excel workbooks are not read; save the sheet as CSV UTF-8 (.csv)"
-    for suffix in (".xlsx", ".xls")
-}
 
 
 def _row_label(labels, index: int) -> str:

@@ -93,6 +93,14 @@ def _binary_csv(folder: Path):
     (folder / "demand.csv").write_bytes(b"id,x,y\x00\x01\x02\xff\xfe")
 
 
+def _geojson_1e300(folder: Path):
+    features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, 3300000]},
+                 "properties": {"id": f"D{k}", "elderly": 1, "children": 1}}
+                for k, x in enumerate([500000, 1e300], 1)]
+    (folder / "demand.geojson").write_text(json.dumps({"type": "FeatureCollection",
+                                                       "features": features}), encoding="utf-8")
+
+
 # (case id, write_scenario arguments, extra setup, expected stderr line; {f} is the folder)
 SCENARIO_CASES = [
     # ---- YAML
@@ -130,6 +138,9 @@ SCENARIO_CASES = [
     ("coordinate-1e300", dict(demand=DEMAND_CSV.replace("D2,500300", "D2,1e300")), None,
      r"{f}/demand.csv line 3, column 'x': value '1e300' is beyond the limit ±1e\+09 for a "
      r"coordinate; values this large overflow the model"),
+    ("geojson-coordinate-1e300", dict(yaml_text=yaml_with("demand.csv", "demand.geojson")),
+     _geojson_1e300, r"{f}/demand.geojson feature 2: coordinates \(1e\+300, 3\.3e\+06\) are beyond "
+     r"the limit ±1e\+09; values this large overflow the model"),
     ("group-weight-1e308", dict(yaml_text=yaml_with("{elderly: 2.0, children: 1.0}",
                                                     "{elderly: 1.0e+308, children: 1.0e+308}")),
      None, r"{f}/scenario.yaml: field 'groups.elderly': value 1e\+308 is beyond the limit 1e\+12; "
@@ -331,6 +342,18 @@ def test_xy_weights_coordinate_1e300(tmp_path):
                                        "--p", "1"])
     check_one_line(result.exit_code, result.stderr, 2, re.escape(
         f"error: {path}:3: coordinates must be finite numbers within ±1e+09"))
+
+
+def test_xy_weights_weight_1e308(tmp_path):
+    path, weights = tmp_path / "pts.txt", tmp_path / "w.txt"
+    path.write_text("2\n0 0\n1 5\n", encoding="utf-8")
+    weights.write_text("1\n1e308\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["classic", "mclp", "--instance", str(path), "--format",
+                                       "xy-weights", "--weights", str(weights), "--radius", "1",
+                                       "--p", "1"])
+    check_one_line(result.exit_code, result.stderr, 2, re.escape(
+        f"error: {weights}:2: a weight of 1e308 is beyond the limit 1e+12; values this large "
+        "overflow the model"))
 
 
 def test_matrix_weight_1e308(tmp_path):
