@@ -18,7 +18,43 @@ def fail(error: LifecircleError) -> "NoReturn":  # noqa: F821
     sys.exit(getattr(error, "exit_code", 1))
 
 
-@click.group()
+class _OneLineGroup(click.Group):
+    """click's group, with every usage error as one ``error: ...`` line (exit 2) and Python or
+    library warnings kept off stderr: a LifecircleWarning is one ``warning: ...`` line, others are
+    dropped (they would otherwise print two lines of source before the error line)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        import warnings
+
+        from optimizer.errors import LifecircleWarning
+
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            warnings.simplefilter("always", LifecircleWarning)
+            warnings.showwarning = _show_warning
+            try:
+                super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            except click.exceptions.Exit as done:  # --help, --version
+                sys.exit(done.exit_code)
+            except click.ClickException as error:
+                ctx = getattr(error, "ctx", None)
+                hint = f" (see '{ctx.command_path} --help')" if isinstance(error, click.UsageError) and ctx else ""
+                message = " ".join(error.format_message().split())
+                click.echo(f"error: {message}{hint}", err=True)
+                sys.exit(error.exit_code)
+            except click.Abort:
+                click.echo("error: aborted", err=True)
+                sys.exit(1)
+        sys.exit(0)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    click.echo(f"warning: {message}", err=True)
+
+
+@click.group(cls=_OneLineGroup, name="lifecircle")
 @click.version_option(__version__, prog_name="lifecircle")
 def main():
     """Place community facilities on idle sites to cover the most people within a budget."""
@@ -32,10 +68,10 @@ def main():
 def solve_options(time_limit, gap, threads=None, verbose=False):
     from optimizer.backends import SolveOptions
 
-    if gap is not None and not 0 <= gap < 1:
+    if gap is not None and not 0 <= gap < 1:  # also NaN
         fail(_bad_input(f"--gap: value {gap} must be in [0, 1)"))
-    if time_limit is not None and time_limit <= 0:
-        fail(_bad_input(f"--time-limit: value {time_limit} must be > 0"))
+    if time_limit is not None and not 0 < time_limit < float("inf"):  # also NaN
+        fail(_bad_input(f"--time-limit: value {time_limit} must be a finite number > 0"))
     return SolveOptions(time_limit_s=time_limit, gap=gap or 0.0, threads=threads, verbose=verbose)
 
 
@@ -76,6 +112,8 @@ def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir
     from optimizer.run import run_solve
 
     options = solve_options(time_limit, gap, verbose=verbose)
+    if budget is not None and not 0 <= budget < float("inf"):  # also NaN
+        fail(_bad_input(f"--budget: value {budget} must be a finite number >= 0"))
     try:
         result = run_solve(scenario, budget_cny=budget, solver=solver, out_dir=out_dir, options=options,
                            cache_dir=cache_dir, lang=lang, report=not no_report)
@@ -279,8 +317,10 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
     code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE}.get(
         result.status, EXIT_NO_SOLUTION)
     if as_json:
+        from optimizer.output import finite_json
+
         out = {k: _finite_or_none(v) for k, v in result.as_json().items()}
-        click.echo(json.dumps(out))
+        click.echo(json.dumps(finite_json(out), allow_nan=False))
         sys.exit(code)
     click.echo(f"{result.instance}: {model} {result.status} with {result.solver}")
     if result.objective is not None:

@@ -22,6 +22,7 @@ import re
 import numpy as np
 
 from .errors import ScenarioError
+from .inputs import MAX_COORDINATE, MAX_NUMBER, require_file
 from .instances import ClassicInstance
 
 SIDE = 30.0  # the paper's square
@@ -33,6 +34,7 @@ _COLUMNS = ("tag", "id", "x", "y", "value")
 
 def _read_header(path: str) -> tuple[int, int, int]:
     """(n_sites, n_clients, byte length of line 1) from the first line."""
+    require_file(path, f"{path}:")  # a FIFO would block the reader
     try:
         with open(path, "rb") as fh:
             first = fh.readline()
@@ -209,16 +211,17 @@ def read_cfl(path: str) -> ClassicInstance:
         columns[name] = np.frombuffer(col.buffers()[1], dtype=dtype)[col.offset:col.offset + len(col)]
     del table, tag
     x, y, value = columns["x"], columns["y"], columns["value"]
-    finite = np.isfinite(x) & np.isfinite(y)
+    finite = (np.abs(x) <= MAX_COORDINATE) & (np.abs(y) <= MAX_COORDINATE)  # False for NaN too
     if not finite.all():
         r = int(np.argmin(finite))
-        raise ScenarioError(f"{path}:{r + 2}: coordinates must be finite numbers, found "
-                            f"x={x[r]!r}, y={y[r]!r}")
-    bad = np.flatnonzero(~np.isfinite(value) | (value < 0))
+        raise ScenarioError(f"{path}:{r + 2}: coordinates must be finite numbers within "
+                            f"±{MAX_COORDINATE:g}, found x={x[r]:g}, y={y[r]:g}")
+    bad = np.flatnonzero(~((value >= 0) & (value <= MAX_NUMBER)))
     if bad.size:
         r = int(bad[0])
         what = "site cost" if r < n_sites else "client demand"
-        raise ScenarioError(f"{path}:{r + 2}: {what} {value[r]!r} must be a finite number >= 0")
+        raise ScenarioError(f"{path}:{r + 2}: {what} {value[r]:g} must be a finite number >= 0 "
+                            f"and at most {MAX_NUMBER:g}")
     site_ids = columns["id"][:n_sites]
     uniq, first = np.unique(site_ids, return_index=True)
     if uniq.size != n_sites:

@@ -37,3 +37,8 @@ class ClusterError(LifecircleError, ConnectionError):
     """A Dask scheduler that cannot be reached (issue 6: ``lifecircle city --scheduler``)."""
 
     exit_code = 2
+
+
+class LifecircleWarning(UserWarning):
+    """Something worth one line on stderr (``warning: ...``) that does not stop the run, such as a
+    CSV read as GB18030 because it is not UTF-8. cli.py prints these and drops library warnings."""

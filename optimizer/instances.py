@@ -20,6 +20,7 @@ and the line number.
 from __future__ import annotations
 
 import csv
+import io
 import os
 from dataclasses import dataclass
 
@@ -29,6 +30,7 @@ import scipy.sparse as sp
 from models.classic import CostTable
 
 from .errors import ScenarioError
+from .inputs import MAX_COORDINATE, MAX_NUMBER, read_text
 
 FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv", "cfl")  # cfl: optimizer/cfl.py (issue 8)
 
@@ -111,13 +113,7 @@ def xy_coverage(demand_xy: np.ndarray, site_xy: np.ndarray, radius: float) -> sp
 
 def _read_lines(path: str) -> list[tuple[int, list[str]]]:
     """(line number, tokens) of every non-blank line."""
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read the file ({err.strerror})") from None
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a text file (UTF-8 expected)") from None
+    text = read_text(path, at=lambda no: f"{path}:{no}")
     return [(no, toks) for no, toks in enumerate((ln.split() for ln in text.splitlines()), 1)
             if toks]
 
@@ -128,6 +124,11 @@ def _nonnegative_values(path: str, rows: list[tuple[int, list[str]]], what: str)
     bad = np.flatnonzero(~np.isfinite(values) | (values < 0))
     if bad.size:
         raise ScenarioError(f"{path}:{rows[int(bad[0])][0]}: a {what} must be a number >= 0")
+    huge = np.flatnonzero(values > MAX_NUMBER)
+    if huge.size:
+        no, toks = rows[int(huge[0])]
+        raise ScenarioError(f"{path}:{no}: a {what} of {toks[-1]} is beyond the limit "
+                            f"{MAX_NUMBER:g}; values this large overflow the model")
     return values
 
 
@@ -211,9 +212,10 @@ def read_xy_weights(path: str, weights_path: str | None) -> ClassicInstance:
         raise ScenarioError(f"{path}:{no}: the first line announces {n} points but the file has "
                             f"{len(points)} coordinate lines")
     xy = _table(path, points, 2, "a point 'x y'")
-    if not np.all(np.isfinite(xy)):
-        no = points[int(np.flatnonzero(~np.isfinite(xy).all(axis=1))[0])][0]
-        raise ScenarioError(f"{path}:{no}: coordinates must be finite numbers")
+    if not np.all(np.abs(xy) <= MAX_COORDINATE):  # also NaN; 1e300 overflows the KD-tree
+        no = points[int(np.flatnonzero(~(np.abs(xy) <= MAX_COORDINATE).all(axis=1))[0])][0]
+        raise ScenarioError(f"{path}:{no}: coordinates must be finite numbers within "
+                            f"±{MAX_COORDINATE:g}")
     if weights_path is None:
         raise ScenarioError(f"{path}: the xy-weights format needs --weights FILE (n weights, one "
                             "per line)")
@@ -236,11 +238,8 @@ def read_matrix_csv(path: str, demand_col: str = "demand", site_col: str = "site
     cost) repeats on every row of its point; differing values for one point are an error. A cost
     of ``inf`` is the same as a missing row.
     """
-    try:
-        fh = open(path, newline="", encoding="utf-8")
-    except OSError as err:
-        raise ScenarioError(f"{path}: cannot read the file ({err.strerror})") from None
-    with fh:
+    # UTF-8 (a byte-order mark dropped) or, with a warning, GB18030: Excel's CSV on Chinese Windows.
+    with io.StringIO(read_text(path, at=lambda no: f"{path}:{no}"), newline="") as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
@@ -269,7 +268,7 @@ def read_matrix_csv(path: str, demand_col: str = "demand", site_col: str = "site
             did, sid = row[col["--demand-col"]].strip(), row[col["--site-col"]].strip()
             if not did or not sid:
                 raise ScenarioError(f"{path}:{no}: empty demand or site id")
-            cost = _number(path, no, row[col["--cost-col"]], cost_col)
+            cost = _number(path, no, row[col["--cost-col"]], cost_col, inf_ok=True)
             i = demand_of.setdefault(did, len(demand_of))
             j = site_of.setdefault(sid, len(site_of))
             if weight_col:
@@ -284,6 +283,9 @@ def read_matrix_csv(path: str, demand_col: str = "demand", site_col: str = "site
             s_idx.append(j)
             costs.append(cost)
             lines.append(no)
+    if not demand_of:
+        raise ScenarioError(f"{path}:2: no (demand, site) rows after the header; the file needs at "
+                            "least one")
     n, m = len(demand_of), len(site_of)
     d_arr, s_arr = np.asarray(d_idx, dtype=np.int64), np.asarray(s_idx, dtype=np.int64)
     key = d_arr * max(m, 1) + s_arr
@@ -300,7 +302,7 @@ def read_matrix_csv(path: str, demand_col: str = "demand", site_col: str = "site
                            site_costs=sc, source=path)
 
 
-def _number(path: str, no: int, text: str, column: str) -> float:
+def _number(path: str, no: int, text: str, column: str, inf_ok: bool = False) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -309,6 +311,9 @@ def _number(path: str, no: int, text: str, column: str) -> float:
     if np.isnan(value) or value < 0:
         raise ScenarioError(f"{path}:{no}: column {column!r} holds {text.strip()!r}; it must be "
                             ">= 0")
+    if value > MAX_NUMBER and not (inf_ok and value == np.inf):  # an inf cost: unreachable
+        raise ScenarioError(f"{path}:{no}: column {column!r} holds {text.strip()!r}, beyond the "
+                            f"limit {MAX_NUMBER:g}; values this large overflow the model")
     return value
 
 

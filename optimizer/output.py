@@ -41,6 +41,7 @@ import contextlib
 import csv
 import hashlib
 import json
+import math
 import os
 import secrets
 import shlex
@@ -491,9 +492,26 @@ def _json_default(value):
     return str(value)
 
 
+def finite_json(value):
+    """``value`` with every NaN or infinity (also numpy's) as None: JSON has no NaN, and a bare
+    ``NaN`` makes the whole file unreadable to strict parsers (browsers, jq, json.loads(strict))."""
+    if isinstance(value, float):  # np.float64 too
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite_json(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return finite_json(value.tolist())
+    if isinstance(value, np.generic):
+        return finite_json(value.item())
+    return value
+
+
 def _write_json_file(path: Path, data) -> None:
     with open(path, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=2, default=_json_default)
+        json.dump(finite_json(data), fh, ensure_ascii=False, indent=2, default=_json_default,
+                  allow_nan=False)
         fh.write("\n")
 
 

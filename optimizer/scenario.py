@@ -1,8 +1,9 @@
 """Read and validate a scenario (YAML plus data files) into typed, immutable objects.
 
 Every problem is reported as one :class:`ScenarioError` line naming the file, the field or row,
-the value and what is wrong. YAML is loaded with ``yaml.safe_load``: tags such as
-``!!python/object`` are refused, never executed. Input files are only ever read.
+the value and what is wrong. YAML is loaded by ``inputs.load_plain_yaml``, a hardened
+``yaml.safe_load``: tags such as ``!!python/object`` are refused, never executed, and so are aliases,
+duplicate keys and deep nesting. Input files are only ever read.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from typing import Mapping
 import numpy as np
 
 from .errors import ScenarioError
+from .inputs import (MAX_COORDINATE, MAX_NUMBER, MAX_WEIGHTED_TOTAL, NOT_READ_SUFFIXES, CsvLines,
+                     file_problem, read_csv_strings)
 
 CIRCLE_TYPES = ("residential", "industrial", "commercial", "other", "rural")
 SITE_KINDS = ("under_bridge", "vacant_room", "idle_land", "corner_plot", "other")
@@ -160,6 +163,9 @@ def _number(value, path: Path, key: str, *, minimum=None, strict=False, integer=
     value = float(value)
     if not math.isfinite(value):
         raise ScenarioError(f"{_where(path, key)}: value {value!r} is not finite")
+    if abs(value) > MAX_NUMBER:
+        raise ScenarioError(f"{_where(path, key)}: value {value:g} is beyond the limit {MAX_NUMBER:g}; "
+                            "values this large overflow the model")
     if minimum is not None and (value <= minimum if strict else value < minimum):
         rel = ">" if strict else ">="
         raise ScenarioError(f"{_where(path, key)}: value {value:g} must be {rel} {minimum:g}")
@@ -189,13 +195,22 @@ def _check_keys(data: dict, allowed, path: Path, where: str, required=()):
 def load_yaml(path: Path) -> dict:
     import yaml
 
-    if not path.is_file():
-        raise ScenarioError(f"{path}: scenario file does not exist")
+    from .inputs import MAX_YAML_BYTES, YamlRefused, load_plain_yaml
+
+    problem = file_problem(path)
+    if problem:
+        raise ScenarioError(f"{path}: scenario file {problem}")
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes is too large for a scenario file "
+                            f"(limit {MAX_YAML_BYTES:,}); data belongs in the CSV files it names")
     text = path.read_bytes()
     try:
-        data = yaml.safe_load(text.decode("utf-8"))
+        data = load_plain_yaml(text.decode("utf-8"))
     except UnicodeDecodeError as error:
         raise ScenarioError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except YamlRefused as error:
+        line = f" line {error.line}" if error.line else ""
+        raise ScenarioError(f"{path}{line}: {error.message}") from None
     except yaml.constructor.ConstructorError as error:
         mark = error.problem_mark
         line = f" line {mark.line + 1}" if mark else ""
@@ -218,31 +233,35 @@ def _read_rows(path: Path, where_key: str, scenario_path: Path, crs, layer=None)
     """(DataFrame of strings, x, y, row labels, source CRS or None) for a CSV or vector file."""
     import pandas as pd
 
-    if not path.is_file():
-        raise ScenarioError(f"{_where(scenario_path, where_key)}: file {path} does not exist")
+    problem = file_problem(path)
+    if problem:
+        raise ScenarioError(f"{_where(scenario_path, where_key)}: file {path} {problem}")
+    if path.suffix.lower() in NOT_READ_SUFFIXES:
+        raise ScenarioError(f"{path}: {NOT_READ_SUFFIXES[path.suffix.lower()]}")
     if path.suffix.lower() in VECTOR_SUFFIXES:
         from .geo import read_vector_table
 
         frame, x, y, file_crs = read_vector_table(path, _where(scenario_path, where_key), layer)
         labels = "feature"
+        huge = np.flatnonzero(np.maximum(np.abs(np.asarray(x, float)), np.abs(np.asarray(y, float))) > MAX_COORDINATE)
+        if huge.size:
+            i = int(huge[0])
+            raise ScenarioError(f"{path} feature {i + 1}: coordinates ({x[i]:g}, {y[i]:g}) are beyond the limit "
+                                f"±{MAX_COORDINATE:g}; values this large overflow the model")
         return frame, np.asarray(x, float), np.asarray(y, float), labels, file_crs
     if path.suffix.lower() == ".parquet":
-        frame = pd.read_parquet(path)
+        try:
+            frame = pd.read_parquet(path)
+        except Exception as error:  # pyarrow's many kinds of "not Parquet": one line, no traceback
+            detail = (str(error).replace(f" '{path}'", "").splitlines() or [type(error).__name__])[0][:160]
+            raise ScenarioError(f"{path}: not a readable Parquet file; export it again ({detail})") from None
         frame = frame.astype(str).where(frame.notna(), "")
         labels = "row"
     elif (frame := _read_big_csv(path)) is not None:
-        labels = "line"
+        labels = CsvLines(path)
     else:
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                                skipinitialspace=True)
-        except UnicodeDecodeError:
-            raise ScenarioError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
-        except pd.errors.EmptyDataError:
-            raise ScenarioError(f"{path}: the file is empty; it needs a header and at least one row") from None
-        except pd.errors.ParserError as error:
-            raise ScenarioError(f"{path}: CSV does not parse: {str(error).splitlines()[0]}") from None
-        labels = "line"
+        frame = read_csv_strings(path)
+        labels = CsvLines(path)
     frame.columns = [str(c).strip() for c in frame.columns]
     for column in ("x", "y"):
         if column not in frame.columns:
@@ -280,8 +299,10 @@ def _read_big_csv(path: Path):
     return frame.apply(lambda column: column.str.lstrip(" "))
 
 
-def _row_label(labels: str, index: int) -> str:
-    # CSV line numbers count the header as line 1; features and parquet rows count from 1.
+def _row_label(labels, index: int) -> str:
+    # CSV lines are physical lines, the header being line 1; features and parquet rows count from 1.
+    if isinstance(labels, CsvLines):
+        return f"line {labels.line_of(index)}"
     return f"line {index + 2}" if labels == "line" else f"{labels} {index + 1}"
 
 
@@ -312,6 +333,14 @@ def _numeric_column(frame, column: str, path: Path, labels: str, *, finite_only=
     if not blank_ok and not np.all(np.isfinite(values)):
         i = int(np.flatnonzero(~np.isfinite(values))[0])
         raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} is not finite")
+    # A coordinate of 1e300 overflows the KD-tree; a weight of 1e308 the objective.
+    limit = MAX_COORDINATE if finite_only else MAX_NUMBER
+    huge = np.abs(values) > limit
+    if huge.any():
+        i = int(np.flatnonzero(huge)[0])
+        what = "coordinate" if finite_only else "number"
+        raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} is "
+                            f"beyond the limit ±{limit:g} for a {what}; values this large overflow the model")
     return values
 
 
@@ -473,6 +502,14 @@ def _equity(raw, groups: dict, demand: PointTable, path: Path, demand_path: Path
     return Equity(MappingProxyType(floors), per_circle, maximin)
 
 
+def _resolved(p: Path) -> Path:
+    """``p.resolve()``, or ``p`` as given when it is a symlink loop (file_problem then says so)."""
+    try:
+        return p.resolve()
+    except (RuntimeError, OSError):
+        return p
+
+
 def _network_path(value, base: Path, path: Path) -> Path | None:
     """walking.network: a file relative to the YAML's folder; its contents are read at solve time."""
     from .network import NETWORK_SUFFIXES
@@ -481,9 +518,10 @@ def _network_path(value, base: Path, path: Path) -> Path | None:
         return None
     if not isinstance(value, str) or not value.strip():
         raise ScenarioError(f"{_where(path, 'walking.network')}: expected a file name, got {value!r}")
-    p = (base / value).resolve()
-    if not p.is_file():
-        raise ScenarioError(f"{_where(path, 'walking.network')}: file {p} does not exist")
+    p = _resolved(base / value)
+    problem = file_problem(p)
+    if problem:
+        raise ScenarioError(f"{_where(path, 'walking.network')}: file {p} {problem}")
     if p.suffix.lower() not in NETWORK_SUFFIXES:
         raise ScenarioError(
             f"{_where(path, 'walking.network')}: {p.name} is not one of {', '.join(NETWORK_SUFFIXES)}"
@@ -573,9 +611,10 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
             value = value["file"]
         if not isinstance(value, str) or not value.strip():
             raise ScenarioError(f"{_where(path, key)}: expected a file name, got {value!r}")
-        p = (base / value).resolve()
-        if not p.is_file():
-            raise ScenarioError(f"{_where(path, key)}: file {p} does not exist")
+        p = _resolved(base / value)
+        problem = file_problem(p)
+        if problem:
+            raise ScenarioError(f"{_where(path, key)}: file {p} {problem}")
         if layer_of.get(key) is not None and p.suffix.lower() not in VECTOR_SUFFIXES:
             raise ScenarioError(f"{_where(path, f'{key}.layer')}: {p.name} has no layers; only "
                                 f"{', '.join(VECTOR_SUFFIXES)} files do")
@@ -610,6 +649,12 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         sx, sy = transform(x, y, src, crs)
     _, _, metric = to_metric(sx, sy, crs, _where(path, "crs"))
     people = {g: _numeric_column(frame, g, demand_path, labels, minimum=0) for g in groups}
+    weighted = sum(groups[g] * float(people[g].sum()) for g in groups)
+    if weighted > MAX_WEIGHTED_TOTAL:
+        raise ScenarioError(
+            f"{_where(path, 'groups')}: the weights times the people of {demand_path.name} add up to {weighted:.3g}, "
+            f"beyond the limit {MAX_WEIGHTED_TOTAL:g}; scale the group weights down (only their ratios matter)"
+        )
     demand_cols = dict(people)
     if CIRCLE_COLUMN in frame.columns and CIRCLE_COLUMN not in groups:
         demand_cols[CIRCLE_COLUMN] = _circle_column(frame, demand_path, labels)
