@@ -150,17 +150,19 @@ def _quick_facts(scenario: Path) -> tuple[str | None, str | None]:
 
 
 def finished_summary(out_dir: Path, checksum: str | None) -> dict | None:
-    """The summary of a finished circle result in ``out_dir``, or None (see the module docstring)."""
-    path = Path(out_dir) / "summary.json"
-    if checksum is None or not path.is_file():
+    """The summary of a finished circle result in ``out_dir``, or None (see the module docstring).
+
+    ScenarioError when ``out_dir/summary.json`` is not one that ``solve`` writes
+    (:func:`optimizer.results.read_run_summary`)."""
+    from .results import read_run_summary
+
+    if not (Path(out_dir) / "summary.json").is_file():
         return None
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    # A summary that is not one `solve` writes was edited or copied in: refuse, never overwrite it.
+    run = read_run_summary(out_dir, fix=f"delete the folder {out_dir} to solve this circle again")
+    if checksum is None or run.scenario_checksum != checksum or run.status in RETRY_STATUSES:
         return None
-    if summary.get("scenario_checksum") != checksum or summary.get("status") in RETRY_STATUSES:
-        return None
-    return summary
+    return run.data
 
 
 # ---- one circle (runs on a Dask worker) -----------------------------------------------------
