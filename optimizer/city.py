@@ -54,6 +54,7 @@ from .errors import ClusterError, LifecircleError, ScenarioError
 CIRCLE_FILES = ("scenario.yaml", "scenario.yml")
 BOUNDARY_FILE = "boundary.geojson"
 SCHEDULER_TIMEOUT_S = 10
+SHUTDOWN_TIMEOUT_S = 10
 SUCCESS = ("optimal", "feasible")
 RETRY_STATUSES = ("no_solution",)
 EXIT_SOME_FAILED = 5
@@ -197,6 +198,44 @@ def solve_circle(scenario: str, out_dir: str, solver: str, options: SolveOptions
 # ---- the run ----------------------------------------------------------------------------------
 
 
+def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Refuse ``address`` unless a Dask scheduler answers there within ``timeout_s`` seconds.
+
+    The limit covers the connection, the handshake and an ``identity`` request together: a port
+    that accepts and then says nothing, or speaks another protocol, would otherwise hang the
+    client for ever (the handshake read has no timeout) or crash it on a garbage frame length.
+    Raises ClusterError (exit 2).
+    """
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+
+    async def identity():
+        comm = await comm_connect(address, timeout=timeout_s)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), timeout_s))
+    except (asyncio.TimeoutError, TimeoutError) as error:
+        detail = str(error).splitlines()[0] if str(error) else "no answer"
+    except OSError as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except Exception as error:  # noqa: BLE001 - whatever a foreign server makes the protocol raise
+        first = str(error).splitlines()[0] if str(error) else "no details"
+        detail = f"the server there does not speak Dask's protocol: {type(error).__name__}: {first}"
+    else:
+        kind = reply.get("type") if isinstance(reply, dict) else None
+        if kind == "Scheduler":
+            return
+        detail = f"it answered as {kind or type(reply).__name__}, not as a scheduler"
+    raise ClusterError(f"--scheduler: no Dask scheduler answered at {address} within {timeout_s:g} s "
+                       f"({detail[:160]})")
+
+
 def connect(scheduler: str | None, workers: int | None, processes: bool = True):
     """(client, cluster or None). An unreachable scheduler raises ClusterError within about
     ``SCHEDULER_TIMEOUT_S`` seconds."""
@@ -215,8 +254,10 @@ def connect(scheduler: str | None, workers: int | None, processes: bool = True):
     n = int(workers or os.cpu_count() or 1)
     if n < 1:
         raise ScenarioError(f"--workers: value {n} must be >= 1")
+    # CRITICAL, not ERROR: workers log CommClosedError tracebacks when the cluster stops, and a
+    # worker that fails a circle is reported by the task's own result anyway.
     cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+                           silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
 
 
@@ -247,6 +288,8 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     get_backend(solver, "coverage" if backend is not None and "milp" not in backend.features else "milp")
     options = options or SolveOptions(threads=1, presolve=False)
     circles = find_circles(city_dir)
+    if scheduler:  # before anything is written: a wrong address leaves no empty --out behind
+        check_scheduler(scheduler)
     out_dir = Path(out_dir) if out_dir is not None else Path("results") / (city_dir.resolve().name or "city")
     out_dir.mkdir(parents=True, exist_ok=True)
     _remove_stale_temporaries(out_dir, circles)
@@ -265,9 +308,7 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
         try:
             _run_tasks(client, todo, out_dir, solver, options, report, outcome, len(circles), progress)
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            shutdown(client, cluster)
 
     rows = tuple(_row(circle, outcome[circle.id]) for circle in circles)
     _write_city_files(out_dir, circles, rows)
@@ -282,6 +323,26 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
                 phase[key] = phase.get(key, 0.0) + float(value)
     return CityResult(out_dir, rows, len(circles), n_solved, n_skipped, n_failed,
                       time.perf_counter() - t0, phase)
+
+
+def shutdown(client, cluster) -> None:
+    """Close the client, then the cluster we started, within ``SHUTDOWN_TIMEOUT_S`` each.
+
+    The results are on disk by now, so nothing at shutdown may turn a finished run into a
+    traceback: distributed logs comms closing under its feet (``CommClosedError``) while workers
+    stop, so its loggers are silenced first, and a close that fails or times out is ignored.
+    """
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for close in (client.close, getattr(cluster, "close", None)):
+        if close is None:
+            continue
+        try:
+            close(timeout=SHUTDOWN_TIMEOUT_S)
+        except Exception:  # noqa: BLE001, S110 - see the docstring
+            pass
 
 
 def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total, progress):

@@ -274,3 +274,133 @@ def test_city_resume_refuses_a_tampered_circle_summary(city_run, tmp_path, case,
     assert_refused(result, f"error: {circle / 'summary.json'}: {expected}; delete the folder {circle} to solve "
                    "this circle again")
     assert snapshot(out) == before and snapshot(city) == city_before
+
+
+# ---- city --scheduler: a port that answers but is no Dask scheduler ----------------------------
+
+
+class FakeServer:
+    """A TCP server on 127.0.0.1 that accepts and then says nothing, or says garbage."""
+
+    def __init__(self, reply: bytes):
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.reply, self.conns = reply, []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(conn)
+            if self.reply:
+                conn.sendall(self.reply)
+
+    def close(self):
+        for conn in self.conns:
+            conn.close()
+        self.sock.close()
+
+
+@pytest.mark.parametrize("case, reply, detail", [
+    ("silent", b"", r"no answer"),
+    ("garbage", b"HTTP/1.1 200 OK\r\n\r\nhello\n" * 10,
+     r"the server there does not speak Dask's protocol: \w+: .+"),
+])
+def test_city_scheduler_that_is_not_dask_fails_in_time(tmp_path, case, reply, detail):
+    city = tmp_path / "city"
+    write_scenario(city / "c1")
+    city_before = snapshot(city)
+    out = tmp_path / "out"
+    server = FakeServer(reply)
+    outcome = {}
+
+    def invoke():  # in a thread, so that a hang fails the test instead of stalling the suite
+        outcome["result"] = run("city", city, "--scheduler", f"tcp://127.0.0.1:{server.port}", "--out", out,
+                                "--no-progress")
+
+    t0 = time.monotonic()
+    worker = threading.Thread(target=invoke, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    elapsed = time.monotonic() - t0
+    server.close()
+    assert not worker.is_alive(), "city --scheduler hung on a port that is not a Dask scheduler"
+    result = outcome["result"]
+    assert result.exit_code == 2, result.output
+    assert re.fullmatch(rf"error: --scheduler: no Dask scheduler answered at tcp://127\.0\.0\.1:{server.port} "
+                        rf"within 10 s \({detail}\)", one_error_line(result.stderr))
+    assert elapsed < 15, f"took {elapsed:.1f} s"
+    assert not out.exists() and not (tmp_path / "results").exists()
+    assert snapshot(city) == city_before
+
+
+# ---- city --workers 1: a clean shutdown ---------------------------------------------------------
+
+
+def test_city_shutdown_leaves_no_traceback(tmp_path):
+    city = tmp_path / "city"
+    write_scenario(city / "c1")
+    write_scenario(city / "c2")
+    for n in range(3):  # the CommClosedError traceback came about once in 15 runs
+        out = tmp_path / f"out{n}"
+        proc = subprocess.run([str(LIFECIRCLE), "city", str(city), "--workers", "1", "--out", str(out),
+                               "--no-progress"], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr
+        assert "Traceback" not in proc.stderr and "Error" not in proc.stderr, proc.stderr
+        assert proc.stderr == ""
+        assert "2 circles: 2 solved" in proc.stdout
+
+
+# ---- classic pcenter: a time-limited incumbent is a result, not a bug ---------------------------
+
+
+def random_pcenter_instance(n=60, seed=3):
+    from models.classic import CostTable
+    from optimizer.instances import ClassicInstance
+
+    xy = np.random.default_rng(seed).uniform(0, 1000, (n, 2))
+    d = np.hypot(xy[:, None, 0] - xy[None, :, 0], xy[:, None, 1] - xy[None, :, 1])
+    ids = tuple(range(1, n + 1))
+    return ClassicInstance("rand", ids, ids, np.ones(n), costs=CostTable.from_dense(d))
+
+
+def test_pcenter_incumbent_with_slack_reports_its_true_radius():
+    """A warm start whose radius variables sit above the plan's real radius, and a time limit
+    that stops HiGHS at once: the incumbent's model value (the slack radius) exceeds the plan's
+    true radius. That is a valid feasible result with the true radius, not a bug."""
+    from models.classic import pcenter_cost
+    from optimizer.backends import SolveOptions
+    from optimizer.classic import build_classic, solve_classic
+    from optimizer.linear_solve import solve_linear
+
+    inst = random_pcenter_instance()
+    lin = build_classic(inst, "pcenter", p=4).linear
+    optimum = solve_linear(lin, "highs", SolveOptions())
+    assert str(optimum.status) == "optimal"
+    start = np.array(optimum.values)
+    start[lin.col_blocks["radius_above"]] = 1.0  # feasible, with the largest radius the model allows
+    slack_value = float(lin.c @ start + lin.offset)
+    assert slack_value > optimum.objective + 100  # 498.2 against 300.2
+
+    result = solve_classic(inst, "pcenter", p=4, options=SolveOptions(time_limit_s=1e-3, warm_start=start))
+    assert result.status in ("feasible", "optimal")
+    true_radius = pcenter_cost(inst.costs, np.array([inst.site_ids.index(s) for s in result.selected]))
+    assert result.objective == pytest.approx(true_radius, rel=1e-12)
+    assert result.objective < slack_value
+    assert result.bound is None or result.bound <= result.objective + 1e-9
+
+
+def test_objective_check_keeps_real_inconsistencies():
+    from models.linear import MAXIMIZE, MINIMIZE
+    from optimizer.backends import Status
+    from optimizer.classic import _inconsistent
+
+    assert not _inconsistent(1414.46, 1445.03, MINIMIZE, Status.FEASIBLE)  # the issue's report
+    assert _inconsistent(1445.03, 1414.46, MINIMIZE, Status.FEASIBLE)  # the plan is worse than the model says
+    assert _inconsistent(1414.46, 1445.03, MINIMIZE, Status.OPTIMAL)  # "optimal" yet beaten by its own plan
+    assert not _inconsistent(60.0, 55.0, MAXIMIZE, Status.FEASIBLE)  # more covered than counted
+    assert _inconsistent(55.0, 60.0, MAXIMIZE, Status.FEASIBLE)
+    assert not _inconsistent(300.0, 300.0 * (1 + 1e-9), MINIMIZE, Status.OPTIMAL)  # solver round-off
