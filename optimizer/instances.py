@@ -171,8 +171,8 @@ def _name(path: str) -> str:
 ORLIB_DENSE_LIMIT_BYTES = 1 << 30
 
 
-def _check_orlib_size(path: str, no: int, n: int, n_edge_lines: int) -> None:
-    """Refuse a vertex count the memory limit or the file's own edges cannot carry."""
+def _check_orlib_memory(path: str, no: int, n: int) -> None:
+    """Refuse a vertex count whose distance matrix passes the memory limit, before reading on."""
     need = n * n * 8
     if need > ORLIB_DENSE_LIMIT_BYTES:
         most = int((ORLIB_DENSE_LIMIT_BYTES // 8) ** 0.5)
@@ -180,6 +180,11 @@ def _check_orlib_size(path: str, no: int, n: int, n_edge_lines: int) -> None:
             f"{path}:{no}: the first line claims {n} vertices; their dense {n} x {n} distance matrix "
             f"needs {need / 2**30:.1f} GiB, above the limit of {ORLIB_DENSE_LIMIT_BYTES / 2**30:g} GiB "
             f"(at most {most:,} vertices)")
+
+
+def _check_orlib_edges(path: str, no: int, n: int, n_edge_lines: int) -> None:
+    """Refuse a vertex count the file's own edge lines cannot touch (isolated vertices aside,
+    a header claiming more is not this file's)."""
     if n > max(1, 2 * n_edge_lines):
         raise ScenarioError(
             f"{path}:{no}: the first line claims {n} vertices but the file's {n_edge_lines} edge "
@@ -193,7 +198,7 @@ def read_orlib_pmed(path: str) -> ClassicInstance:
     rows = _read_lines(path)
     n, n_edges, p = _header_ints(path, rows, 3, "'n_vertices n_edges p' as three integers")
     edges = rows[1:]
-    _check_orlib_size(path, rows[0][0], n, len(edges))
+    _check_orlib_memory(path, rows[0][0], n)
     if len(edges) != n_edges:
         no = edges[-1][0] + 1 if edges else rows[0][0] + 1
         if len(edges) > n_edges:
@@ -208,6 +213,7 @@ def read_orlib_pmed(path: str) -> ClassicInstance:
         no, toks = edges[int(bad[0])]
         raise ScenarioError(f"{path}:{no}: edge {' '.join(toks)!r} needs vertices in 1..{n} and a "
                             "cost >= 0")
+    _check_orlib_edges(path, rows[0][0], n, len(edges))
     i = ij[:, 0].astype(np.int64) - 1
     j = ij[:, 1].astype(np.int64) - 1
     lo, hi = np.minimum(i, j), np.maximum(i, j)
