@@ -240,6 +240,7 @@ def connect(scheduler: str | None, workers: int | None, processes: bool = True):
     """(client, cluster or None). An unreachable scheduler raises ClusterError within about
     ``SCHEDULER_TIMEOUT_S`` seconds."""
     import logging
+    import warnings
 
     from distributed import Client, LocalCluster
 
@@ -256,8 +257,12 @@ def connect(scheduler: str | None, workers: int | None, processes: bool = True):
         raise ScenarioError(f"--workers: value {n} must be >= 1")
     # CRITICAL, not ERROR: workers log CommClosedError tracebacks when the cluster stops, and a
     # worker that fails a circle is reported by the task's own result anyway.
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
-                           silence_logs=logging.CRITICAL)
+    with warnings.catch_warnings():
+        # Without a dashboard the scheduler still serves /health on 8787, or on another port with
+        # a UserWarning on stderr when 8787 is taken (another run): the port is of no use here.
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
 
 
