@@ -222,12 +222,30 @@ def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl, n_cir
     if n_circles is not None:  # issue 6: a whole city
         _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name)
         return
+    _check_district_size(n_demand, n_sites, budget)
     try:
         path = generate_district(out_dir, profile=profile, n_demand=n_demand, n_sites=n_sites,
                                  seed=seed, budget_cny=budget, name=name)
     except LifecircleError as error:
         fail(error)
     click.echo(f"wrote {path}")
+
+
+def _check_district_size(n_demand, n_sites, budget):
+    """Refuse before drawing anything: sizes in 1..limit, a finite budget >= 0 (issue 12)."""
+    import math
+
+    from optimizer.generate import MAX_DEMAND_POINTS, MAX_SITES
+
+    for flag, value, limit, what in (("--demand", n_demand, MAX_DEMAND_POINTS, "demand points"),
+                                     ("--sites", n_sites, MAX_SITES, "sites")):
+        if value is not None and value < 1:
+            fail(_bad_input(f"{flag}: value {value} must be >= 1"))
+        if value is not None and value > limit:
+            fail(_bad_input(f"{flag}: value {value} is above the limit of {limit:,} {what} per district; "
+                            "for more people generate a city (--city N)"))
+    if budget is not None and not (math.isfinite(budget) and budget >= 0):
+        fail(_bad_input(f"--budget: value {budget:g} must be a finite number >= 0"))
 
 
 # ---- classic location models: classic, bench, export (issue 3) ----

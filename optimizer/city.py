@@ -52,6 +52,7 @@ CIRCLE_FILES = ("scenario.yaml", "scenario.yml")
 BOUNDARY_FILE = "boundary.geojson"
 CITY_FILES = ("city.csv", "city.geojson")
 SCHEDULER_TIMEOUT_S = 10
+SHUTDOWN_TIMEOUT_S = 10
 SUCCESS = ("optimal", "feasible")
 RETRY_STATUSES = ("no_solution",)
 EXIT_SOME_FAILED = 5
@@ -148,17 +149,19 @@ def _quick_facts(scenario: Path) -> tuple[str | None, str | None]:
 
 
 def finished_summary(out_dir: Path, checksum: str | None) -> dict | None:
-    """The summary of a finished circle result in ``out_dir``, or None (see the module docstring)."""
-    path = Path(out_dir) / "summary.json"
-    if checksum is None or not path.is_file():
+    """The summary of a finished circle result in ``out_dir``, or None (see the module docstring).
+
+    ScenarioError when ``out_dir/summary.json`` is not one that ``solve`` writes
+    (:func:`optimizer.results.read_run_summary`)."""
+    from .results import read_run_summary
+
+    if not (Path(out_dir) / "summary.json").is_file():
         return None
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    # A summary that is not one `solve` writes was edited or copied in: refuse, never overwrite it.
+    run = read_run_summary(out_dir, fix=f"delete the folder {out_dir} to solve this circle again")
+    if checksum is None or run.scenario_checksum != checksum or run.status in RETRY_STATUSES:
         return None
-    if summary.get("scenario_checksum") != checksum or summary.get("status") in RETRY_STATUSES:
-        return None
-    return summary
+    return run.data
 
 
 # ---- one circle (runs on a Dask worker) -----------------------------------------------------
@@ -193,10 +196,49 @@ def solve_circle(scenario: str, out_dir: str, solver: str, options: SolveOptions
 # ---- the run ----------------------------------------------------------------------------------
 
 
+def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> None:
+    """Refuse ``address`` unless a Dask scheduler answers there within ``timeout_s`` seconds.
+
+    The limit covers the connection, the handshake and an ``identity`` request together: a port
+    that accepts and then says nothing, or speaks another protocol, would otherwise hang the
+    client for ever (the handshake read has no timeout) or crash it on a garbage frame length.
+    Raises ClusterError (exit 2).
+    """
+    import asyncio
+
+    from distributed.comm import connect as comm_connect
+
+    async def identity():
+        comm = await comm_connect(address, timeout=timeout_s)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        reply = asyncio.run(asyncio.wait_for(identity(), timeout_s))
+    except (asyncio.TimeoutError, TimeoutError) as error:
+        detail = str(error).splitlines()[0] if str(error) else "no answer"
+    except OSError as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+    except Exception as error:  # noqa: BLE001 - whatever a foreign server makes the protocol raise
+        first = str(error).splitlines()[0] if str(error) else "no details"
+        detail = f"the server there does not speak Dask's protocol: {type(error).__name__}: {first}"
+    else:
+        kind = reply.get("type") if isinstance(reply, dict) else None
+        if kind == "Scheduler":
+            return
+        detail = f"it answered as {kind or type(reply).__name__}, not as a scheduler"
+    raise ClusterError(f"--scheduler: no Dask scheduler answered at {address} within {timeout_s:g} s "
+                       f"({detail[:160]})")
+
+
 def connect(scheduler: str | None, workers: int | None, processes: bool = True):
     """(client, cluster or None). An unreachable scheduler raises ClusterError within about
     ``SCHEDULER_TIMEOUT_S`` seconds."""
     import logging
+    import warnings
 
     from distributed import Client, LocalCluster
 
@@ -211,8 +253,14 @@ def connect(scheduler: str | None, workers: int | None, processes: bool = True):
     n = int(workers or os.cpu_count() or 1)
     if n < 1:
         raise ScenarioError(f"--workers: value {n} must be >= 1")
-    cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+    # CRITICAL, not ERROR: workers log CommClosedError tracebacks when the cluster stops, and a
+    # worker that fails a circle is reported by the task's own result anyway.
+    with warnings.catch_warnings():
+        # Without a dashboard the scheduler still serves /health on 8787, or on another port with
+        # a UserWarning on stderr when 8787 is taken (another run): the port is of no use here.
+        warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+                               silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
 
 
@@ -243,6 +291,8 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     get_backend(solver, "coverage" if backend is not None and "milp" not in backend.features else "milp")
     options = options or SolveOptions(threads=1, presolve=False)
     circles = find_circles(city_dir)
+    if scheduler:  # before anything is written: a wrong address leaves no empty --out behind
+        check_scheduler(scheduler)
     out_dir = Path(out_dir) if out_dir is not None else Path("results") / (city_dir.resolve().name or "city")
     _prepare_out_dir(out_dir, circles)
 
@@ -264,9 +314,7 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
         try:
             _run_tasks(client, todo, out_dir, solver, options, report, outcome, len(circles), progress)
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            shutdown(client, cluster)
 
     rows = tuple(_row(circle, outcome[circle.id]) for circle in circles)
     _write_city_files(out_dir, circles, rows)
@@ -281,6 +329,26 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
                 phase[key] = phase.get(key, 0.0) + float(value)
     return CityResult(out_dir, rows, len(circles), n_solved, n_skipped, n_failed,
                       time.perf_counter() - t0, phase)
+
+
+def shutdown(client, cluster) -> None:
+    """Close the client, then the cluster we started, within ``SHUTDOWN_TIMEOUT_S`` each.
+
+    The results are on disk by now, so nothing at shutdown may turn a finished run into a
+    traceback: distributed logs comms closing under its feet (``CommClosedError``) while workers
+    stop, so its loggers are silenced first, and a close that fails or times out is ignored.
+    """
+    import logging
+
+    for name in ("distributed", "tornado", "asyncio"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+    for close in (client.close, getattr(cluster, "close", None)):
+        if close is None:
+            continue
+        try:
+            close(timeout=SHUTDOWN_TIMEOUT_S)
+        except Exception:  # noqa: BLE001, S110 - see the docstring
+            pass
 
 
 def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total, progress):

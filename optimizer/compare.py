@@ -7,27 +7,13 @@ as such, not as one removal plus one addition.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from .errors import ScenarioError
-from .explain import read_summary
 from .i18n import DEFAULT_LANGUAGE, group_label, status_label, t
-from .output import atomic_file, csv_text, write_json
+from .output import atomic_file, write_json
 from .report import num
-
-
-def _names(folder: Path) -> tuple[dict, dict]:
-    """(site_id -> name, facility type -> label) from sites.csv (empty for runs without a plan)."""
-    path = folder / "sites.csv"
-    if not path.is_file():
-        return {}, {}
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    # text cells come back as written before formula neutralising (optimizer.output.csv_cell)
-    rows = [{k: csv_text(v) for k, v in r.items()} for r in rows]
-    return ({r["site_id"]: r.get("name", "") for r in rows},
-            {r["facility_type"]: r.get("facility_label") or r["facility_type"] for r in rows})
+from .results import GroupCoverage, read_run_summary, read_site_labels
 
 
 def compare_results(folder_a, folder_b) -> dict:
@@ -35,48 +21,48 @@ def compare_results(folder_a, folder_b) -> dict:
     a_dir, b_dir = Path(folder_a), Path(folder_b)
     if a_dir.resolve() == b_dir.resolve():
         raise ScenarioError(f"compare: {a_dir} and {b_dir} are the same folder")
-    a, b = read_summary(a_dir), read_summary(b_dir)
-    (names_a, labels_a), (names_b, labels_b) = _names(a_dir), _names(b_dir)
+    a, b = read_run_summary(a_dir), read_run_summary(b_dir)
+    (names_a, labels_a), (names_b, labels_b) = read_site_labels(a), read_site_labels(b)
     names, labels = names_a | names_b, labels_a | labels_b
-    sel_a = {s["site_id"]: s for s in a.get("selected") or []}
-    sel_b = {s["site_id"]: s for s in b.get("selected") or []}
+    sel_a = {s.site_id: s for s in a.selected}
+    sel_b = {s.site_id: s for s in b.selected}
 
     def entry(s):
-        return {"site_id": s["site_id"], "name": names.get(s["site_id"], ""), "facility_type": s["facility_type"],
-                "cost": s["cost"]}
+        return {"site_id": s.site_id, "name": names.get(s.site_id, ""), "facility_type": s.facility_type,
+                "cost": s.cost_cny}
 
     added = [entry(sel_b[s]) for s in sel_b if s not in sel_a]
     removed = [entry(sel_a[s]) for s in sel_a if s not in sel_b]
-    retyped = [{"site_id": s, "name": names.get(s, ""), "type_a": sel_a[s]["facility_type"],
-                "type_b": sel_b[s]["facility_type"], "cost_a": sel_a[s]["cost"], "cost_b": sel_b[s]["cost"]}
-               for s in sel_a if s in sel_b and sel_a[s]["facility_type"] != sel_b[s]["facility_type"]]
-    kept = [s for s in sel_a if s in sel_b and sel_a[s]["facility_type"] == sel_b[s]["facility_type"]]
+    retyped = [{"site_id": s, "name": names.get(s, ""), "type_a": sel_a[s].facility_type,
+                "type_b": sel_b[s].facility_type, "cost_a": sel_a[s].cost_cny, "cost_b": sel_b[s].cost_cny}
+               for s in sel_a if s in sel_b and sel_a[s].facility_type != sel_b[s].facility_type]
+    kept = [s for s in sel_a if s in sel_b and sel_a[s].facility_type == sel_b[s].facility_type]
 
     coverage = {}
-    cov_a, cov_b = a.get("coverage") or {}, b.get("coverage") or {}
-    for group in list(cov_a) + [g for g in cov_b if g not in cov_a]:
-        ca, cb = cov_a.get(group, {}), cov_b.get(group, {})
-        after_a, after_b = ca.get("covered_after"), cb.get("covered_after")
+    none = GroupCoverage(None, None, None)
+    for group in list(a.coverage) + [g for g in b.coverage if g not in a.coverage]:
+        ca, cb = a.coverage.get(group, none), b.coverage.get(group, none)
+        after_a, after_b = ca.covered_after, cb.covered_after
         coverage[group] = {
-            "population_a": ca.get("population"), "population_b": cb.get("population"),
+            "population_a": ca.population, "population_b": cb.population,
             "covered_after_a": after_a, "covered_after_b": after_b,
             "change": None if after_a is None or after_b is None else after_b - after_a,
         }
 
-    def diff(key):
-        va, vb = a.get(key), b.get(key)
+    def diff(va, vb):
         return {"a": va, "b": vb, "change": None if va is None or vb is None else vb - va}
 
     return {
         "result_a": str(a_dir), "result_b": str(b_dir),
-        "scenario_a": a.get("scenario"), "scenario_b": b.get("scenario"),
-        "same_scenario_file": a.get("scenario_checksum") == b.get("scenario_checksum"),
-        "status": {"a": a.get("status"), "b": b.get("status")},
-        "objective": diff("objective"), "spent": diff("spent"), "budget": diff("budget"),
+        "scenario_a": a.scenario, "scenario_b": b.scenario,
+        "same_scenario_file": a.scenario_checksum == b.scenario_checksum,
+        "status": {"a": a.status, "b": b.status},
+        "objective": diff(a.objective, b.objective), "spent": diff(a.spent_cny, b.spent_cny),
+        "budget": diff(a.budget_cny, b.budget_cny),
         "sites_added": added, "sites_removed": removed, "sites_retyped": retyped, "sites_kept": len(kept),
         "coverage": coverage,
         "type_labels": labels,
-        "language": (a.get("report") or {}).get("language"),
+        "language": a.language,
     }
 
 

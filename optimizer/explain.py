@@ -28,7 +28,6 @@ budget), the people each group still lacks and where, and what the next 10% of b
 
 from __future__ import annotations
 
-import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -500,36 +499,36 @@ class LoadedResult:
 
 
 def read_summary(folder) -> dict:
-    path = Path(folder) / "summary.json"
-    if not path.is_file():
-        raise ScenarioError(f"{folder}: no summary.json; give a folder written by `lifecircle solve`")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ScenarioError(f"{path}: not valid JSON ({error})") from None
+    """``folder/summary.json`` as a dict, validated by :func:`optimizer.results.read_run_summary`."""
+    from .results import read_run_summary
+
+    return read_run_summary(folder).data
 
 
 def load_result(folder) -> LoadedResult:
     """Reload a solve's scenario and plan, refusing when the scenario changed since the run."""
     from .assemble import build_problem
+    from .results import read_run_summary
     from .scenario import load_scenario
 
     folder = Path(folder)
-    summary = read_summary(folder)
-    where = folder / "summary.json"
-    candidates = [summary.get("scenario_path"), summary.get("scenario_file")]
+    run = read_run_summary(folder)
+    summary = run.data
+    where = run.path
+    candidates = [run.scenario_path, run.scenario_file]
     path = next((Path(p) for p in candidates if p and Path(p).is_file()), None)
     if path is None:
-        raise ScenarioError(f"{where}: scenario file {summary.get('scenario_file')!r} no longer exists; "
+        raise ScenarioError(f"{where}: scenario file {run.scenario_file!r} no longer exists; "
                             "explanations need the scenario the plan was solved from")
-    if summary.get("selected") is None or summary.get("status") not in (str(Status.OPTIMAL), str(Status.FEASIBLE)):
-        raise ScenarioError(f"{where}: status {summary.get('status')!r}: the run has no plan to explain")
-    scenario = load_scenario(path, budget_cny=summary.get("budget"))
-    if scenario.checksum != summary.get("scenario_checksum"):
+    if not run.has_plan:
+        raise ScenarioError(f"{where}: status {run.status!r}: the run has no plan to explain")
+    scenario = load_scenario(path, budget_cny=run.budget_cny)
+    if scenario.checksum != run.scenario_checksum:
         raise ScenarioError(
-            f"{where}: scenario {path} changed since this run (checksum {str(summary.get('scenario_checksum'))[:12]} "
+            f"{where}: scenario {path} changed since this run (checksum {str(run.scenario_checksum)[:12]} "
             f"then, {scenario.checksum[:12]} now); re-run `lifecircle solve` first"
         )
+    run.check_ids(scenario.sites.ids, scenario.type_names, path)
     kwargs = {}
     if getattr(scenario, "network_path", None) is not None:  # network reach, as run_solve builds it
         from .network_reach import resolve_cache_dir
@@ -538,8 +537,8 @@ def load_result(folder) -> LoadedResult:
     problem = build_problem(scenario, **kwargs)
     index = {s: j for j, s in enumerate(scenario.sites.ids)}
     types = scenario.type_names
-    site = np.array([index[s["site_id"]] for s in summary["selected"]], dtype=np.int64)
-    type_ = np.array([types.index(s["facility_type"]) for s in summary["selected"]], dtype=np.int64)
+    site = np.array([index[s.site_id] for s in run.selected], dtype=np.int64)
+    type_ = np.array([types.index(s.facility_type) for s in run.selected], dtype=np.int64)
     return LoadedResult(folder, summary, scenario, problem, site, type_, evaluate(problem, site, type_))
 
 

@@ -92,6 +92,8 @@ import pandas as pd
 import yaml
 from scipy.spatial import cKDTree
 
+from .errors import ScenarioError
+
 __all__ = ["BUNDLED", "PROFILES", "Profile", "generate_city", "generate_district", "write_bundled"]
 
 SITE_KINDS = ("under_bridge", "vacant_room", "idle_land", "corner_plot", "other")
@@ -119,6 +121,11 @@ TYPE_COST_SIGMA = 0.1
 CLUSTER_SHARE_SIGMA = 0.25
 COST_ROUND_CNY = 1_000
 BUDGET_ROUND_CNY = 100_000
+# Size limits of one district, checked before anything is drawn. 1,000,000 demand points (a
+# building or block each: several cities' worth) take about 17 s and 0.5 GB; beyond that the
+# arrays alone would exhaust a desktop's memory. More people belong in a city (--city).
+MAX_DEMAND_POINTS = 1_000_000
+MAX_SITES = 1_000_000
 
 CRS_TEXT = {
     "EPSG:4545": "CGCS2000 3-degree Gauss-Kruger, central meridian 108E, false easting 500000 m",
@@ -417,7 +424,9 @@ def generate_district(
     Raises
     ------
     ValueError
-        Unknown profile, or a size or budget that is negative (or zero for demand and sites).
+        Unknown profile. :class:`~optimizer.errors.ScenarioError` (a ValueError) for a size or
+        budget that is negative (or zero for demand and sites), not finite, or above
+        ``MAX_DEMAND_POINTS`` / ``MAX_SITES``.
     """
     if profile not in PROFILES:
         raise ValueError(
@@ -429,12 +438,14 @@ def generate_district(
         if unknown:
             raise ValueError(f"generate_district: unknown profile field(s) {unknown} in profile_overrides")
         prof = replace(prof, **profile_overrides)
-    n_demand = _count("n_demand", prof.n_demand if n_demand is None else n_demand, minimum=1)
-    n_sites = _count("n_sites", prof.n_sites if n_sites is None else n_sites, minimum=1)
+    n_demand = _count("n_demand", prof.n_demand if n_demand is None else n_demand, minimum=1,
+                      maximum=MAX_DEMAND_POINTS)
+    n_sites = _count("n_sites", prof.n_sites if n_sites is None else n_sites, minimum=1,
+                     maximum=MAX_SITES)
     n_existing = _count("n_existing", prof.n_existing if n_existing is None else n_existing,
-                        minimum=0)
-    if budget_cny is not None and budget_cny < 0:
-        raise ValueError(f"generate_district: budget_cny={budget_cny} is negative; pass >= 0")
+                        minimum=0, maximum=MAX_SITES)
+    if budget_cny is not None and not (math.isfinite(budget_cny) and budget_cny >= 0):
+        raise ScenarioError(f"generate_district: budget_cny={budget_cny} must be a finite number >= 0")
 
     rng_demand, rng_sites, rng_existing = (
         np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(3)
@@ -491,9 +502,13 @@ def write_bundled(scenarios_dir) -> list:
             for folder, kwargs in BUNDLED.items()]
 
 
-def _count(field, value, *, minimum):
-    if int(value) != value or value < minimum:
-        raise ValueError(f"generate_district: {field}={value!r} must be an integer >= {minimum}")
+def _count(field, value, *, minimum, maximum=None):
+    if not isinstance(value, (int, np.integer)) and not (isinstance(value, float) and value.is_integer()):
+        raise ScenarioError(f"generate_district: {field}={value!r} must be an integer >= {minimum}")
+    if value < minimum:
+        raise ScenarioError(f"generate_district: {field}={value!r} must be an integer >= {minimum}")
+    if maximum is not None and value > maximum:
+        raise ScenarioError(f"generate_district: {field}={value!r} is above the limit of {maximum:,}")
     return int(value)
 
 

@@ -28,6 +28,11 @@ from .linear_solve import SolverResultError, solve_linear
 from .problem import NO_TYPE, CoverageProblem
 from .solution import BUDGET_TOL, OBJECTIVE_TOL, Solution, evaluate
 
+# The model holds every facility and every open pair once per year, so its size grows with the
+# horizon; 50 years is far beyond any plan (China's plans run 5 years, the 15-minute life circle
+# targets 2035) and keeps a mistyped --years from allocating until the OOM killer steps in.
+MAX_YEARS = 50
+
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ def parse_year_budgets(value, years: int) -> np.ndarray:
     """Budgets per year from one number (every year) or a comma list of ``years`` numbers."""
     if years < 1:
         raise ScenarioError(f"--years: value {years} must be >= 1")
+    if years > MAX_YEARS:
+        raise ScenarioError(f"--years: value {years} is above the limit of {MAX_YEARS} planning years")
     text = str(value).strip()
     parts = text.split(",")
     number = r"\s*[+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
@@ -252,6 +259,8 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     from .output import atomic_folder, write_csv_bom, write_json, write_points_geojson
     from .run import RunResult, load_problem, site_rows, summary_dict
 
+    if not 1 <= years <= MAX_YEARS:
+        raise ScenarioError(f"--years: value {years} must be between 1 and {MAX_YEARS}")
     budgets = np.asarray(budgets_cny, dtype=float)
     if budgets.size != years:
         raise ScenarioError(f"--budget-per-year: {budgets.size} budgets for {years} years")

@@ -87,6 +87,9 @@ class SweepResult:
         return np.array([np.nan if p.objective is None else p.objective for p in self.points])
 
 
+# Every budget is a solve: 1,000 of them already take minutes on a district, and a mistyped
+# START:END:N (N = 1e9) would allocate gigabytes before the first one.
+MAX_BUDGET_POINTS = 1_000
 _NUMBER = r"\s*[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?\s*"
 
 
@@ -103,6 +106,9 @@ def parse_budgets(text: str) -> np.ndarray:
         if len(parts) != 3 or not all(re.fullmatch(_NUMBER, p) for p in parts):
             raise ScenarioError(f"--budgets: value {text!r} is not START:END:N; {usage}")
         start, end, count = (float(p) for p in parts)
+        if count > MAX_BUDGET_POINTS:
+            raise ScenarioError(f"--budgets: value {text!r} asks for {parts[2].strip()} points, above the limit of "
+                                f"{MAX_BUDGET_POINTS:,} budgets per sweep")
         if count != int(count) or count < 2:
             raise ScenarioError(f"--budgets: value {text!r} asks for {parts[2].strip()} points; {usage}")
         if start > end:
@@ -116,6 +122,9 @@ def parse_budgets(text: str) -> np.ndarray:
             bad = next(p for p in parts if not re.fullmatch(_NUMBER, p))
             raise ScenarioError(f"--budgets: value {bad.strip()!r} is not a number; {usage}")
         budgets = np.unique(np.array([float(p) for p in parts]))
+        if budgets.size > MAX_BUDGET_POINTS:
+            raise ScenarioError(f"--budgets: {budgets.size:,} budgets, above the limit of "
+                                f"{MAX_BUDGET_POINTS:,} budgets per sweep")
         if budgets.size < 2:
             raise ScenarioError(f"--budgets: value {text!r} has fewer than 2 distinct budgets; {usage}")
     if budgets[0] < 0:
