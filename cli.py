@@ -587,7 +587,14 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
         fail(_bad_input(f"{given[0]}: not used with --city; each circle's size and budget follow the city recipe"))
     if n_circles < 1:
         fail(_bad_input(f"--city: value {n_circles} must be >= 1"))
-    path = generate_city(out_dir, n_circles, seed=seed)
+    from optimizer.generate import MAX_CIRCLES
+
+    if n_circles > MAX_CIRCLES:
+        fail(_bad_input(f"--city: value {n_circles} is above the limit of {MAX_CIRCLES:,} circles"))
+    try:
+        path = generate_city(out_dir, n_circles, seed=seed)
+    except LifecircleError as error:
+        fail(error)
     click.echo(f"wrote {n_circles} circles into {path} (see {path / 'README.md'})")
 
 

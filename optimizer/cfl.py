@@ -286,6 +286,12 @@ def _lines(tag: str, ids: np.ndarray, x_scaled, y_scaled, value: np.ndarray) -> 
 CLIENT_CHUNK = 1 << 20  # clients drawn and written per step; fixed, so a seed means one file
 
 
+def _never_ours(path) -> bool:
+    """An existing OUT is never replaced: the CFL format has no room for lifecircle's mark, so a
+    generated instance cannot be told from a downloaded one (issue 12)."""
+    return False
+
+
 def generate_cfl(out_path: str, n_sites: int, n_clients: int, seed: int = 0) -> dict:
     """Write a seeded CFL-style instance to ``out_path`` (whole or not at all).
 
@@ -312,7 +318,7 @@ def generate_cfl(out_path: str, n_sites: int, n_clients: int, seed: int = 0) -> 
     from .output import atomic_file
 
     try:  # one writer for every output (issue 12): whole or not at all, mode from the umask
-        with atomic_file(out_path, option="OUT") as tmp, open(tmp, "wb") as fh:
+        with atomic_file(out_path, option="OUT", owned=_never_ours) as tmp, open(tmp, "wb") as fh:
             fh.write(f"{n_sites}\t{n_clients}\n".encode())
             sx, sy = site_rng.integers(0, top, size=(2, n_sites), endpoint=True)
             cost = site_rng.integers(COST_RANGE[0], COST_RANGE[1], size=n_sites, endpoint=True)

@@ -126,6 +126,8 @@ BUDGET_ROUND_CNY = 100_000
 # arrays alone would exhaust a desktop's memory. More people belong in a city (--city).
 MAX_DEMAND_POINTS = 1_000_000
 MAX_SITES = 1_000_000
+# A city of circles: ten Chongqings at most (each circle is a folder of files).
+MAX_CIRCLES = 10_000
 
 CRS_TEXT = {
     "EPSG:4545": "CGCS2000 3-degree Gauss-Kruger, central meridian 108E, false easting 500000 m",
@@ -390,13 +392,16 @@ def generate_district(
     budget_cny=None,
     name=None,
     profile_overrides=None,
+    write_in_place=False,
 ) -> Path:
     """Write a synthetic district scenario folder and return its ``scenario.yaml`` path.
 
     Parameters
     ----------
     out_dir : str or os.PathLike
-        Folder to write into; created if missing. Existing files of the same names are replaced.
+        Folder to write. It must be missing, empty, or a scenario folder that ``generate`` wrote
+        (its ``.lifecircle.json`` marker lists every file, unchanged); anything else is refused
+        with :class:`~optimizer.errors.ScenarioError`. The folder appears whole or not at all.
     profile : {"hillside", "newtown", "rural"}
         District profile, see the module docstring and ``PROFILES``.
     n_demand, n_sites, n_existing : int, optional
@@ -414,6 +419,10 @@ def generate_district(
         Replacement values for fields of the :class:`Profile` (for example ``centre_x_m`` and
         ``half_width_m`` to place a small circle in a city; see :func:`generate_city`). They are
         recorded in README.md. None leaves the output byte for byte as before.
+    write_in_place : bool
+        Write the five files straight into ``out_dir`` (created if missing), replacing files of
+        those names, with no marker: for :func:`write_bundled` (the repository's own bundled
+        folders) and for circles inside :func:`generate_city`'s own temporary folder.
 
     Returns
     -------
@@ -468,7 +477,18 @@ def generate_district(
     if name is not None:
         call["name"] = name
 
-    out = Path(out_dir)
+    if write_in_place:
+        return _write_district(Path(out_dir), prof, profile, call, name, budget_cny, demand, sites, existing)
+    from .output import atomic_folder
+
+    # Whole or not at all, and never over a folder of the user's (issue 12): OUT_DIR must be
+    # missing, empty, or a scenario folder generate wrote and nobody changed since.
+    with atomic_folder(out_dir, option="OUT_DIR", kind="scenario") as tmp:
+        _write_district(tmp, prof, profile, call, name, budget_cny, demand, sites, existing)
+    return Path(out_dir) / "scenario.yaml"
+
+
+def _write_district(out: Path, prof, profile, call, name, budget_cny, demand, sites, existing) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     csv_options = {"index": False, "lineterminator": "\n", "float_format": "%.1f"}
     demand.to_csv(out / "demand.csv", **csv_options)
@@ -491,14 +511,16 @@ def write_bundled(scenarios_dir) -> list:
     Parameters
     ----------
     scenarios_dir : str or os.PathLike
-        Parent folder; each district goes into a sub-folder named as in ``BUNDLED``.
+        Parent folder; each district goes into a sub-folder named as in ``BUNDLED``, whose
+        five generated files (scenario.yaml, demand.csv, sites.csv, existing.csv, README.md)
+        are replaced in place: this is the repository's own data, which the generator made.
 
     Returns
     -------
     list of pathlib.Path
         The written ``scenario.yaml`` paths, in ``BUNDLED`` order.
     """
-    return [generate_district(Path(scenarios_dir) / folder, **kwargs)
+    return [generate_district(Path(scenarios_dir) / folder, write_in_place=True, **kwargs)
             for folder, kwargs in BUNDLED.items()]
 
 
@@ -786,17 +808,24 @@ def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) ->
     pathlib.Path
         The city folder.
     """
+    n_circles = _count("n_circles", n_circles, minimum=1, maximum=MAX_CIRCLES)
+    if residents is None:
+        residents = round(CITY_RESIDENTS * n_circles / CITY_CIRCLES)
+    residents = _count("residents", residents, minimum=n_circles)
+    from .output import atomic_folder
+
+    # The whole city appears at once, and never over a folder of the user's (issue 12).
+    with atomic_folder(out_dir, option="OUT_DIR", kind="generated-city") as tmp:
+        _write_city(tmp, n_circles, seed, residents)
+    return Path(out_dir)
+
+
+def _write_city(out: Path, n_circles: int, seed: int, residents: int) -> None:
     from pyproj import Transformer
     from shapely.geometry import MultiPoint, Point, mapping
 
     import shapely
 
-    n_circles = _count("n_circles", n_circles, minimum=1)
-    if residents is None:
-        residents = round(CITY_RESIDENTS * n_circles / CITY_CIRCLES)
-    residents = _count("residents", residents, minimum=n_circles)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     seeds = np.random.SeedSequence(seed).spawn(n_circles + 1)
     rng = np.random.default_rng(seeds[-1])
 
@@ -860,7 +889,7 @@ def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) ->
         call = {"profile": profile, "n_demand": n_demand, "n_sites": n_sites, "n_existing": n_existing,
                 "seed": int(seeds[n].generate_state(1)[0]),
                 "name": f"Synthetic Chongqing circle {circle_id} ({profile})", "profile_overrides": overrides}
-        path = generate_district(folder, **call)
+        path = generate_district(folder, write_in_place=True, **call)
         # A small circle's budget share may not buy its recipe's min_open facilities; such a
         # circle gets CITY_MIN_OPEN_MARGIN times their cheapest cost instead (same seed, so the
         # same people and sites), which its README records.
@@ -868,7 +897,7 @@ def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) ->
         budget = yaml.safe_load(path.read_text(encoding="utf-8"))["budget"]
         if budget < CITY_MIN_OPEN_MARGIN * need:
             floor = math.ceil(CITY_MIN_OPEN_MARGIN * need / BUDGET_ROUND_CNY) * BUDGET_ROUND_CNY
-            generate_district(folder, budget_cny=floor, **call)
+            generate_district(folder, budget_cny=floor, write_in_place=True, **call)
         feature = {"type": "Feature", "properties": {"circle_id": circle_id, "profile": profile},
                    "geometry": mapping(shapely.set_precision(boundary, 0.1))}
         collection = {"type": "FeatureCollection", "name": circle_id,
@@ -892,7 +921,6 @@ def generate_city(out_dir, n_circles=CITY_CIRCLES, *, seed=0, residents=None) ->
         "- Each circle folder holds a scenario (see its README.md) and boundary.geojson.\n"
         "- **Costs are illustrative**, as in every generated district.\n",
         encoding="utf-8")
-    return out
 
 
 def main(argv=None):

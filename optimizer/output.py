@@ -139,18 +139,32 @@ def _listed_unchanged(folder: Path, name: str, marker: dict) -> bool:
         return False
 
 
+def _tree_files(folder: Path) -> list:
+    """Every file below ``folder`` as a relative POSIX path (sub-folders walked, links not
+    followed), sorted, without the marker itself."""
+    out = []
+    for root, dirs, files in os.walk(folder):
+        rel = Path(root).relative_to(folder)
+        dirs.sort()
+        for name in files + [d for d in dirs if (Path(root) / d).is_symlink()]:
+            path = (rel / name).as_posix()
+            if path != MARKER:
+                out.append(path)
+    return sorted(out)
+
+
 def foreign_entries(folder: Path, marker: dict | None = None) -> list:
     """Entries of ``folder`` (relative names, sorted) that lifecircle did not write: with no
-    valid marker, everything; else what the marker does not list or what changed since."""
+    valid marker, everything; else what the marker does not list or what changed since.
+    Sub-folders are looked into (a generated city's circle folders), so a user's file anywhere
+    below counts."""
     folder = Path(folder)
     marker = read_marker(folder) if marker is None else marker
-    names = sorted(os.listdir(folder))
     if marker is None:
+        names = sorted(os.listdir(folder))
         return [n if n != MARKER else f"{n} (not a lifecircle marker)" for n in names]
     foreign = []
-    for name in names:
-        if name == MARKER:
-            continue
+    for name in _tree_files(folder):
         if name not in marker["files"]:
             foreign.append(name)
         elif not _listed_unchanged(folder, name, marker):
@@ -159,9 +173,9 @@ def foreign_entries(folder: Path, marker: dict | None = None) -> list:
 
 
 def write_marker(folder: Path, kind: str = "result", names=None) -> None:
-    """Write ``folder``'s marker listing ``names`` (default: every file in it) atomically."""
+    """Write ``folder``'s marker listing ``names`` (default: every file below it) atomically."""
     folder = Path(folder)
-    names = sorted(n for n in os.listdir(folder) if n != MARKER) if names is None else sorted(names)
+    names = _tree_files(folder) if names is None else sorted(names)
     marker = _marker_base(kind)
     marker["files"] = {n: _file_entry(folder / n) for n in names}
     tmp = folder / f"{MARKER}.{os.getpid()}.{secrets.token_hex(4)}"

@@ -482,3 +482,50 @@ def test_bench_never_overwrites_a_users_bench_csv(tmp_path):
     assert run("solve", write_scenario(tmp_path / "d"), "--no-report", "--out", solved).exit_code == 0
     line = one_line_error(run(*args, solved))
     assert line == f"error: {solved} holds a lifecircle result folder, not a bench folder; choose another --out"
+
+
+# ---- generate writes whole folders, and never over the user's ------------------------------------
+
+
+def test_generate_never_writes_over_a_users_folder(tmp_path):
+    folder = user_folder(tmp_path / "mine")
+    (folder / "demand.csv").write_text("my survey\n", encoding="utf-8")
+    before = snapshot(tmp_path)
+    line = one_line_error(run("generate", folder, "--demand", "50", "--sites", "10"))
+    assert line == f"error: {folder} holds files lifecircle did not write; choose another OUT_DIR or remove them (first: .ssh)"
+    assert snapshot(tmp_path) == before
+    # a folder generate wrote is written again; once the user edits a file in it, it is theirs
+    out = tmp_path / "district"
+    assert run("generate", out, "--demand", "50", "--sites", "10").exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "README.md", "demand.csv", "existing.csv",
+                                                     "scenario.yaml", "sites.csv"]
+    assert run("generate", out, "--demand", "60", "--sites", "10", "--seed", "2").exit_code == 0
+    assert len((out / "demand.csv").read_text(encoding="utf-8").splitlines()) == 61
+    (out / "scenario.yaml").write_text((out / "scenario.yaml").read_text(encoding="utf-8") + "# mine\n",
+                                       encoding="utf-8")
+    before = snapshot(tmp_path)
+    line = one_line_error(run("generate", out, "--demand", "50", "--sites", "10"))
+    assert line.endswith("(first: scenario.yaml (changed since lifecircle wrote it))")
+    assert snapshot(tmp_path) == before
+
+
+def test_generated_city_is_one_marked_folder_and_a_users_file_inside_it_is_kept(tmp_path):
+    out = tmp_path / "city"
+    assert run("generate", "--city", "2", out, "--seed", "3").exit_code == 0
+    circles = sorted(p.name for p in out.iterdir() if p.is_dir())
+    assert len(circles) == 2 and json.loads((out / MARKER).read_text(encoding="utf-8"))["kind"] == "generated-city"
+    assert run("generate", "--city", "2", out, "--seed", "4").exit_code == 0  # its own folder: replaced
+    (out / circles[0] / "notes.txt").write_text("site visit\n", encoding="utf-8")
+    before = snapshot(tmp_path)
+    line = one_line_error(run("generate", "--city", "2", out))
+    assert line.endswith(f"(first: {circles[0]}/notes.txt)")
+    assert snapshot(tmp_path) == before
+
+
+def test_generate_cfl_never_replaces_an_existing_file(tmp_path):
+    target = tmp_path / "instance.txt"
+    target.write_text("a file of mine\n", encoding="utf-8")
+    line = one_line_error(run("generate", "--cfl", "5", "20", target))
+    assert line == f"error: {target} is a file lifecircle did not write; choose another OUT or remove it"
+    assert target.read_text(encoding="utf-8") == "a file of mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["instance.txt"]

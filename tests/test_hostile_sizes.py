@@ -154,3 +154,10 @@ def test_generate_1e12_points_is_refused_before_allocating(tmp_path, flag, what)
     assert_refused(proc, seconds, f"{flag}: value 1000000000000 is above the limit of 1,000,000 {what} per "
                    "district; for more people generate a city (--city N)")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_city_of_a_million_circles_is_refused_before_writing(tmp_path):
+    out = tmp_path / "city"
+    proc, seconds = run_capped(["generate", "--city", "1000000", out], tmp_path)
+    assert_refused(proc, seconds, "--city: value 1000000 is above the limit of 10,000 circles")
+    assert list(tmp_path.iterdir()) == []
