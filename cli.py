@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from optimizer import __version__
-from optimizer.errors import LifecircleError
+from lifecircle.optimizer import __version__
+from lifecircle.optimizer.errors import LifecircleError
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
 
@@ -26,7 +26,7 @@ class _OneLineGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         import warnings
 
-        from optimizer.errors import LifecircleWarning
+        from lifecircle.optimizer.errors import LifecircleWarning
 
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
@@ -66,7 +66,7 @@ def main():
 
 
 def solve_options(time_limit, gap, threads=None, verbose=False):
-    from optimizer.backends import SolveOptions
+    from lifecircle.optimizer.solve.backends import SolveOptions
 
     if gap is not None and not 0 <= gap < 1:  # also NaN
         fail(_bad_input(f"--gap: value {gap} must be in [0, 1)"))
@@ -76,7 +76,7 @@ def solve_options(time_limit, gap, threads=None, verbose=False):
 
 
 def _bad_input(message: str):
-    from optimizer.errors import ScenarioError
+    from lifecircle.optimizer.errors import ScenarioError
 
     return ScenarioError(message)
 
@@ -109,7 +109,7 @@ def _format_people(value) -> str:
 @click.option("--no-report", is_flag=True, help="Skip report.html and sites.xlsx (and their re-solves).")
 def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir, lang, no_report):
     """Solve SCENARIO and write sites.csv, sites.geojson, summary.json, report.html and sites.xlsx."""
-    from optimizer.run import run_solve
+    from lifecircle.optimizer.run import run_solve
 
     options = solve_options(time_limit, gap, verbose=verbose)
     if budget is not None and not 0 <= budget < float("inf"):  # also NaN
@@ -156,7 +156,7 @@ def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 def validate(scenario):
     """Check SCENARIO without solving and print a short summary."""
-    from optimizer.run import validate as run_validate
+    from lifecircle.optimizer.run import validate as run_validate
 
     try:
         facts = run_validate(scenario)
@@ -179,7 +179,7 @@ def validate(scenario):
 @main.command()
 def solvers():
     """List the backends and whether each is available here."""
-    from optimizer.backends import REGISTRY
+    from lifecircle.optimizer.solve.backends import REGISTRY
 
     for name, backend in REGISTRY.items():
         ok = backend.available()
@@ -205,10 +205,10 @@ def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl, n_cir
     """Write a seeded synthetic district scenario into OUT_DIR (or, with --cfl, an instance file OUT)."""
     import os
 
-    from optimizer.generate import generate_district
+    from lifecircle.optimizer.generate.district import generate_district
 
     if cfl:  # issue 8: uniform sites and clients on a 30 x 30 square, for `classic --format cfl`
-        from optimizer.cfl import generate_cfl
+        from lifecircle.optimizer.classic.cfl import generate_cfl
 
         try:
             info = generate_cfl(out_dir, cfl[0], cfl[1], seed=seed)
@@ -235,7 +235,7 @@ def _check_district_size(n_demand, n_sites, budget):
     """Refuse before drawing anything: sizes in 1..limit, a finite budget >= 0 (issue 12)."""
     import math
 
-    from optimizer.generate import MAX_DEMAND_POINTS, MAX_SITES
+    from lifecircle.optimizer.generate.district import MAX_DEMAND_POINTS, MAX_SITES
 
     for flag, value, limit, what in (("--demand", n_demand, MAX_DEMAND_POINTS, "demand points"),
                                      ("--sites", n_sites, MAX_SITES, "sites")):
@@ -319,8 +319,8 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
     import time
 
     options = solve_options(time_limit, None)
-    from optimizer.classic import solve_classic
-    from optimizer.instances import load_instance
+    from lifecircle.optimizer.classic.solve import solve_classic
+    from lifecircle.optimizer.classic.instance import load_instance
 
     t0 = time.perf_counter()
     try:
@@ -335,7 +335,7 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
     code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE}.get(
         result.status, EXIT_NO_SOLUTION)
     if as_json:
-        from optimizer.output import finite_json
+        from lifecircle.optimizer.files import finite_json
 
         out = {k: _finite_or_none(v) for k, v in result.as_json().items()}
         click.echo(json.dumps(finite_json(out), allow_nan=False))
@@ -377,8 +377,8 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
     """Run MODEL on every INSTANCE with every solver; write bench.csv and bench.md as rows finish."""
     import contextlib
 
-    from optimizer.classic import run_bench
-    from optimizer.instances import read_known
+    from lifecircle.optimizer.classic.solve import run_bench
+    from lifecircle.optimizer.classic.instance import read_known
 
     solve_options(time_limit, None)
     if not instances:
@@ -420,8 +420,8 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
 def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site_col, cost_col,
            weight_col, site_cost_col, p, radius, budget, preselected, mps, lp_path):
     """Write the exact model that would be solved, for any other solver (SCENARIO or --instance)."""
-    from optimizer.classic import build_classic, check_export_targets, export_model
-    from optimizer.instances import load_instance
+    from lifecircle.optimizer.classic.solve import build_classic, check_export_targets, export_model
+    from lifecircle.optimizer.classic.instance import load_instance
 
     try:  # issue 12: before any loading, never over a file lifecircle did not write
         check_export_targets(mps, lp_path)
@@ -429,9 +429,9 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
         fail(error)
 
     if scenario is not None:
-        from optimizer.assemble import build_problem
-        from optimizer.scenario import load_scenario
-        from optimizer.solve import problem_model
+        from lifecircle.optimizer.inputs.assemble import build_problem
+        from lifecircle.optimizer.inputs.scenario import load_scenario
+        from lifecircle.optimizer.solve.coverage import problem_model
 
         if instance is not None:
             fail(_bad_input("export: give SCENARIO or --instance, not both"))
@@ -465,9 +465,9 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 def network(scenario):
     """Print facts about SCENARIO's walking network and how its points snap onto it."""
-    from optimizer.errors import ScenarioError
-    from optimizer.network_reach import network_facts
-    from optimizer.scenario import load_scenario
+    from lifecircle.optimizer.errors import ScenarioError
+    from lifecircle.optimizer.inputs.network_reach import network_facts
+    from lifecircle.optimizer.inputs.scenario import load_scenario
 
     try:
         loaded = load_scenario(scenario)
@@ -521,10 +521,13 @@ def explain(result_dir, site_id, why_not_id, lang, solver, time_limit):
 
     Reloads the scenario named in summary.json and refuses when it changed since the run.
     """
-    from optimizer.explain import (explain_sites, load_result, plan_facts, resolve_solver, site_index,
-                                   why_not)
-    from optimizer.explain_text import plan_lines, selected_position, site_lines, why_not_lines
-    from optimizer.i18n import resolve_language
+    from lifecircle.optimizer.outputs.explain import (
+        explain_sites, load_result, plan_facts, resolve_solver, site_index, why_not,
+    )
+    from lifecircle.optimizer.outputs.text import (
+        plan_lines, selected_position, site_lines, why_not_lines,
+    )
+    from lifecircle.optimizer.outputs.i18n import resolve_language
 
     if site_id is not None and why_not_id is not None:
         fail(_bad_input("explain: give SITE_ID or --why-not SITE_ID, not both"))
@@ -563,8 +566,8 @@ def explain(result_dir, site_id, why_not_id, lang, solver, time_limit):
               help="JSON file to write (default: compare_<A>_vs_<B>.json beside RESULT_B).")
 def compare(result_a, result_b, lang, out_path):
     """Print and write what changed from RESULT_A to RESULT_B: sites, coverage per group, cost."""
-    from optimizer.compare import run_compare
-    from optimizer.i18n import t
+    from lifecircle.optimizer.outputs.compare import run_compare
+    from lifecircle.optimizer.outputs.i18n import t
 
     try:
         lines, path, lang = run_compare(result_a, result_b, lang=lang, out=out_path)
@@ -579,7 +582,7 @@ def compare(result_a, result_b, lang, out_path):
 
 
 def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
-    from optimizer.generate import generate_city
+    from lifecircle.optimizer.generate.district import generate_city
 
     given = [flag for flag, value in (("--demand", n_demand), ("--sites", n_sites), ("--budget", budget),
                                       ("--name", name)) if value is not None]
@@ -587,7 +590,7 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
         fail(_bad_input(f"{given[0]}: not used with --city; each circle's size and budget follow the city recipe"))
     if n_circles < 1:
         fail(_bad_input(f"--city: value {n_circles} must be >= 1"))
-    from optimizer.generate import MAX_CIRCLES
+    from lifecircle.optimizer.generate.district import MAX_CIRCLES
 
     if n_circles > MAX_CIRCLES:
         fail(_bad_input(f"--city: value {n_circles} is above the limit of {MAX_CIRCLES:,} circles"))
@@ -613,7 +616,9 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
                    "not depend on it unless --time-limit cuts solves short.")
 def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
     """Solve SCENARIO at many budgets; write curve.csv, curve.png, plans.csv and print the knee."""
-    from optimizer.sweep import KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets, run_sweep
+    from lifecircle.optimizer.planning.sweep import (
+        KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets, run_sweep,
+    )
 
     options = solve_options(time_limit, gap)
     if jobs is not None and jobs < 1:
@@ -651,7 +656,7 @@ def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
 @click.option("--compare", is_flag=True, help="Also solve year by year (myopic) and report both.")
 def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, compare):
     """Phased plan for SCENARIO: which sites open in which year (one MILP over all years)."""
-    from optimizer.phased import parse_year_budgets, run_plan
+    from lifecircle.optimizer.planning.phased import parse_year_budgets, run_plan
 
     options = solve_options(time_limit, gap)
     try:
@@ -695,8 +700,8 @@ def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report,
     OUT/<id>/. Also writes OUT/city.csv and OUT/city.geojson (boundaries from an optional
     boundary.geojson per circle).
     """
-    from optimizer.backends import SolveOptions
-    from optimizer.city import run_city
+    from lifecircle.optimizer.solve.backends import SolveOptions
+    from lifecircle.optimizer.planning.city import run_city
 
     base = solve_options(time_limit, gap)
     if workers is not None and workers < 1:

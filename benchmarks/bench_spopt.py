@@ -93,7 +93,7 @@ def instance(n: int, m: int, seed: int = 0):
 
 def covered_weight(demand, sites, weights, chosen) -> float:
     sys.path.insert(0, ROOT)
-    from optimizer.instances import xy_coverage
+    from lifecircle.optimizer.classic.instance import xy_coverage
 
     import numpy as np
 
@@ -105,10 +105,10 @@ def run_lifecircle(n, m, p, seed, time_limit=None):
     sys.path.insert(0, ROOT)
     import scipy.spatial  # noqa: F401  imported before the clock, as spopt's cdist is
 
-    from models.classic import build_mclp, open_sites
-    from optimizer.backends import SolveOptions
-    from optimizer.instances import xy_coverage
-    from optimizer.linear_solve import solve_linear
+    from lifecircle.models.classic import build_mclp, open_sites
+    from lifecircle.optimizer.solve.backends import SolveOptions
+    from lifecircle.optimizer.classic.instance import xy_coverage
+    from lifecircle.optimizer.solve.linear import solve_linear
 
     demand, sites, weights = instance(n, m, seed)
     t0 = time.perf_counter()

@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from .aggregate import identical_row_classes
-from .coverage import CoverageIndex
-from .linear import LinearModel, stack_rows
+from lifecircle.models.aggregate import identical_row_classes
+from lifecircle.models.coverage import CoverageIndex
+from lifecircle.models.linear import LinearModel, stack_rows
 
 # Candidate dominators are checked in batches of this many (column, candidate) pairs.
 _PAIR_BATCH = 2_000_000

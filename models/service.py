@@ -92,9 +92,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .aggregate import identical_row_classes
-from .coverage import facility_columns
-from .linear import MAXIMIZE, LinearModel, decimal_scale, stack_rows
+from lifecircle.models.aggregate import identical_row_classes
+from lifecircle.models.coverage import facility_columns
+from lifecircle.models.linear import MAXIMIZE, LinearModel, decimal_scale, stack_rows
 
 DECAY_SHAPES = ("step", "linear", "exponential")
 # Scenario decay weights are rounded to this many decimals (a change of at most 0.0005): it keeps

@@ -42,3 +42,10 @@ class ClusterError(LifecircleError, ConnectionError):
 class LifecircleWarning(UserWarning):
     """Something worth one line on stderr (``warning: ...``) that does not stop the run, such as a
     CSV read as GB18030 because it is not UTF-8. cli.py prints these and drops library warnings."""
+
+
+class SolverResultError(LifecircleError, RuntimeError):
+    """A backend returned a plan that violates the model, or the independent check itself could
+    not run: a bug in lifecircle or a solver, never silently accepted."""
+
+    exit_code = 1

@@ -9,13 +9,15 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .assemble import build_problem
-from .backends import DEFAULT_BACKEND, SolveOptions, Status
-from .errors import InfeasibleError
-from .output import atomic_folder, check_out_dir, write_csv_bom, write_json, write_points_geojson
-from .scenario import Scenario, load_scenario
-from .solution import Solution
+from lifecircle.optimizer import __version__
+from lifecircle.optimizer.inputs.assemble import build_problem
+from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status
+from lifecircle.optimizer.errors import InfeasibleError
+from lifecircle.optimizer.files import (
+    atomic_folder, check_out_dir, write_csv_bom, write_json, write_points_geojson,
+)
+from lifecircle.optimizer.inputs.scenario import Scenario, load_scenario
+from lifecircle.optimizer.core.solution import Solution
 
 INFEASIBLE_BY_SOLVER = "the solver proved that no plan meets budget, must_open and min_open together"
 
@@ -105,7 +107,7 @@ def summary_dict(scenario: Scenario, problem, solution: Solution | None, status:
 
 def _service_summary(problem, solution: Solution | None) -> dict:
     """Issue 7: covered shares per group and circle, Gini, group gap; utilisation under capacities."""
-    from .equity import equity_summary, utilisation_rows
+    from lifecircle.optimizer.outputs.summary import equity_summary, utilisation_rows
 
     evaluation = solution.evaluation if solution is not None else None
     out = {"equity": equity_summary(problem, evaluation, solution.worst_share if solution else None)}
@@ -129,7 +131,7 @@ def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=No
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, suffix)
     check_out_dir(out_dir, scenario.files)  # issue 12: refused before a long solve, not after it
     if scenario.network_path is not None:
-        from .network_reach import resolve_cache_dir
+        from lifecircle.optimizer.inputs.network_reach import resolve_cache_dir
 
         cache_dir = resolve_cache_dir(cache_dir, out_dir)
     problem = build_problem(scenario, cache_dir=cache_dir)
@@ -147,7 +149,7 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
     ``cache_dir``: where network reach is cached (default: ``network_reach.default_cache_dir()``);
     only scenarios with ``walking.network`` use it.
     """
-    from .solve import solve_problem
+    from lifecircle.optimizer.solve.coverage import solve_problem
 
     t0 = time.perf_counter()
     scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, budget_cny=budget_cny,
@@ -179,8 +181,8 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
             write_points_geojson(tmp / "sites.geojson", props, xs, ys, scenario.crs)
         report_facts = None
         if report and solution is not None and solution.has_plan:  # issue 5: report.html, sites.xlsx
-            from .i18n import resolve_language
-            from .report import write_reports
+            from lifecircle.optimizer.outputs.i18n import resolve_language
+            from lifecircle.optimizer.outputs.report import write_reports
 
             language = resolve_language(lang, scenario.language)
             info = {"solver": solution.backend, "status": str(status), "objective": solution.objective,
@@ -206,7 +208,7 @@ def validate(scenario_path) -> dict:
     costs = scenario.cost_matrix()
     network = {}
     if scenario.network_path is not None:  # issue 4: a bad network file fails validate too
-        from .network import read_network
+        from lifecircle.optimizer.inputs.network import read_network
 
         net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs, oneway=scenario.respect_oneway)
         network = {"network": {"file": str(scenario.network_path), "nodes": net.n_nodes,

@@ -1,0 +1,9 @@
+"""lifecircle: place community facilities on idle sites to cover the most people within a budget.
+
+The installed package is ``lifecircle``: ``lifecircle.cli`` (the command line),
+``lifecircle.optimizer`` (files in, solves, files out) and ``lifecircle.models`` (formulations).
+"""
+
+from lifecircle.optimizer import __version__
+
+__all__ = ["__version__"]
