@@ -25,31 +25,78 @@ def distance_m(ax, ay, bx, by):
     return np.hypot(np.asarray(ax) - np.asarray(bx), np.asarray(ay) - np.asarray(by))
 
 
-def reach_pairs(points_xy: np.ndarray, sites_xy: np.ndarray, radius_m: float):
-    """All (point, site, distance) with distance <= radius_m, as three arrays.
+# Points per KD-tree query: bounds the pair arrays of one query for million-point grids.
+PAIRS_CHUNK = 200_000
 
-    Chunked over points so memory stays bounded for large demand tables.
+
+def pairs_within(points_xy: np.ndarray, sites_xy: np.ndarray, radius_m: float, *, distances: bool = False):
+    """Every (point, site) pair with ``distance_m <= radius_m``, inclusive: the one reach kernel.
+
+    Scenarios, classic instances and million-point grids all call this. A KD-tree over the sites
+    is queried by a KD-tree over a chunk of points with a hair more radius (pairs come back as
+    arrays, never a dense matrix). The tree's distance and :func:`distance_m` can differ in the
+    last bits only, so pairs within a relative 1e-12 of the radius are re-measured with
+    :func:`distance_m` and kept when ``<= radius_m``: float rounding inside the tree can neither
+    add nor drop a pair, whatever the caller.
+
+    Parameters
+    ----------
+    points_xy, sites_xy : (n, 2) and (m, 2) float arrays, metres.
+    radius_m : float
+        Reach; a negative radius reaches nothing.
+    distances : bool
+        Also return each pair's :func:`distance_m` (for callers that cut the same pairs at
+        several smaller radii).
+
+    Returns
+    -------
+    (i, j) int64 arrays, sorted by point then site, or (i, j, d) with ``distances``.
     """
     from scipy.spatial import cKDTree
 
-    if len(points_xy) == 0 or len(sites_xy) == 0 or radius_m < 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return empty, empty, np.zeros(0)
-    tree = cKDTree(sites_xy)
-    chunk = 200_000
+    n, m = len(points_xy), len(sites_xy)
+    empty = np.zeros(0, dtype=np.int64)
+    if n == 0 or m == 0 or not radius_m >= 0:
+        return (empty, empty, np.zeros(0)) if distances else (empty, empty)
+    site_tree = cKDTree(sites_xy)
     out_i, out_j, out_d = [], [], []
-    for start in range(0, len(points_xy), chunk):
-        part = points_xy[start:start + chunk]
-        ptree = cKDTree(part, balanced_tree=False, compact_nodes=False)  # 2.5x faster to build
-        pairs = ptree.sparse_distance_matrix(tree, radius_m * (1 + 1e-9) + 1e-9, output_type="ndarray")
-        i = pairs["i"].astype(np.int64)
-        j = pairs["j"].astype(np.int64)
-        d = distance_m(part[i, 0], part[i, 1], sites_xy[j, 0], sites_xy[j, 1])
-        keep = d <= radius_m
-        out_i.append(i[keep] + start)
-        out_j.append(j[keep])
-        out_d.append(d[keep])
-    return np.concatenate(out_i), np.concatenate(out_j), np.concatenate(out_d)
+    for start in range(0, n, PAIRS_CHUNK):
+        part = points_xy[start:start + PAIRS_CHUNK]
+        # Unbalanced, uncompacted, 64-point leaves: the fastest build for a tree used once.
+        point_tree = cKDTree(part, leafsize=64, balanced_tree=False, compact_nodes=False)
+        found = point_tree.sparse_distance_matrix(site_tree, radius_m * (1 + 1e-9) + 1e-9, output_type="ndarray")
+        i, j = found["i"].astype(np.int64), found["j"].astype(np.int64)
+        if distances:
+            d = distance_m(part[i, 0], part[i, 1], sites_xy[j, 0], sites_xy[j, 1])
+            keep = d <= radius_m
+            out_d.append(d[keep])
+        else:
+            keep = found["v"] <= radius_m * (1 - 1e-12)
+            band = np.flatnonzero(~keep)
+            keep[band] = distance_m(part[i[band], 0], part[i[band], 1], sites_xy[j[band], 0],
+                                    sites_xy[j[band], 1]) <= radius_m
+        i, j = i[keep] + start, j[keep]
+        order = np.lexsort((j, i))
+        out_i.append(i[order])
+        out_j.append(j[order])
+        if distances:
+            out_d[-1] = out_d[-1][order]
+    i, j = np.concatenate(out_i), np.concatenate(out_j)
+    return (i, j, np.concatenate(out_d)) if distances else (i, j)
+
+
+def pairs_matrix(points_xy: np.ndarray, sites_xy: np.ndarray, radius_m: float) -> sp.csr_matrix:
+    """:func:`pairs_within` as a (points x sites) CSR matrix of ones, sorted indices."""
+    i, j = pairs_within(points_xy, sites_xy, radius_m)
+    matrix = sp.csr_matrix((np.ones(i.size), (i, j)), shape=(len(points_xy), len(sites_xy)))
+    matrix.sort_indices()
+    return matrix
+
+
+def reach_pairs(points_xy: np.ndarray, sites_xy: np.ndarray, radius_m: float):
+    """All (point, site, distance) with distance <= radius_m, as three arrays (see
+    :func:`pairs_within`)."""
+    return pairs_within(points_xy, sites_xy, radius_m, distances=True)
 
 
 def reach_matrices(points_xy: np.ndarray, sites_xy: np.ndarray, radii_m: dict) -> dict:
