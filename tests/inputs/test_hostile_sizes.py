@@ -23,7 +23,10 @@ from lifecircle.optimizer.errors import ScenarioError
 
 LIFECIRCLE = Path(sys.executable).parent / "lifecircle"
 ADDRESS_SPACE_BYTES = 1 << 30  # python, numpy and scipy start in well under this
-BOMB_SECONDS = 10.0  # start-up is about 2 s on a busy 2-core machine
+# A hang guard, not a speed goal: a bomb that allocated would die of the 1 GiB address-space cap
+# (MemoryError, checked above); one that looped would run for minutes. Start-up is 2-10 s when the
+# machine is busy.
+BOMB_SECONDS = 60.0
 
 
 def snapshot(folder: Path) -> dict:
