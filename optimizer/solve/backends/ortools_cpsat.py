@@ -39,9 +39,10 @@ def _row_scales(A: sp.csr_matrix, lower: np.ndarray, upper: np.ndarray) -> np.nd
     row_of = np.repeat(np.arange(m), np.diff(A.indptr))
     for d in range(MAX_DECIMALS + 1):
         s = 10.0**d
-        bad = np.zeros(m, dtype=bool)
         scaled = A.data * s
-        np.logical_or.at(bad, row_of, np.abs(scaled - np.round(scaled)) > 1e-9 * np.maximum(1, np.abs(scaled)))
+        off = np.abs(scaled - np.round(scaled)) > 1e-9 * np.maximum(1, np.abs(scaled))
+        # bincount, not np.logical_or.at: ufunc.at took 0.8 s on 2 million nonzeros
+        bad = np.bincount(row_of[off], minlength=m) > 0
         for side in (lower, upper):
             fin = np.isfinite(side)
             sv = np.where(fin, side * s, 0.0)
@@ -86,10 +87,9 @@ class OrtoolsCpsatBackend(Backend):
         reason = super().decline(model, options)
         if reason is not None:
             return reason
-        for name, bounds in (("lower", model.col_lower), ("upper", model.col_upper)):
-            fin = bounds[np.isfinite(bounds)]
-            if np.any(fin != np.round(fin)):
-                return f"ortools-cpsat: a column {name} bound is not an integer; use --solver highs"
+        reason = self._bound_reason(model)
+        if reason is not None:
+            return reason
         try:
             _objective_scale(model)
             _row_scales(model.A, model.row_lower, model.row_upper)
@@ -97,10 +97,20 @@ class OrtoolsCpsatBackend(Backend):
             return str(error)
         return None
 
+    @staticmethod
+    def _bound_reason(model: LinearModel) -> str | None:
+        for name, bounds in (("lower", model.col_lower), ("upper", model.col_upper)):
+            fin = bounds[np.isfinite(bounds)]
+            if np.any(fin != np.round(fin)):
+                return f"ortools-cpsat: a column {name} bound is not an integer; use --solver highs"
+        return None
+
     def solve(self, model: LinearModel, options: SolveOptions) -> LinearSolution:
         from ortools.sat.python import cp_model
 
-        reason = self.decline(model, options)  # solve_linear asked already; a direct caller has not
+        # solve_linear asked decline() already; a direct caller has not. The cheap checks again,
+        # and the scalings below raise on data they cannot scale.
+        reason = Backend.decline(self, model, options) or self._bound_reason(model)
         if reason is not None:
             raise CapabilityError(reason)
         obj_scale = _objective_scale(model)
