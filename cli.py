@@ -7,7 +7,7 @@ import sys
 import click
 
 from lifecircle.optimizer import __version__
-from lifecircle.optimizer.errors import LifecircleError
+from lifecircle.optimizer.errors import LifecircleError, exit_code_for
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
 
@@ -332,8 +332,7 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
                                solver=solver, options=options, read_s=read_s)
     except LifecircleError as error:
         fail(error)
-    code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE}.get(
-        result.status, EXIT_NO_SOLUTION)
+    code = exit_code_for(result.status)
     if as_json:
         from lifecircle.optimizer.files import finite_json
 
@@ -700,13 +699,14 @@ def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report,
     OUT/<id>/. Also writes OUT/city.csv and OUT/city.geojson (boundaries from an optional
     boundary.geojson per circle).
     """
-    from lifecircle.optimizer.solve.backends import SolveOptions
+    from dataclasses import replace
+
     from lifecircle.optimizer.planning.city import run_city
 
     base = solve_options(time_limit, gap)
     if workers is not None and workers < 1:
         fail(_bad_input(f"--workers: value {workers} must be >= 1"))
-    options = SolveOptions(time_limit_s=base.time_limit_s, gap=base.gap, threads=1, presolve=False)
+    options = replace(base, threads=1, presolve=False)
     try:
         result = run_city(city_dir, out_dir=out_dir, scheduler=scheduler, workers=workers, solver=solver,
                           options=options, report=report, progress=not no_progress)

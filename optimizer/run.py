@@ -12,7 +12,8 @@ import numpy as np
 from lifecircle.optimizer import __version__
 from lifecircle.optimizer.inputs.assemble import build_problem
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status
-from lifecircle.optimizer.errors import InfeasibleError
+from lifecircle.optimizer.core.status import default_termination
+from lifecircle.optimizer.errors import InfeasibleError, exit_code_for
 from lifecircle.optimizer.files import (
     atomic_folder, check_out_dir, write_csv_bom, write_json, write_points_geojson,
 )
@@ -85,6 +86,9 @@ def summary_dict(scenario: Scenario, problem, solution: Solution | None, status:
         "scenario_checksum": scenario.checksum,
         "solver": solution.backend if solution else solver,
         "status": str(status),
+        # issue 13: why the solve stopped, beside status (which keeps its four values)
+        "termination": str(solution.termination if solution is not None and solution.status == status
+                           else default_termination(status)),
         "reason": reason,
         "objective": None if solution is None else solution.objective,
         "bound": None if solution is None else solution.bound,
@@ -198,7 +202,7 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
         if report_facts is not None:
             summary["report"] = report_facts
         write_json(tmp / "summary.json", summary)
-    exit_code = {Status.OPTIMAL: 0, Status.FEASIBLE: 0, Status.INFEASIBLE: 3, Status.NO_SOLUTION: 4}[status]
+    exit_code = exit_code_for(status)
     return RunResult(out_dir, summary, exit_code)
 
 

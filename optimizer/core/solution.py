@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
-from lifecircle.optimizer.core.status import Status
+from lifecircle.optimizer.core.status import Status, Termination, default_termination
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.core.tolerances import ASSIGN_TOL, BUDGET_TOL, PEOPLE_TOL
 
@@ -65,6 +65,12 @@ class Solution:
     model_stats: dict = field(default_factory=dict)
     evaluation: Evaluation | None = None
     worst_share: float | None = None  # maximin: the first solve's worst covered share
+    # Why the solve stopped (optimal, gap_limit, time_limit, ...); None: the one the status implies.
+    termination: Termination | None = None
+
+    def __post_init__(self):
+        if self.termination is None:
+            object.__setattr__(self, "termination", default_termination(self.status))
 
     @property
     def has_plan(self) -> bool:

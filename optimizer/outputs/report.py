@@ -13,6 +13,7 @@ import html
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -587,7 +588,7 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
     # RESOLVE_MIN_S): a report never costs more than a few solves; a rule a capped re-solve
     # cannot settle shows as unknown, never as a guess. No solver log for re-solves.
     limit = options.time_limit_s or max(RESOLVE_MIN_S, float(solution.timings_s.get("solve", 0.0)))
-    quiet = SolveOptions(limit, options.gap, options.threads)
+    quiet = replace(options, time_limit_s=limit, warm_start=None, verbose=False)
     # the rule re-solves and the per-site evaluations are independent: run them side by side
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(plan_facts, problem, solution.site, solution.type, solver=solver, options=quiet,

@@ -22,8 +22,8 @@ from lifecircle.models.coverage import build_coverage_model
 from lifecircle.models.greedy import greedy_plan
 from lifecircle.models.phased import build_phased_model, decode_open_year, encode_open_year
 
-from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, get_backend
-from lifecircle.optimizer.errors import InfeasibleError, ScenarioError
+from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, Termination, get_backend
+from lifecircle.optimizer.errors import InfeasibleError, ScenarioError, exit_code_for
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
@@ -66,6 +66,7 @@ class PhasedPlan:
     message: str = ""
     timings_s: dict = field(default_factory=dict)
     model_stats: dict = field(default_factory=dict)
+    termination: Termination | None = None  # why the solve stopped; None: what status implies
 
     @property
     def has_plan(self) -> bool:
@@ -148,7 +149,7 @@ def _greedy_start(problem, index, cost, must, budgets) -> np.ndarray | None:
 
 
 def _finish(problem, budgets, backend, status, objective, bound, gap, site, type_, open_year,
-            message, timings, stats, model_objective=True) -> PhasedPlan:
+            message, timings, stats, model_objective=True, termination=None) -> PhasedPlan:
     years = ()
     if status in (Status.OPTIMAL, Status.FEASIBLE):
         years, violations = check_phased(problem, site, type_, open_year, budgets)
@@ -161,7 +162,7 @@ def _finish(problem, budgets, backend, status, objective, bound, gap, site, type
             raise SolverResultError(f"{backend}: phased model objective {objective} != evaluated {total}")
     order = np.lexsort((site, open_year))
     return PhasedPlan(status, backend, objective, bound, gap, site[order], type_[order], open_year[order],
-                      years, message, timings, stats)
+                      years, message, timings, stats, termination)
 
 
 def solve_phased(problem: CoverageProblem, budgets_cny, solver: str = DEFAULT_BACKEND,
@@ -201,7 +202,7 @@ def solve_phased(problem: CoverageProblem, budgets_cny, solver: str = DEFAULT_BA
         site, type_, open_year = index.x_site[chosen], index.x_type[chosen], column_year[chosen]
     return _finish(problem, budgets, backend.name, result.status, result.objective, result.bound,
                    result.gap, site, type_, open_year, result.message,
-                   {"build": build_s, "solve": solve_s}, stats)
+                   {"build": build_s, "solve": solve_s}, stats, termination=result.termination)
 
 
 def solve_year_by_year(problem: CoverageProblem, budgets_cny, solver: str = DEFAULT_BACKEND,
@@ -290,7 +291,8 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     if plan is not None and plan.has_plan:
         evaluation = evaluate(total_problem, plan.site, plan.type)
         final = Solution(plan.status, plan.backend, evaluation.objective, None, None, plan.site, plan.type,
-                         evaluation.spent_cny, plan.timings_s, plan.message, plan.model_stats, evaluation)
+                         evaluation.spent_cny, plan.timings_s, plan.message, plan.model_stats, evaluation,
+                         termination=plan.termination)
     timings = {**loaded_s,
                "build": plan.timings_s.get("build", 0.0) if plan else 0.0,
                "solve": plan.timings_s.get("solve", 0.0) if plan else t_solved - t_cov}
@@ -322,7 +324,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
             summary["year_by_year"] = {"status": str(yearly.status), "objective": yearly.objective,
                                        "years": [_year_dict(y, scenario.group_names) for y in yearly.years]}
         write_json(tmp / "summary.json", summary)
-    exit_code = {Status.OPTIMAL: 0, Status.FEASIBLE: 0, Status.INFEASIBLE: 3, Status.NO_SOLUTION: 4}[status]
+    exit_code = exit_code_for(status)
     return RunResult(out_dir, summary, exit_code)
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from lifecircle.models.coverage import build_coverage_model, decode_selection, encode_selection
-from lifecircle.models.greedy import greedy_plan
 from lifecircle.models.service import (
     build_service_model, decode_assignment, decode_service, encode_service, fix_worst_share,
     held_level, maximin_first_stage, worst_share,
 )
 
 from lifecircle.optimizer.solve.backends import (
-    DEFAULT_BACKEND, REGISTRY, SolveOptions, Status, get_backend,
+    DEFAULT_BACKEND, REGISTRY, Capability, SolveOptions, Status, Termination, get_backend,
 )
 from lifecircle.optimizer.solve.backends.base import relative_gap
 from lifecircle.optimizer.errors import SolverResultError
@@ -40,8 +40,8 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     """
     options = options or SolveOptions()
     backend = REGISTRY.get(solver)
-    exact = backend is None or "milp" in backend.features
-    backend = get_backend(solver, "milp" if exact else "coverage")
+    exact = backend is None or Capability.MILP in backend.capabilities
+    backend = get_backend(solver, Capability.MILP if exact else Capability.COVERAGE)
     problem.precheck()
     service = problem.has_service
     if service:
@@ -68,7 +68,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     if exact:
         if warm_start is not None:
             start = encode_service(*warm_start, index, model.n_cols) if service else encode_selection(*warm_start, index)
-            options = SolveOptions(options.time_limit_s, options.gap, options.threads, start, options.verbose)
+            options = replace(options, warm_start=start)
         first_note = ""
         if service and index.t_col is not None:
             first = solve_linear(maximin_first_stage(model, index), backend.name, options)
@@ -78,14 +78,14 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
                 t_star = held_level(index, first.values[index.t_col]) / index.t_scale
                 model = fix_worst_share(model, index, first.values[index.t_col])
                 # the first solve's plan meets the fixed level: a free warm start for the second
-                options = SolveOptions(options.time_limit_s, options.gap, options.threads, first.values,
-                                       options.verbose)
+                options = replace(options, warm_start=first.values)
                 result = solve_linear(model, backend.name, options)
             else:
                 result = first
         else:
             result = solve_linear(model, backend.name, options)
         status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
+        termination = result.termination
         message = first_note + result.message
         if result.values is not None:
             site, type_ = (decode_service if service else decode_selection)(result.values, index)
@@ -99,11 +99,9 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
 
             message = diagnose_infeasible(problem, backend.name, options)
     else:
-        x_cost = problem.cost_cny[index.x_site, index.x_type]
-        must = problem.must_open[index.x_site] == index.x_type
-        chosen = greedy_plan(index, x_cost, problem.budget_cny, must, problem.min_open)
-        site, type_ = index.x_site[chosen], index.x_type[chosen]
+        site, type_ = backend.plan(problem, index)
         status, bound, gap, message = Status.FEASIBLE, None, None, "greedy: no optimality claim"
+        termination = Termination.HEURISTIC
         objective = None
     solve_s = time.perf_counter() - t1
 
@@ -116,6 +114,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
             objective = evaluation.objective
             if not evaluation.feasible:
                 status, message = Status.NO_SOLUTION, "greedy: " + "; ".join(evaluation.violations)
+                termination = Termination.NO_SOLUTION
         elif not evaluation.feasible:
             raise SolverResultError(f"{backend.name}: plan fails evaluate(): {evaluation.violations[0]}")
         elif abs(evaluation.objective - objective) > OBJECTIVE_TOL * max(1.0, abs(objective)):
@@ -129,15 +128,13 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         status=status, backend=backend.name, objective=objective, bound=bound, gap=gap,
         site=site, type=type_, spent_cny=spent,
         timings_s={"build": build_s, "solve": solve_s}, message=message, model_stats=stats,
-        evaluation=evaluation, worst_share=t_first,
+        evaluation=evaluation, worst_share=t_first, termination=termination,
     )
 
 
 def _solve_plain(problem: CoverageProblem, solver: str, options: SolveOptions) -> Solution:
     """Step coverage without service rules: the exact reductions of :mod:`models.reduce` first
     (coverage-ceiling certificate, dominated columns), then the reduced MILP; then pruning."""
-    from dataclasses import replace
-
     from lifecircle.optimizer.solve.reduced import solve_reduced
 
     solution = solve_reduced(problem, solver, options)

@@ -16,17 +16,23 @@ from lifecircle.optimizer.solve.backends import (
     DEFAULT_BACKEND, LinearSolution, SolveOptions, Status, get_backend,
 )
 from lifecircle.optimizer.core.tolerances import FEASIBILITY_TOL
-from lifecircle.optimizer.errors import SolverResultError
+from lifecircle.optimizer.errors import CapabilityError, SolverResultError
 
 
 def solve_linear(model: LinearModel, solver: str = DEFAULT_BACKEND,
                  options: SolveOptions | None = None) -> LinearSolution:
     """Solve ``model`` with the backend named ``solver`` and verify the returned plan.
 
-    An empty model (no columns) is answered without a solver: its only plan is the empty one.
+    Raises :class:`~lifecircle.optimizer.errors.CapabilityError` (termination ``declined``) before
+    any solver runs when the backend declines the model or the options
+    (:meth:`Backend.decline`). An empty model (no columns) is answered without a solver: its only
+    plan is the empty one.
     """
     options = options or SolveOptions()
     backend = get_backend(solver, "milp")
+    reason = backend.decline(model, options)
+    if reason is not None:
+        raise CapabilityError(reason)
     if model.n_cols == 0:
         zero = np.zeros(0)
         feasible = model.violation(zero) <= FEASIBILITY_TOL

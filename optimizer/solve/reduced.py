@@ -28,7 +28,7 @@ from lifecircle.models.reduce import (
     ceiling_model, cheapest_cover, dominated_columns, lazy_greedy, reduce_coverage,
 )
 
-from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, get_backend
+from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, Termination, get_backend
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import CoverageProblem
@@ -70,6 +70,7 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     t3 = time.perf_counter()
     if plan is not None:
         status, objective, bound, gap = Status.OPTIMAL, top.objective, top.objective, 0.0
+        termination = Termination.OPTIMAL
         message = "coverage ceiling reached within budget: optimal without the budgeted MILP"
         stats["route"] = "ceiling"
     else:
@@ -85,6 +86,7 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         result = solve_linear(reduced.model, backend.name, run_options)
         status, objective, bound, gap, message = (result.status, result.objective, result.bound, result.gap,
                                                   result.message)
+        termination = result.termination
         plan = reduced.full_x(result.values) > 0.5 if result.values is not None else None
         stats["route"] = "reduced MILP"
     timings["solve"] = time.perf_counter() - t3
@@ -104,4 +106,4 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     timings["check"] = time.perf_counter() - t4
     return Solution(status=status, backend=backend.name, objective=objective, bound=bound, gap=gap,
                     site=site, type=type_, spent_cny=spent, timings_s=timings, message=message,
-                    model_stats=stats, evaluation=evaluation)
+                    model_stats=stats, evaluation=evaluation, termination=termination)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from lifecircle.optimizer.errors import BackendUnavailableError
-from lifecircle.optimizer.solve.backends.base import Backend, LinearSolution, SolveOptions, Status
+from lifecircle.optimizer.errors import BackendUnavailableError, CapabilityError
+from lifecircle.optimizer.solve.backends.base import (
+    Backend, Capability, LinearSolution, SolveOptions, Status, Termination,
+)
 from lifecircle.optimizer.solve.backends.greedy import GreedyBackend
 from lifecircle.optimizer.solve.backends.highs import HighsBackend
 from lifecircle.optimizer.solve.backends.ortools_cpsat import OrtoolsCpsatBackend
@@ -29,14 +31,16 @@ def exact_backends() -> list[str]:
     return [name for name, b in REGISTRY.items() if b.exact]
 
 
-def get_backend(name: str, feature: str = "milp") -> Backend:
-    """The backend called ``name``, checked to be installed and to support ``feature``."""
+def get_backend(name: str, feature: Capability | str = Capability.MILP) -> Backend:
+    """The backend called ``name``, checked to be installed and to declare ``feature`` (a
+    :class:`Capability` or its value, "milp" or "coverage")."""
     if name not in REGISTRY:
         known = ", ".join(sorted(REGISTRY))
         raise BackendUnavailableError(f"--solver: unknown solver {name!r}; choose one of {known}")
     backend = REGISTRY[name]
-    if feature not in backend.features:
-        raise BackendUnavailableError(
+    feature = str(Capability(feature))
+    if feature not in backend.features:  # installed or not, it declines this kind of model
+        raise CapabilityError(
             f"--solver: {name} cannot solve this model ({feature}); use one of "
             + ", ".join(n for n, b in REGISTRY.items() if feature in b.features)
         )
@@ -48,6 +52,6 @@ def get_backend(name: str, feature: str = "milp") -> Backend:
 
 
 __all__ = [
-    "Backend", "LinearSolution", "SolveOptions", "Status", "REGISTRY", "DEFAULT_BACKEND",
+    "Backend", "Capability", "LinearSolution", "SolveOptions", "Status", "Termination", "REGISTRY", "DEFAULT_BACKEND",
     "register", "get_backend", "exact_backends",
 ]

@@ -10,8 +10,19 @@ import scipy.sparse as sp
 from lifecircle.models.linear import MAXIMIZE, LinearModel
 
 from lifecircle.optimizer.solve.backends.base import (
-    Backend, LinearSolution, SolveOptions, Status, finish, quiet_stdout,
+    Backend, LinearSolution, SolveOptions, Status, Termination, finish, quiet_stdout,
 )
+
+# The status table: HiGHS model status name -> (status, termination). kOptimal also covers a
+# mip_rel_gap stop: finish() turns an "optimal" whose plan is away from its bound into feasible at
+# gap_limit. kUnboundedOrInfeasible counts as infeasible only without a plan (our models are
+# bounded). Any other stop keeps a plan it has, as feasible; without one it is no_solution.
+HIGHS_STATUS = {
+    "kOptimal": (Status.OPTIMAL, Termination.OPTIMAL),
+    "kInfeasible": (Status.INFEASIBLE, Termination.INFEASIBLE),
+    "kUnboundedOrInfeasible": (Status.INFEASIBLE, Termination.INFEASIBLE),
+    "kTimeLimit": (Status.FEASIBLE, Termination.TIME_LIMIT),
+}
 
 
 def highs_lp(model: LinearModel, *, with_offset: bool = False):
@@ -96,22 +107,16 @@ class HighsBackend(Backend):
 
         model_status = h.getModelStatus()
         info = h.getInfo()
-        S = highspy.HighsModelStatus
         has_plan = info.primal_solution_status == 2  # kSolutionStatusFeasible
         values = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None
         is_mip = bool(model.integrality.any())
         bound = float(info.mip_dual_bound) if is_mip else None
-        if model_status == S.kOptimal:
-            status = Status.OPTIMAL
-            if not is_mip:
-                bound = float(info.objective_function_value)
-        elif model_status in (S.kInfeasible,):
-            status = Status.INFEASIBLE
-        elif model_status == S.kUnboundedOrInfeasible and not has_plan:
-            status = Status.INFEASIBLE
-        elif has_plan:
-            status = Status.FEASIBLE
-        else:
+        status, termination = HIGHS_STATUS.get(model_status.name, (Status.FEASIBLE, Termination.NO_SOLUTION))
+        if model_status.name == "kUnboundedOrInfeasible" and has_plan:
+            status, termination = Status.FEASIBLE, Termination.NO_SOLUTION
+        if status == Status.FEASIBLE and not has_plan:
             status = Status.NO_SOLUTION
+        if status == Status.OPTIMAL and not is_mip:
+            bound = float(info.objective_function_value)
         return finish(model, self.name, status, values, bound, solve_s,
-                      message=h.modelStatusToString(model_status))
+                      message=h.modelStatusToString(model_status), termination=termination)

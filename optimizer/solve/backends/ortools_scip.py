@@ -10,8 +10,19 @@ import numpy as np
 from lifecircle.models.linear import MAXIMIZE, LinearModel
 
 from lifecircle.optimizer.solve.backends.base import (
-    Backend, LinearSolution, SolveOptions, Status, finish,
+    Backend, LinearSolution, SolveOptions, Status, Termination, finish,
 )
+
+# The status table: pywraplp result name -> (status, termination). OR-Tools reports SCIP's gap
+# limit as OPTIMAL (finish() makes it feasible at gap_limit) and any other stop with a plan as
+# FEASIBLE; we set no limit but time and gap, so that stop is the clock. NOT_SOLVED is a stop
+# before any plan: the clock when a time limit was set.
+SCIP_STATUS = {
+    "OPTIMAL": (Status.OPTIMAL, Termination.OPTIMAL),
+    "FEASIBLE": (Status.FEASIBLE, Termination.TIME_LIMIT),
+    "INFEASIBLE": (Status.INFEASIBLE, Termination.INFEASIBLE),
+    "NOT_SOLVED": (Status.NO_SOLUTION, Termination.TIME_LIMIT),
+}
 
 
 class OrtoolsScipBackend(Backend):
@@ -65,14 +76,15 @@ class OrtoolsScipBackend(Backend):
         solve_s = time.perf_counter() - t0
 
         S = pywraplp.Solver
+        native = {S.OPTIMAL: "OPTIMAL", S.FEASIBLE: "FEASIBLE", S.INFEASIBLE: "INFEASIBLE",
+                  S.NOT_SOLVED: "NOT_SOLVED"}.get(result, str(result))
+        status, termination = SCIP_STATUS.get(native, (Status.NO_SOLUTION, Termination.NO_SOLUTION))
+        if native == "NOT_SOLVED" and options.time_limit_s is None:
+            termination = Termination.NO_SOLUTION
         values = None
         bound = None
-        if result in (S.OPTIMAL, S.FEASIBLE):
+        if status in (Status.OPTIMAL, Status.FEASIBLE):
             values = np.array([c.solution_value() for c in cols])
             bound = objective.BestBound() if model.integrality.any() else objective.Value()
-            status = Status.OPTIMAL if result == S.OPTIMAL else Status.FEASIBLE
-        elif result == S.INFEASIBLE:
-            status = Status.INFEASIBLE
-        else:
-            status = Status.NO_SOLUTION
-        return finish(model, self.name, status, values, bound, solve_s, message=str(result))
+        return finish(model, self.name, status, values, bound, solve_s, message=str(result),
+                      termination=termination)

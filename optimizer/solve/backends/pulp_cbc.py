@@ -13,13 +13,25 @@ import numpy as np
 from lifecircle.models.linear import MAXIMIZE, LinearModel
 
 from lifecircle.optimizer.solve.backends.base import (
-    Backend, LinearSolution, SolveOptions, Status, finish,
+    Backend, LinearSolution, SolveOptions, Status, Termination, finish,
 )
+
+# The status table: PuLP's sol_status -> (status, termination). CBC reports a --gap stop as
+# optimal (finish() makes it feasible at gap_limit from the log's bound) and a time stop with a
+# plan as integer-feasible. "No solution found" is a time stop when CBC's log says so.
+CBC_STATUS = {
+    1: (Status.OPTIMAL, Termination.OPTIMAL),  # LpSolutionOptimal
+    2: (Status.FEASIBLE, Termination.TIME_LIMIT),  # LpSolutionIntegerFeasible: "Stopped on time"
+    -1: (Status.INFEASIBLE, Termination.INFEASIBLE),  # LpSolutionInfeasible
+    0: (Status.NO_SOLUTION, Termination.NO_SOLUTION),  # LpSolutionNoSolutionFound
+}
 
 
 def _parse_cbc_log(text: str):
     objective = re.search(r"Objective value:\s+(\S+)", text)
-    bound = re.search(r"Lower bound:\s+(\S+)", text)
+    # "Lower bound" when CBC minimises; a maximisation (which CBC minimises negated) prints its
+    # bound as "Upper bound" in the caller's sign.
+    bound = re.search(r"(?:Lower|Upper) bound:\s+(\S+)", text)
     try:
         return (float(objective.group(1)) if objective else None,
                 float(bound.group(1)) if bound else None)
@@ -80,16 +92,11 @@ class PulpCbcBackend(Backend):
             solve_s = time.perf_counter() - t0
             log = open(log_path, encoding="utf-8", errors="replace").read() if os.path.exists(log_path) else ""
 
-        # sol_status: 1 optimal, 2 integer-feasible (stopped), 0 none found, -1 infeasible, -2 unbounded
-        sol_status = prob.sol_status
-        if sol_status == pulp.LpSolutionOptimal:
-            status = Status.OPTIMAL
-        elif sol_status == pulp.LpSolutionIntegerFeasible:
-            status = Status.FEASIBLE
-        elif sol_status == pulp.LpSolutionInfeasible or prob.status == pulp.LpStatusInfeasible:
-            status = Status.INFEASIBLE
-        else:
-            status = Status.NO_SOLUTION
+        status, termination = CBC_STATUS.get(prob.sol_status, (Status.NO_SOLUTION, Termination.NO_SOLUTION))
+        if status == Status.NO_SOLUTION and prob.status == pulp.LpStatusInfeasible:
+            status, termination = Status.INFEASIBLE, Termination.INFEASIBLE
+        if status == Status.NO_SOLUTION and re.search(r"Stopped on time|time limit", log, re.IGNORECASE):
+            termination = Termination.TIME_LIMIT
         values = None
         if status in (Status.OPTIMAL, Status.FEASIBLE):
             values = np.array([c.varValue if c.varValue is not None else 0.0 for c in cols])
@@ -104,4 +111,4 @@ class PulpCbcBackend(Backend):
                 flip = -1.0 if abs(log_objective + plan) < abs(log_objective - plan) else 1.0
                 bound = flip * log_bound
         return finish(model, self.name, status, values, bound, solve_s,
-                      message=pulp.LpStatus.get(prob.status, ""))
+                      message=pulp.LpStatus.get(prob.status, ""), termination=termination)
