@@ -212,3 +212,20 @@ def test_pmed1_reaches_the_published_optimum():
     cost = shortest_path(sp.csr_matrix(graph), method="D", directed=False)
     res = classic.pmedian(cost, np.ones(n), p=p)
     assert (res.status, res.objective) == ("optimal", 5819.0)
+
+
+def test_the_readme_example_runs():
+    """The lifecircle blocks of the README's "From spopt to lifecircle" run as written (the spopt
+    block, marked ``# spopt``, is not run: spopt is no dependency)."""
+    import re
+
+    from support.scenarios import REPO
+
+    pytest.importorskip("geopandas")
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text.split("### From spopt to lifecircle", 1)[1].split("\n## ", 1)[0]
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", section, re.S) if not b.startswith("# spopt")]
+    assert len(blocks) == 2 and blocks[1].startswith("# lifecircle")
+    namespace: dict = {}
+    exec(compile("\n".join(blocks), "README.md", "exec"), namespace)  # noqa: S102 - our own README
+    assert namespace["res"].status == "optimal" and len(namespace["res"].selected_ids) == 5
