@@ -36,8 +36,12 @@ naming the argument; data that admits no plan (an LSCP point no site reaches) ra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from lifecircle.optimizer.errors import ScenarioError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # The root package imports this module, and with it every `lifecircle` command: numpy, scipy and
 # the backends are imported inside the functions, so `lifecircle --help` stays at 0.3 s (1.5 s
@@ -95,12 +99,12 @@ class LocationResult:
     timings_s: dict
 
 
-# ---- the four models ------------------------------------------------------------------------------
+# ---- the four models ----------------------------------------------------------------------------
 
-def mclp(cost=None, weights=None, *, radius: float, p: int | None = None, budget: float | None = None,
-         site_costs=None, demand=None, sites=None, weight_col: str | None = None,
-         site_cost_col: str | None = None, preselected=(), solver: str | None = None,
-         time_limit_s: float | None = None) -> LocationResult:
+def mclp(cost=None, weights=None, *, radius: float, p: int | None = None,
+         budget: float | None = None, site_costs=None, demand=None, sites=None,
+         weight_col: str | None = None, site_cost_col: str | None = None, preselected=(),
+         solver: str | None = None, time_limit_s: float | None = None) -> LocationResult:
     """Maximal covering (Church and ReVelle 1974): the most demand weight within ``radius`` of
     ``p`` sites, or of sites whose costs fit ``budget``.
 
@@ -137,12 +141,14 @@ def mclp(cost=None, weights=None, *, radius: float, p: int | None = None, budget
         With ``covered``; ``objective`` is the covered weight.
     """
     if (p is None) == (budget is None):
-        raise ScenarioError("p, budget: mclp needs exactly one of p (the number of sites) and budget")
+        raise ScenarioError("p, budget: mclp needs exactly one of p (the number of sites) "
+                            "and budget")
     instance = _instance(cost, demand, sites, weights, weight_col, need_weights=True)
     if budget is not None:
         instance = _with_site_costs(instance, site_costs, sites, site_cost_col)
     elif site_costs is not None or site_cost_col is not None:
-        raise ScenarioError("site_costs: site costs only matter with budget; give budget instead of p")
+        raise ScenarioError("site_costs: site costs only matter with budget; give budget "
+                            "instead of p")
     return _solve(instance, "mclp", p=p, radius=radius, budget=budget, preselected=preselected,
                   solver=solver, time_limit_s=time_limit_s)
 
@@ -179,8 +185,9 @@ def lscp(cost=None, *, radius: float, demand=None, sites=None, solver: str | Non
     return _solve(instance, "lscp", radius=radius, solver=solver, time_limit_s=time_limit_s)
 
 
-def pmedian(cost=None, weights=None, *, p: int, demand=None, sites=None, weight_col: str | None = None,
-            solver: str | None = None, time_limit_s: float | None = None) -> LocationResult:
+def pmedian(cost=None, weights=None, *, p: int, demand=None, sites=None,
+            weight_col: str | None = None, solver: str | None = None,
+            time_limit_s: float | None = None) -> LocationResult:
     """p-median (Hakimi 1964): ``p`` sites minimising the weighted cost from each demand point to
     its nearest selected site.
 
@@ -237,7 +244,7 @@ def pcenter(cost=None, *, p: int, demand=None, sites=None, solver: str | None = 
     return _solve(instance, "pcenter", p=p, solver=solver, time_limit_s=time_limit_s)
 
 
-# ---- solve and decode -----------------------------------------------------------------------------
+# ---- solve and decode ---------------------------------------------------------------------------
 
 def _solve(instance, model: str, *, solver: str, time_limit_s: float | None,
            **params) -> LocationResult:
@@ -246,9 +253,16 @@ def _solve(instance, model: str, *, solver: str, time_limit_s: float | None,
     from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions
     from lifecircle.optimizer.classic.solve import solve_classic
 
-    if isinstance(params.get("p"), (bool, np.bool_)) or not (
-            params.get("p") is None or isinstance(params["p"], (int, np.integer))):
-        raise ScenarioError(f"p: {params['p']!r} must be a whole number of sites")
+    # Checked here too, so that a message names the argument and not the command-line option.
+    p = params.get("p")
+    if p is not None and (isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, np.integer))
+                          or not 1 <= p <= instance.n_sites):
+        raise ScenarioError(f"p: {p!r} must be a whole number of sites in 1..{instance.n_sites}")
+    for name in ("radius", "budget"):
+        value = params.get(name)
+        if value is not None and not (isinstance(value, (int, float, np.number))
+                                      and np.isfinite(value) and value >= 0):
+            raise ScenarioError(f"{name}: {value!r} must be a finite number >= 0")
     preselected = tuple(params.pop("preselected", ()))
     res = solve_classic(instance, model, preselected=preselected, solver=solver or DEFAULT_BACKEND,
                         options=SolveOptions(time_limit_s=time_limit_s), **params)
@@ -295,7 +309,7 @@ def _frozen(array):
     return array
 
 
-# ---- inputs: a cost matrix or two GeoDataFrames ---------------------------------------------------
+# ---- inputs: a cost matrix or two GeoDataFrames -------------------------------------------------
 
 def _instance(cost, demand, sites, weights, weight_col, *, need_weights: bool):
     frames = demand is not None or sites is not None
@@ -323,7 +337,8 @@ def _matrix_instance(cost, weights, need_weights: bool):
         raise ScenarioError("cost: this is a GeoDataFrame; pass demand=... and sites=... instead")
     if sp.issparse(cost):
         if cost.ndim != 2:
-            raise ScenarioError(f"cost: expected a 2-D (demand x sites) matrix, got shape {cost.shape}")
+            raise ScenarioError(f"cost: expected a 2-D (demand x sites) matrix, got shape "
+                                f"{cost.shape}")
         coo = sp.coo_matrix(cost)
         coo.sum_duplicates()
         values = np.asarray(coo.data, dtype=float)
@@ -332,17 +347,19 @@ def _matrix_instance(cost, weights, need_weights: bool):
     else:
         dense = np.asarray(cost, dtype=float)
         if dense.ndim != 2:
-            raise ScenarioError(f"cost: expected a 2-D (demand x sites) matrix, got shape {dense.shape}")
+            raise ScenarioError(f"cost: expected a 2-D (demand x sites) matrix, got shape "
+                                f"{dense.shape}")
         rows, cols = np.nonzero(~np.isnan(dense) & (dense != np.inf))
         values = dense[rows, cols]
         n, m = dense.shape
     if n == 0 or m == 0:
-        raise ScenarioError(f"cost: the matrix is {n} x {m}; it needs at least one demand point and one site")
+        raise ScenarioError(f"cost: the matrix is {n} x {m}; it needs at least one demand point "
+                            "and one site")
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
         k = int(np.flatnonzero(bad)[0])
-        raise ScenarioError(f"cost: entry ({rows[k]}, {cols[k]}) is {values[k]:g}; costs must be >= 0 "
-                            "(inf or a missing sparse entry marks an unreachable pair)")
+        raise ScenarioError(f"cost: entry ({rows[k]}, {cols[k]}) is {values[k]:g}; costs must be "
+                            ">= 0 (inf or a missing sparse entry marks an unreachable pair)")
     w = _weights(weights, n, "weights") if need_weights else np.ones(n)
     table = CostTable.from_pairs(n, m, rows, cols, values)
     return ClassicInstance("cost matrix", tuple(range(n)), tuple(range(m)), w, costs=table,
@@ -359,7 +376,8 @@ def _weights(values, n: int, name: str):
     except (TypeError, ValueError):
         raise ScenarioError(f"{name}: demand weights must be numbers") from None
     if w.shape != (n,):
-        raise ScenarioError(f"{name}: expected {n} weights (one per demand point), got shape {w.shape}")
+        raise ScenarioError(f"{name}: expected {n} weights (one per demand point), got shape "
+                            f"{w.shape}")
     bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
     if bad.size:
         raise ScenarioError(f"{name}: weight {w[bad[0]]:g} of demand point {int(bad[0])} must be a "
@@ -370,7 +388,8 @@ def _weights(values, n: int, name: str):
 def _with_site_costs(instance, site_costs, sites, site_cost_col):
     if sites is not None:
         if site_costs is not None:
-            raise ScenarioError("site_costs: with GeoDataFrames the site costs come from site_cost_col")
+            raise ScenarioError("site_costs: with GeoDataFrames the site costs come from "
+                                "site_cost_col")
         if site_cost_col is None:
             raise ScenarioError("site_cost_col: a budgeted mclp needs each site's cost; name the "
                                 "column of sites that holds it")
@@ -402,7 +421,8 @@ def _frame_instance(demand, sites, weight_col, need_weights: bool):
     from lifecircle.optimizer.classic.instance import ClassicInstance
 
     if demand is None or sites is None:
-        raise ScenarioError("demand, sites: give both GeoDataFrames (demand points and candidate sites)")
+        raise ScenarioError("demand, sites: give both GeoDataFrames (demand points and "
+                            "candidate sites)")
     crs = _metric_crs(demand, "demand")
     site_crs = _metric_crs(sites, "sites")
     if crs != site_crs:
@@ -413,8 +433,11 @@ def _frame_instance(demand, sites, weight_col, need_weights: bool):
     if not sites.index.is_unique:
         raise ScenarioError("sites: the index labels are the site ids and must be unique; "
                             "reset_index() gives positions")
-    w = _weights(_column(demand, weight_col, "demand", "weight_col", "weights"), len(demand), "weight_col") \
-        if need_weights else np.ones(len(demand))
+    if need_weights:
+        w = _weights(_column(demand, weight_col, "demand", "weight_col", "weights"), len(demand),
+                     "weight_col")
+    else:
+        w = np.ones(len(demand))
     return ClassicInstance("GeoDataFrames", tuple(demand.index), tuple(sites.index), w,
                            demand_xy=demand_xy, site_xy=site_xy, source="demand")
 
@@ -446,8 +469,8 @@ def _points(frame, name: str):
     kinds = np.asarray(geometry.geom_type)
     bad = np.flatnonzero(kinds != "Point")
     if bad.size:
-        raise ScenarioError(f"{name}: row {frame.index[bad[0]]!r} is a {kinds[bad[0]]}, not a point; "
-                            "pass points (for areas, e.g. their representative_point())")
+        raise ScenarioError(f"{name}: row {frame.index[bad[0]]!r} is a {kinds[bad[0]]}, not a "
+                            "point; pass points (for areas, e.g. their representative_point())")
     xy = np.column_stack([np.asarray(geometry.x, dtype=float), np.asarray(geometry.y, dtype=float)])
     bad = np.flatnonzero(~np.isfinite(xy).all(axis=1))
     if bad.size:

@@ -17,7 +17,9 @@ import time
 from pathlib import Path
 
 from lifecircle.optimizer.solve.backends import REGISTRY, SolveOptions
-from lifecircle.optimizer.errors import CapabilityError, InfeasibleError, LifecircleError, ScenarioError
+from lifecircle.optimizer.errors import (
+    CapabilityError, InfeasibleError, LifecircleError, ScenarioError,
+)
 from lifecircle.optimizer.classic.formats import load_instance
 from lifecircle.optimizer.classic.solve import MODELS, solve_classic
 

@@ -1,4 +1,5 @@
-"""Read classic location instances into :class:`~lifecircle.optimizer.classic.instance.ClassicInstance`.
+"""Read classic location instances into
+:class:`~lifecircle.optimizer.classic.instance.ClassicInstance`: arrays, validated once.
 
 Formats
 -------
@@ -34,7 +35,7 @@ from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.inputs.guards import MAX_COORDINATE, MAX_NUMBER, read_text
 from lifecircle.optimizer.classic.instance import ClassicInstance
 
-FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv", "cfl")  # cfl: optimizer/classic/cfl.py (issue 8)
+FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv", "cfl")  # cfl: classic/cfl.py (issue 8)
 
 
 # ---- line parsing ---------------------------------------------------------------------------------

@@ -84,7 +84,8 @@ def check_budget(instance: ClassicInstance, budget: float, pre: np.ndarray) -> f
         raise ScenarioError(f"--budget: {budget} must be a finite number >= 0")
     pre_cost = float(np.asarray(instance.site_costs, dtype=float)[pre].sum())
     if pre_cost > budget:
-        raise InfeasibleError(f"--budget: the pre-selected sites alone cost {pre_cost:g} > budget {budget:g}")
+        raise InfeasibleError(f"--budget: the pre-selected sites alone cost {pre_cost:g} > budget "
+                              f"{budget:g}")
     return float(budget)
 
 
@@ -109,7 +110,8 @@ def site_index(instance: ClassicInstance, ids) -> np.ndarray:
     return np.unique(np.asarray(out, dtype=np.int64))
 
 
-def reachable_or_fail(instance: ClassicInstance, table: CostTable, mask: np.ndarray, model: str) -> None:
+def reachable_or_fail(instance: ClassicInstance, table: CostTable, mask: np.ndarray,
+                      model: str) -> None:
     """Raise InfeasibleError when a demand point in ``mask`` reaches no site at all.
 
     Parameters

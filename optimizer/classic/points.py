@@ -10,7 +10,8 @@ Per chunk of points:
 1. a KD-tree over the sites is queried against a KD-tree over the chunk's points for every
    pair within the radius (``sparse_distance_matrix``); pairs near the radius are re-measured
    with ``np.hypot`` and kept when ``<= radius`` (inclusive), exactly as
-   :func:`lifecircle.optimizer.classic.instance.xy_coverage` and :func:`optimizer.geo.reach_pairs` decide;
+   :func:`lifecircle.optimizer.classic.instance.xy_coverage` and
+   :func:`lifecircle.optimizer.inputs.geo.reach_pairs` decide;
 2. the chunk's pairs form a sparse (points x sites) matrix, never a dense one;
 3. :func:`models.aggregate.identical_row_classes` hashes each row (two sums of random 64-bit
    keys over its sites), groups the rows and verifies every merge site by site;

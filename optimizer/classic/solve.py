@@ -1,12 +1,11 @@
 """Solve the classic models on an instance: checks, build, backend, decode.
 
-The path is the core engine's: ``models/classic.py`` builds a
-:class:`~lifecircle.models.linear.LinearModel`, :func:`~lifecircle.optimizer.solve.linear.solve_linear`
-runs any registered backend and re-checks the plan, and the objective reported is recomputed here
-from the decoded sites, never taken from a solver. Budgeted MCLP on coordinates takes the
-large-instance path of :mod:`lifecircle.optimizer.classic.points`. The parameter checks are in
-:mod:`~lifecircle.optimizer.classic.params`, benchmarks in :mod:`~lifecircle.optimizer.classic.bench`
-and the MPS/LP writer in :mod:`lifecircle.optimizer.solve.export`.
+The path is the core engine's: ``models/classic.py`` builds a ``LinearModel``,
+:func:`~lifecircle.optimizer.solve.linear.solve_linear` runs any registered backend and re-checks
+the plan, and the objective reported is recomputed here from the decoded sites, never taken from a
+solver. Budgeted MCLP on coordinates takes the large-instance path of
+:mod:`lifecircle.optimizer.classic.points`. Parameter checks live in ``classic/params.py``,
+benchmarks in ``classic/bench.py`` and the MPS/LP writer in ``optimizer/solve/export.py``.
 """
 
 from __future__ import annotations

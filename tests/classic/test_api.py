@@ -75,7 +75,8 @@ def test_every_model_equals_brute_force(seed):
         res = classic.pmedian(cost, weights, p=p)
         assert close(res.objective, brute_pmedian(cost, weights, p))
         assert set(res.assignment) <= set(res.selected)
-        assert close((weights * cost[np.arange(cost.shape[0]), res.assignment]).sum(), res.objective)
+        rows = np.arange(cost.shape[0])
+        assert close((weights * cost[rows, res.assignment]).sum(), res.objective)
 
         res = classic.pcenter(cost, p=p)
         assert close(res.objective, brute_pcenter(cost, p))
@@ -92,9 +93,9 @@ def test_budgeted_mclp_equals_brute_force(seed):
     site_costs = np.random.default_rng(seed + 100).integers(1, 10, size=cost.shape[1]).astype(float)
     budget, radius = 12.0, float(np.median(cost))
     cover = cost <= radius
-    best = max(float(weights[cover[:, list(s)].any(axis=1)].sum())
-               for k in range(cost.shape[1] + 1) for s in itertools.combinations(range(cost.shape[1]), k)
-               if site_costs[list(s)].sum() <= budget)
+    every = (list(s) for k in range(cost.shape[1] + 1) for s in subsets(cost.shape[1], k))
+    best = max(float(weights[cover[:, s].any(axis=1)].sum()) for s in every
+               if site_costs[s].sum() <= budget)
     res = classic.mclp(cost, weights, radius=radius, budget=budget, site_costs=site_costs)
     assert close(res.objective, best)
     assert site_costs[res.selected].sum() <= budget
@@ -134,7 +135,8 @@ def test_geodataframes_equal_the_matrix(seed):
          classic.mclp(cost, weights, radius=radius, p=2)),
         (classic.mclp(demand=demand, sites=sites, weight_col="pop", radius=radius, budget=9.0,
                       site_cost_col="cny"),  # the large-instance path (coordinates, budget)
-         classic.mclp(cost, weights, radius=radius, budget=9.0, site_costs=sites["cny"].to_numpy())),
+         classic.mclp(cost, weights, radius=radius, budget=9.0,
+                      site_costs=sites["cny"].to_numpy())),
         (classic.lscp(demand=demand, sites=sites, radius=float(cost.min(axis=1).max())),
          classic.lscp(cost, radius=float(cost.min(axis=1).max()))),
         (classic.pmedian(demand=demand, sites=sites, weight_col="pop", p=2),
@@ -174,6 +176,10 @@ def test_bad_matrix_inputs_are_refused():
         classic.mclp(cost, [1, 1], radius=1.0, budget=3.0)
     with pytest.raises(ScenarioError, match="not both"):
         classic.lscp(cost, radius=1.0, demand=object(), sites=object())
+    with pytest.raises(ScenarioError, match=r"p: 3 must be a whole number of sites in 1..2"):
+        classic.pcenter(cost, p=3)
+    with pytest.raises(ScenarioError, match="radius: -1.0 must be"):
+        classic.lscp(cost, radius=-1.0)
     with pytest.raises(InfeasibleError):
         classic.lscp(cost, radius=0.5)
 
@@ -224,7 +230,8 @@ def test_the_readme_example_runs():
     pytest.importorskip("geopandas")
     text = (REPO / "README.md").read_text(encoding="utf-8")
     section = text.split("### From spopt to lifecircle", 1)[1].split("\n## ", 1)[0]
-    blocks = [b for b in re.findall(r"```python\n(.*?)```", section, re.S) if not b.startswith("# spopt")]
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", section, re.S)
+              if not b.startswith("# spopt")]
     assert len(blocks) == 2 and blocks[1].startswith("# lifecircle")
     namespace: dict = {}
     exec(compile("\n".join(blocks), "README.md", "exec"), namespace)  # noqa: S102 - our own README
