@@ -5,5 +5,6 @@ The installed package is ``lifecircle``: ``lifecircle.cli`` (the command line),
 """
 
 from lifecircle.optimizer import __version__
+from lifecircle.optimizer.classic import api as classic
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "classic"]

@@ -320,7 +320,7 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
 
     options = solve_options(time_limit, None)
     from lifecircle.optimizer.classic.solve import solve_classic
-    from lifecircle.optimizer.classic.instance import load_instance
+    from lifecircle.optimizer.classic.formats import load_instance
 
     t0 = time.perf_counter()
     try:
@@ -376,8 +376,8 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
     """Run MODEL on every INSTANCE with every solver; write bench.csv and bench.md as rows finish."""
     import contextlib
 
-    from lifecircle.optimizer.classic.solve import run_bench
-    from lifecircle.optimizer.classic.instance import read_known
+    from lifecircle.optimizer.classic.bench import run_bench
+    from lifecircle.optimizer.classic.formats import read_known
 
     solve_options(time_limit, None)
     if not instances:
@@ -419,8 +419,7 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
 def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site_col, cost_col,
            weight_col, site_cost_col, p, radius, budget, preselected, mps, lp_path):
     """Write the exact model that would be solved, for any other solver (SCENARIO or --instance)."""
-    from lifecircle.optimizer.classic.solve import build_classic, check_export_targets, export_model
-    from lifecircle.optimizer.classic.instance import load_instance
+    from lifecircle.optimizer.solve.export import check_export_targets, export_model
 
     try:  # issue 12: before any loading, never over a file lifecircle did not write
         check_export_targets(mps, lp_path)
@@ -444,6 +443,9 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
         return
     if instance is None or model is None:
         fail(_bad_input("export: give SCENARIO, or --instance FILE with --model MODEL"))
+    from lifecircle.optimizer.classic.formats import load_instance
+    from lifecircle.optimizer.classic.solve import build_classic
+
     try:
         inst = load_instance(instance, fmt, **_load_kwargs(weights, site_costs, demand_col, site_col,
                                                            cost_col, weight_col, site_cost_col))

@@ -50,7 +50,7 @@ def job() -> None:
     spec = json.loads(sys.argv[1])
     t0 = time.perf_counter()
     from lifecircle.optimizer.classic.points import solve_mclp_points
-    from lifecircle.optimizer.classic.instance import load_instance
+    from lifecircle.optimizer.classic.formats import load_instance
 
     inst = load_instance(spec["path"], "cfl")
     read_s = time.perf_counter() - t0

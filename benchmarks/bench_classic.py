@@ -47,7 +47,7 @@ def build_assignment(costs, weights, p):
 def one(path: str, formulation: str, solver: str, time_limit: float | None) -> dict:
     from lifecircle.models.classic import build_pmedian
     from lifecircle.optimizer.solve.backends import SolveOptions
-    from lifecircle.optimizer.classic.instance import read_orlib_pmed
+    from lifecircle.optimizer.classic.formats import read_orlib_pmed
     from lifecircle.optimizer.solve.linear import solve_linear
 
     inst = read_orlib_pmed(path)
@@ -90,7 +90,7 @@ def main(argv=None):
     else:
         numbers = [int(x) for x in args.instances.split(",")]
     sys.path.insert(0, ROOT)
-    from lifecircle.optimizer.classic.instance import read_known
+    from lifecircle.optimizer.classic.formats import read_known
 
     known = read_known(os.path.join(args.folder, "pmedopt.txt"))
     print(f"p-median formulations, solver {args.solver}, time limit {args.time_limit:g} s")

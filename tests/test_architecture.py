@@ -50,15 +50,9 @@ LAYERS = [
 ]
 
 # Known exceptions, to be emptied (issue 13 moves them out one by one).
-ALLOWED_CYCLES: set = {
-    frozenset({"lifecircle.optimizer.classic.cfl", "lifecircle.optimizer.classic.instance"}),
-    frozenset({"lifecircle.optimizer.classic.points", "lifecircle.optimizer.classic.solve"}),
-}
+ALLOWED_CYCLES: set = set()
 ALLOWED_UPWARD: set = set()  # (importer, imported)
-ALLOWED_PRIVATE: set = {  # (importer, imported name)
-    ("lifecircle.optimizer.classic.points", f"lifecircle.optimizer.classic.solve.{n}")
-    for n in ("_highs_with", "_check_budget", "_check_p", "_check_radius", "_site_index")
-}
+ALLOWED_PRIVATE: set = set()  # (importer, imported name)
 ALLOWED_LONG: set = {"cli.py", "optimizer/generate/district.py", "optimizer/inputs/network.py",
                      "optimizer/inputs/scenario.py", "models/service.py", "optimizer/outputs/report.py",
                      "optimizer/planning/sweep.py"}

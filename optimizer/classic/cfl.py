@@ -144,7 +144,7 @@ def _warm_imports() -> None:
 
 
 def read_cfl(path: str) -> ClassicInstance:
-    """Read a CFL instance into a :class:`~optimizer.instances.ClassicInstance`.
+    """Read a CFL instance into a :class:`~lifecircle.optimizer.classic.instance.ClassicInstance`.
 
     Sites keep their ids ``j`` (for reporting); clients become demand points with weight
     ``demand``, coordinates as read. The checks are vectorised and report the first bad line:

@@ -10,7 +10,8 @@ Per chunk of points:
 1. a KD-tree over the sites is queried against a KD-tree over the chunk's points for every
    pair within the radius (``sparse_distance_matrix``); pairs near the radius are re-measured
    with ``np.hypot`` and kept when ``<= radius`` (inclusive), exactly as
-   :func:`optimizer.instances.xy_coverage` and :func:`optimizer.geo.reach_pairs` decide;
+   :func:`lifecircle.optimizer.classic.instance.xy_coverage` and
+   :func:`lifecircle.optimizer.inputs.geo.reach_pairs` decide;
 2. the chunk's pairs form a sparse (points x sites) matrix, never a dense one;
 3. :func:`models.aggregate.identical_row_classes` hashes each row (two sums of random 64-bit
    keys over its sites), groups the rows and verifies every merge site by site;
@@ -78,7 +79,7 @@ def chunk_pairs(points_xy: np.ndarray, sites_xy: np.ndarray, radius: float) -> s
     radius. The tree's distance and ``np.hypot`` can differ in the last bits only, so the pairs
     within a relative 1e-12 of the radius are re-measured with ``np.hypot`` and kept when
     ``<= radius``: float rounding inside the tree can neither add nor drop a pair, and the result
-    equals :func:`optimizer.instances.xy_coverage` exactly.
+    equals :func:`lifecircle.optimizer.classic.instance.xy_coverage` exactly.
     """
     from scipy.spatial import cKDTree
 
@@ -161,7 +162,7 @@ def highs_lp_duals(rows: sp.csr_matrix, weight: np.ndarray, cost: np.ndarray, bu
     """
     from lifecircle.models.linear import MAXIMIZE, LinearModel, stack_rows
 
-    from lifecircle.optimizer.classic.solve import _highs_with
+    from lifecircle.optimizer.solve.export import highs_with
 
     k, m = rows.shape
     A, lo, hi, _blocks = stack_rows([
@@ -171,7 +172,7 @@ def highs_lp_duals(rows: sp.csr_matrix, weight: np.ndarray, cost: np.ndarray, bu
     ])
     lp = LinearModel(MAXIMIZE, np.concatenate([np.zeros(m), weight]), A, lo, hi,
                      np.zeros(m + k), np.ones(m + k), np.zeros(m + k, dtype=bool))
-    h = _highs_with(lp)
+    h = highs_with(lp)
     h.run()
     dual = np.asarray(h.getSolution().row_dual, dtype=float)
     if dual.size != k + 1:
@@ -211,22 +212,21 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
 
     from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status
     from lifecircle.optimizer.solve.backends.base import relative_gap
-    from lifecircle.optimizer.classic.solve import (
-        ClassicResult, _check_budget, _check_p, _check_radius, _site_index,
-    )
+    from lifecircle.optimizer.classic.params import check_budget, check_p, check_radius, site_index
+    from lifecircle.optimizer.classic.result import ClassicResult
     from lifecircle.optimizer.errors import ScenarioError, SolverResultError
     from lifecircle.optimizer.solve.linear import solve_linear
 
     solver = solver or DEFAULT_BACKEND
     options = options or SolveOptions()
-    radius = _check_radius(radius, "mclp")
-    pre = _site_index(instance, preselected) if preselected else np.zeros(0, dtype=np.int64)
+    radius = check_radius(radius, "mclp")
+    pre = site_index(instance, preselected) if preselected else np.zeros(0, dtype=np.int64)
     m = instance.n_sites
     if budget is not None:
-        limit = _check_budget(instance, budget, pre)
+        limit = check_budget(instance, budget, pre)
         cost = np.asarray(instance.site_costs, dtype=float)
     else:
-        p = _check_p(instance, p, "mclp")
+        p = check_p(instance, p, "mclp")
         if pre.size > p:
             raise ScenarioError(f"--preselected: {pre.size} pre-selected sites but p={p}")
         cost, limit = np.ones(m), float(p)

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from lifecircle.cli import main
 from lifecircle.models.classic import CostTable
 from lifecircle.optimizer.solve.backends.base import quiet_stdout
-from lifecircle.optimizer.classic.solve import build_classic, export_model, solve_classic
+from lifecircle.optimizer.classic.solve import build_classic, solve_classic
+from lifecircle.optimizer.solve.export import export_model
 from lifecircle.optimizer.classic.instance import ClassicInstance
 
 ORLIB = "5 6 2\n1 2 3\n2 3 4\n3 4 2\n4 5 6\n5 1 7\n2 4 5\n"

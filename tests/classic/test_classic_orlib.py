@@ -16,7 +16,7 @@ import pytest
 
 from lifecircle.optimizer.solve.backends import SolveOptions
 from lifecircle.optimizer.classic.solve import solve_classic
-from lifecircle.optimizer.classic.instance import read_known, read_orlib_pmed
+from lifecircle.optimizer.classic.formats import read_known, read_orlib_pmed
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.environ.get("LIFECIRCLE_ORLIB_DIR",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from lifecircle.optimizer.errors import ScenarioError
-from lifecircle.optimizer.classic.instance import (
+from lifecircle.optimizer.classic.formats import (
     load_instance, read_known, read_matrix_csv, read_orlib_pmed, read_site_costs, read_xy_weights,
 )
 
@@ -88,7 +88,7 @@ def test_xy_weights_errors(tmp_path):
 
 
 def test_site_costs_errors(tmp_path):
-    from lifecircle.optimizer.classic.instance import read_site_costs
+    from lifecircle.optimizer.classic.formats import read_site_costs
 
     assert read_site_costs(write(tmp_path, "c.txt", "5\n0\n2.5\n"), (1, 2, 3)).tolist() == [5.0, 0.0, 2.5]
     with pytest.raises(ScenarioError, match=r"^.*c2\.txt:2: a site cost must be a number >= 0$"):

@@ -109,7 +109,7 @@ def test_orlib_header_claiming_100000_vertices_is_refused_before_allocating(tmp_
 
 
 def test_orlib_header_claiming_more_vertices_than_its_edges_touch(tmp_path):
-    from lifecircle.optimizer.classic.instance import read_orlib_pmed
+    from lifecircle.optimizer.classic.formats import read_orlib_pmed
 
     instance = tmp_path / "few.txt"
     instance.write_text("9 3 2\n1 2 3\n2 3 4\n3 4 5\n", encoding="utf-8")
