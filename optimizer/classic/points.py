@@ -162,7 +162,7 @@ def highs_lp_duals(rows: sp.csr_matrix, weight: np.ndarray, cost: np.ndarray, bu
     """
     from lifecircle.models.linear import MAXIMIZE, LinearModel, stack_rows
 
-    from lifecircle.optimizer.solve.export import highs_with
+    from lifecircle.optimizer.solve.backends.highs import highs_with
 
     k, m = rows.shape
     A, lo, hi, _blocks = stack_rows([

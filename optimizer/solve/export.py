@@ -1,9 +1,8 @@
 """Export any :class:`~lifecircle.models.linear.LinearModel` as MPS or CPLEX LP, written by HiGHS.
 
 ``lifecircle export`` writes a scenario's coverage model and a classic instance's model through
-this one writer, so the file is exactly the model the backends receive. :func:`highs_with` is the
-HiGHS object holding such a model, also used where only HiGHS's LP answers are wanted (the LP
-duals of :func:`lifecircle.optimizer.classic.points.highs_lp_duals`).
+this one writer, so the file is exactly the model the backends receive (HiGHS holds it:
+:func:`lifecircle.optimizer.solve.backends.highs.highs_with`).
 """
 
 from __future__ import annotations
@@ -13,34 +12,10 @@ import os
 from lifecircle.models.linear import LinearModel
 
 from lifecircle.optimizer.errors import ScenarioError
+from lifecircle.optimizer.solve.backends.highs import highs_with
 
 EXPORT_TAG = "lifecircle export"
 _EXPORT_COMMENT = {".mps": "* ", ".lp": "\\ "}  # a comment line in each format
-
-
-def highs_with(model: LinearModel):
-    """A quiet ``highspy.Highs`` holding ``model`` (objective offset included), not yet run.
-
-    Parameters
-    ----------
-    model : LinearModel
-        The model to pass, as :func:`~lifecircle.optimizer.solve.backends.highs.highs_lp` builds it.
-
-    Returns
-    -------
-    highspy.Highs
-        With ``output_flag`` off; call ``run()`` to solve, ``writeModel()`` to write.
-    """
-    import highspy
-
-    from lifecircle.optimizer.solve.backends.base import quiet_stdout
-    from lifecircle.optimizer.solve.backends.highs import highs_lp
-
-    with quiet_stdout():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    h.passModel(highs_lp(model, with_offset=True))
-    return h
 
 
 def is_lifecircle_export(path) -> bool:

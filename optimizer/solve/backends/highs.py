@@ -120,3 +120,25 @@ class HighsBackend(Backend):
             bound = float(info.objective_function_value)
         return finish(model, self.name, status, values, bound, solve_s,
                       message=h.modelStatusToString(model_status), termination=termination)
+
+
+def highs_with(model: LinearModel):
+    """A quiet ``highspy.Highs`` holding ``model`` (objective offset included), not yet run.
+
+    Parameters
+    ----------
+    model : LinearModel
+        The model to pass, as :func:`highs_lp` builds it.
+
+    Returns
+    -------
+    highspy.Highs
+        With ``output_flag`` off; call ``run()`` to solve, ``writeModel()`` to write.
+    """
+    import highspy
+
+    with quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(highs_lp(model, with_offset=True))
+    return h
