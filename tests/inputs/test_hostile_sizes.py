@@ -61,7 +61,8 @@ def test_generate_bad_numbers_are_one_line(tmp_path, args, expected):
 
 
 def test_generate_district_raises_scenario_error_for_library_callers(tmp_path):
-    from lifecircle.optimizer.generate.district import MAX_DEMAND_POINTS, generate_district
+    from lifecircle.optimizer.generate.district import generate_district
+    from lifecircle.optimizer.generate.profiles import MAX_DEMAND_POINTS
 
     for kwargs, words in (({"n_demand": 0}, "n_demand=0 must be an integer >= 1"),
                           ({"n_sites": 2.5}, "n_sites=2.5 must be an integer >= 1"),
