@@ -31,7 +31,8 @@ from support.network import (
 )
 from support.scenarios import write_scenario
 from lifecircle.optimizer.inputs.assemble import build_problem
-from lifecircle.optimizer.inputs.network import read_network, snap_points
+from lifecircle.optimizer.inputs.network import read_network
+from lifecircle.optimizer.inputs.network_graph import snap_points
 from lifecircle.optimizer.inputs.network_reach import (
     compute_reach, network_coverage, scenario_reach,
 )
