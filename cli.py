@@ -616,9 +616,8 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
                    "not depend on it unless --time-limit cuts solves short.")
 def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
     """Solve SCENARIO at many budgets; write curve.csv, curve.png, plans.csv and print the knee."""
-    from lifecircle.optimizer.planning.sweep import (
-        KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets, run_sweep,
-    )
+    from lifecircle.optimizer.planning.curve import KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets
+    from lifecircle.optimizer.planning.sweep import run_sweep
 
     options = solve_options(time_limit, gap)
     if jobs is not None and jobs < 1:

@@ -138,7 +138,7 @@ def test_sweep_of_a_billion_budgets_is_refused_before_allocating(tiny_scenario, 
 
 
 def test_sweep_refuses_an_infinite_count_and_a_long_list():
-    from lifecircle.optimizer.planning.sweep import parse_budgets
+    from lifecircle.optimizer.planning.curve import parse_budgets
 
     with pytest.raises(ScenarioError, match=r"^--budgets: value '1:2:1e999' asks for 1e999 points, above the "
                                             r"limit of 1,000 budgets per sweep$"):
