@@ -235,7 +235,7 @@ def _check_district_size(n_demand, n_sites, budget):
     """Refuse before drawing anything: sizes in 1..limit, a finite budget >= 0 (issue 12)."""
     import math
 
-    from lifecircle.optimizer.generate.district import MAX_DEMAND_POINTS, MAX_SITES
+    from lifecircle.optimizer.generate.profiles import MAX_DEMAND_POINTS, MAX_SITES
 
     for flag, value, limit, what in (("--demand", n_demand, MAX_DEMAND_POINTS, "demand points"),
                                      ("--sites", n_sites, MAX_SITES, "sites")):
@@ -583,7 +583,7 @@ def compare(result_a, result_b, lang, out_path):
 
 
 def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
-    from lifecircle.optimizer.generate.district import generate_city
+    from lifecircle.optimizer.generate.city import generate_city
 
     given = [flag for flag, value in (("--demand", n_demand), ("--sites", n_sites), ("--budget", budget),
                                       ("--name", name)) if value is not None]
@@ -591,7 +591,7 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
         fail(_bad_input(f"{given[0]}: not used with --city; each circle's size and budget follow the city recipe"))
     if n_circles < 1:
         fail(_bad_input(f"--city: value {n_circles} must be >= 1"))
-    from lifecircle.optimizer.generate.district import MAX_CIRCLES
+    from lifecircle.optimizer.generate.city import MAX_CIRCLES
 
     if n_circles > MAX_CIRCLES:
         fail(_bad_input(f"--city: value {n_circles} is above the limit of {MAX_CIRCLES:,} circles"))
@@ -617,9 +617,8 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
                    "not depend on it unless --time-limit cuts solves short.")
 def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
     """Solve SCENARIO at many budgets; write curve.csv, curve.png, plans.csv and print the knee."""
-    from lifecircle.optimizer.planning.sweep import (
-        KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets, run_sweep,
-    )
+    from lifecircle.optimizer.planning.curve import KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets
+    from lifecircle.optimizer.planning.sweep import run_sweep
 
     options = solve_options(time_limit, gap)
     if jobs is not None and jobs < 1:

@@ -4,6 +4,7 @@
 way in (the bundled scenarios' README files show the exact calls).
 """
 
-from lifecircle.optimizer.generate.district import generate_city, generate_district, write_bundled
+from lifecircle.optimizer.generate.city import generate_city
+from lifecircle.optimizer.generate.district import generate_district, write_bundled
 
 __all__ = ["generate_city", "generate_district", "write_bundled"]

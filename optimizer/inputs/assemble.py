@@ -144,7 +144,7 @@ def service_fields(scenario: Scenario, coverage: dict, covered_before: np.ndarra
     :class:`~optimizer.network_reach.NetworkReach` with ``existing_cost`` when existing facilities
     need it) the network cost / speed(g), both in minutes.
     """
-    from lifecircle.models.service import DECAY_DECIMALS, decay_weight
+    from lifecircle.models.decay import DECAY_DECIMALS, decay_weight
 
     from lifecircle.optimizer.inputs.geo import distance_m, reach_pairs
     from lifecircle.optimizer.core.problem import EquityRule

@@ -46,9 +46,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from lifecircle.optimizer.errors import ScenarioError
-from lifecircle.optimizer.inputs.network import (
-    WalkNetwork, network_digest, read_network, snap_points, snap_stats,
-)
+from lifecircle.optimizer.inputs.network import network_digest, read_network
+from lifecircle.optimizer.inputs.network_graph import WalkNetwork, snap_points, snap_stats
 
 if TYPE_CHECKING:  # pragma: no cover
     from lifecircle.optimizer.inputs.scenario import Scenario

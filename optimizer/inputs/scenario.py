@@ -18,9 +18,10 @@ from typing import Mapping
 import numpy as np
 
 from lifecircle.optimizer.errors import ScenarioError
-from lifecircle.optimizer.inputs.guards import (
-    MAX_COORDINATE, MAX_NUMBER, MAX_WEIGHTED_TOTAL, NOT_READ_SUFFIXES, CsvLines, file_problem,
-    read_csv_strings,
+from lifecircle.optimizer.inputs.guards import MAX_NUMBER, MAX_WEIGHTED_TOTAL, file_problem
+from lifecircle.optimizer.inputs.tables import (
+    CIRCLE_COLUMN, VECTOR_SUFFIXES, PointTable, capacity_columns, circle_column, numeric_column, point_table,
+    read_rows, require_columns, row_label,
 )
 from lifecircle.optimizer.recipes import RECIPES_PATH, load_recipes
 
@@ -45,8 +46,6 @@ DECAY_KEYS = ("shape", "full_minutes", "zero_minutes", "beta")
 DECAY_SHAPES = ("step", "linear", "exponential")
 EQUITY_KEYS = ("min_coverage", "min_coverage_per_circle", "maximin")
 MAXIMIN_OVER = ("groups", "circles")
-CIRCLE_COLUMN = "circle"
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")
 # Defaults from DOMAIN.md: 1.0 m/s overall, and a detour factor in the usual 1.2-1.4 band.
 DEFAULT_SPEED_M_S = 1.0
 DEFAULT_DETOUR_FACTOR = 1.3
@@ -84,23 +83,6 @@ class FacilityType:
     def reach_minutes(self) -> float:
         """The walking time up to which the type counts: decay.zero_minutes when decay is given."""
         return self.decay.zero_minutes if self.decay is not None else self.walk_minutes
-
-
-@dataclass(frozen=True)
-class PointTable:
-    """A table of located rows. ``x``/``y`` are in the scenario CRS as given; ``x_m``/``y_m`` in
-    the metric CRS used for distances."""
-
-    path: Path
-    ids: tuple
-    x: np.ndarray
-    y: np.ndarray
-    x_m: np.ndarray
-    y_m: np.ndarray
-    columns: Mapping[str, np.ndarray] = field(default_factory=dict)
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
 
 @dataclass(frozen=True)
@@ -228,160 +210,6 @@ def load_yaml(path: Path) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# tables
-
-
-def _read_rows(path: Path, where_key: str, scenario_path: Path, crs, layer=None):
-    """(DataFrame of strings, x, y, row labels, source CRS or None) for a CSV or vector file."""
-    import pandas as pd
-
-    problem = file_problem(path)
-    if problem:
-        raise ScenarioError(f"{_where(scenario_path, where_key)}: file {path} {problem}")
-    if path.suffix.lower() in NOT_READ_SUFFIXES:
-        raise ScenarioError(f"{path}: {NOT_READ_SUFFIXES[path.suffix.lower()]}")
-    if path.suffix.lower() in VECTOR_SUFFIXES:
-        from lifecircle.optimizer.inputs.geo import read_vector_table
-
-        frame, x, y, file_crs = read_vector_table(path, _where(scenario_path, where_key), layer)
-        labels = "feature"
-        huge = np.flatnonzero(np.maximum(np.abs(np.asarray(x, float)), np.abs(np.asarray(y, float))) > MAX_COORDINATE)
-        if huge.size:
-            i = int(huge[0])
-            raise ScenarioError(f"{path} feature {i + 1}: coordinates ({x[i]:g}, {y[i]:g}) are beyond the limit "
-                                f"±{MAX_COORDINATE:g}; values this large overflow the model")
-        return frame, np.asarray(x, float), np.asarray(y, float), labels, file_crs
-    if path.suffix.lower() == ".parquet":
-        try:
-            frame = pd.read_parquet(path)
-        except Exception as error:  # pyarrow's many kinds of "not Parquet": one line, no traceback
-            detail = (str(error).replace(f" '{path}'", "").splitlines() or [type(error).__name__])[0][:160]
-            raise ScenarioError(f"{path}: not a readable Parquet file; export it again ({detail})") from None
-        frame = frame.astype(str).where(frame.notna(), "")
-        labels = "row"
-    elif (frame := _read_big_csv(path)) is not None:
-        labels = CsvLines(path)
-    else:
-        frame = read_csv_strings(path)
-        labels = CsvLines(path)
-    frame.columns = [str(c).strip() for c in frame.columns]
-    for column in ("x", "y"):
-        if column not in frame.columns:
-            raise ScenarioError(f"{path}: missing column '{column}'")
-    x = _numeric_column(frame, "x", path, labels, finite_only=True)
-    y = _numeric_column(frame, "y", path, labels, finite_only=True)
-    return frame, x, y, labels, None
-
-
-# Population grids of a million rows (issue 8): above this size a CSV is read by pyarrow's
-# multi-threaded parser (6x faster than pandas' C engine here); below it pyarrow's import costs more
-# than it saves.
-BIG_CSV_BYTES = 4 << 20
-
-
-def _read_big_csv(path: Path):
-    """A large CSV as a DataFrame of strings via pyarrow, or None to use the C-engine path.
-
-    Same result as the C-engine read: all columns strings, blanks kept as "", spaces after a
-    delimiter dropped (``skipinitialspace``). Files with a quote character, or that pyarrow
-    cannot parse, return None, so the usual reader applies with its usual messages.
-    """
-    import pandas as pd
-
-    try:
-        if path.stat().st_size < BIG_CSV_BYTES:
-            return None
-        with open(path, "rb") as fh:
-            if b'"' in fh.read():
-                return None  # quoting after a space differs between the engines; keep the C one
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
-                            engine="pyarrow")
-    except Exception:  # any trouble: the C-engine path reports it in its own words
-        return None
-    return frame.apply(lambda column: column.str.lstrip(" "))
-
-
-def _row_label(labels, index: int) -> str:
-    # CSV lines are physical lines, the header being line 1; features and parquet rows count from 1.
-    if isinstance(labels, CsvLines):
-        return f"line {labels.line_of(index)}"
-    return f"line {index + 2}" if labels == "line" else f"{labels} {index + 1}"
-
-
-def _numeric_column(frame, column: str, path: Path, labels: str, *, finite_only=False,
-                    minimum=None, blank_ok=False) -> np.ndarray:
-    import pandas as pd
-
-    text = frame[column].astype(str).str.strip()
-    try:  # pyarrow's parser: 15x faster on a million rows, same doubles (both correctly rounded)
-        values = text.astype("float64[pyarrow]").to_numpy(dtype=float, na_value=np.nan)
-    except Exception:  # a blank or a non-number: the precise path below finds and names it
-        values = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float)
-    blank = (text == "").to_numpy()
-    bad = np.isnan(values) & ~(blank & blank_ok)
-    if finite_only:
-        bad |= ~np.isfinite(values) & ~(blank & blank_ok)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        what = "is not a finite coordinate" if finite_only else "is not a number"
-        raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} {what}")
-    if minimum is not None:
-        low = values < minimum
-        if low.any():
-            i = int(np.flatnonzero(low)[0])
-            raise ScenarioError(
-                f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]} is negative; must be >= {minimum:g}"
-            )
-    if not blank_ok and not np.all(np.isfinite(values)):
-        i = int(np.flatnonzero(~np.isfinite(values))[0])
-        raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} is not finite")
-    # A coordinate of 1e300 overflows the KD-tree; a weight of 1e308 the objective.
-    limit = MAX_COORDINATE if finite_only else MAX_NUMBER
-    huge = np.abs(values) > limit
-    if huge.any():
-        i = int(np.flatnonzero(huge)[0])
-        what = "coordinate" if finite_only else "number"
-        raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{column}': value {text.iloc[i]!r} is "
-                            f"beyond the limit ±{limit:g} for a {what}; values this large overflow the model")
-    return values
-
-
-def _ids(frame, path: Path, labels: str) -> tuple:
-    if "id" not in frame.columns:
-        raise ScenarioError(f"{path}: missing column 'id'")
-    ids = frame["id"].astype(str).str.strip()
-    empty = (ids == "").to_numpy()
-    if empty.any():
-        raise ScenarioError(f"{path} {_row_label(labels, int(np.flatnonzero(empty)[0]))}, column 'id': empty id")
-    dup = ids.duplicated().to_numpy()
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise ScenarioError(f"{path} {_row_label(labels, i)}, column 'id': duplicate id {ids.iloc[i]!r}")
-    return tuple(ids.tolist())
-
-
-def _require_columns(frame, columns, path: Path):
-    for column in columns:
-        if column not in frame.columns:
-            raise ScenarioError(f"{path}: missing column '{column}'")
-
-
-def _points(frame, x, y, path: Path, labels: str, src_crs, scenario_crs, metric_crs, columns):
-    from lifecircle.optimizer.inputs.geo import transform
-
-    if len(frame) == 0:
-        raise ScenarioError(f"{path}: the table is empty; it needs at least one row")
-    if src_crs is not None and scenario_crs is not None and src_crs != scenario_crs:
-        x, y = transform(x, y, src_crs, scenario_crs)
-    x_m, y_m = transform(x, y, scenario_crs, metric_crs)
-    bad = ~(np.isfinite(x_m) & np.isfinite(y_m))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ScenarioError(f"{path} {_row_label(labels, i)}: coordinates ({x[i]}, {y[i]}) cannot be projected")
-    return PointTable(path, _ids(frame, path, labels), x, y, x_m, y_m, MappingProxyType(columns))
-
-
-# ---------------------------------------------------------------------------------------------
 
 
 def checksum_of(paths) -> str:
@@ -444,28 +272,6 @@ def _share(value, path: Path, key: str) -> float:
     if not 0.0 <= share <= 1.0:
         raise ScenarioError(f"{_where(path, key)}: value {share:g} is a share and must be in [0, 1]")
     return share
-
-
-def _circle_column(frame, path: Path, labels: str) -> np.ndarray:
-    text = frame[CIRCLE_COLUMN].astype(str).str.strip()
-    blank = (text == "").to_numpy()
-    if blank.any():
-        i = int(np.flatnonzero(blank)[0])
-        raise ScenarioError(f"{path} {_row_label(labels, i)}, column '{CIRCLE_COLUMN}': empty circle name")
-    return np.asarray(text.tolist(), dtype=object)
-
-
-def _existing_capacity(frame, groups, path: Path, labels: str) -> dict:
-    """{capacity_<group>: (E,) float, NaN where blank (unlimited, as without the column)}."""
-    columns = {}
-    for column in frame.columns:
-        if not str(column).startswith("capacity_"):
-            continue
-        group = str(column)[len("capacity_"):]
-        if group not in groups:
-            raise ScenarioError(f"{path}: column '{column}' names unknown group {group!r}; groups are {', '.join(groups)}")
-        columns[column] = _numeric_column(frame, column, path, labels, minimum=0, blank_ok=True)
-    return columns
 
 
 def _equity(raw, groups: dict, demand: PointTable, path: Path, demand_path: Path) -> Equity | None:
@@ -632,10 +438,10 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
 
     # demand: its coordinates decide the metric CRS when the scenario CRS is geographic
     demand_path = resolve("demand")
-    frame, x, y, labels, src = _read_rows(demand_path, "demand", path, crs, layer_of.get("demand"))
+    frame, x, y, labels, src = read_rows(demand_path, _where(path, "demand"), layer_of.get("demand"))
     if len(frame) == 0:
         raise ScenarioError(f"{demand_path}: the table is empty; it needs at least one row")
-    _require_columns(frame, ["id", *groups], demand_path)
+    require_columns(frame, ["id", *groups], demand_path)
     place(demand_path, x, y, src)
     sx, sy = x, y
     if src is not None and src != crs:
@@ -643,7 +449,7 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
 
         sx, sy = transform(x, y, src, crs)
     _, _, metric = to_metric(sx, sy, crs, _where(path, "crs"))
-    people = {g: _numeric_column(frame, g, demand_path, labels, minimum=0) for g in groups}
+    people = {g: numeric_column(frame, g, demand_path, labels, minimum=0) for g in groups}
     weighted = sum(groups[g] * float(people[g].sum()) for g in groups)
     if weighted > MAX_WEIGHTED_TOTAL:
         raise ScenarioError(
@@ -652,48 +458,48 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         )
     demand_cols = dict(people)
     if CIRCLE_COLUMN in frame.columns and CIRCLE_COLUMN not in groups:
-        demand_cols[CIRCLE_COLUMN] = _circle_column(frame, demand_path, labels)
-    demand = _points(frame, x, y, demand_path, labels, src, crs, metric, demand_cols)
+        demand_cols[CIRCLE_COLUMN] = circle_column(frame, demand_path, labels)
+    demand = point_table(frame, x, y, demand_path, labels, src, crs, metric, demand_cols)
     place(demand_path, x, y, src, demand)
 
     sites_path = resolve("sites")
-    frame, x, y, labels, src = _read_rows(sites_path, "sites", path, crs, layer_of.get("sites"))
+    frame, x, y, labels, src = read_rows(sites_path, _where(path, "sites"), layer_of.get("sites"))
     if len(frame) == 0:
         raise ScenarioError(f"{sites_path}: the table is empty; it needs at least one row")
     cost_cols = [f"cost_{k}" for k in facility_types]
-    _require_columns(frame, ["id", "name", "kind", *cost_cols], sites_path)
+    require_columns(frame, ["id", "name", "kind", *cost_cols], sites_path)
     kinds = frame["kind"].astype(str).str.strip()
     bad_kind = ~kinds.isin(SITE_KINDS).to_numpy()
     if bad_kind.any():
         i = int(np.flatnonzero(bad_kind)[0])
         raise ScenarioError(
-            f"{sites_path} {_row_label(labels, i)}, column 'kind': value {kinds.iloc[i]!r} is not one of {', '.join(SITE_KINDS)}"
+            f"{sites_path} {row_label(labels, i)}, column 'kind': value {kinds.iloc[i]!r} is not one of {', '.join(SITE_KINDS)}"
         )
     site_cols = {"name": np.asarray(frame["name"].astype(str).tolist(), dtype=object),
                  "kind": np.asarray(kinds.tolist(), dtype=object)}
     for col in cost_cols:
-        site_cols[col] = _numeric_column(frame, col, sites_path, labels, minimum=0, blank_ok=True)
+        site_cols[col] = numeric_column(frame, col, sites_path, labels, minimum=0, blank_ok=True)
     place(sites_path, x, y, src)
-    sites = _points(frame, x, y, sites_path, labels, src, crs, metric, site_cols)
+    sites = point_table(frame, x, y, sites_path, labels, src, crs, metric, site_cols)
     place(sites_path, x, y, src, sites)
 
     existing = None
     if data.get("existing") is not None:
         ex_path = resolve("existing")
-        frame, x, y, labels, src = _read_rows(ex_path, "existing", path, crs, layer_of.get("existing"))
+        frame, x, y, labels, src = read_rows(ex_path, _where(path, "existing"), layer_of.get("existing"))
         if len(frame):
-            _require_columns(frame, ["id", "type"], ex_path)
+            require_columns(frame, ["id", "type"], ex_path)
             types = frame["type"].astype(str).str.strip()
             unknown = ~types.isin(list(facility_types)).to_numpy()
             if unknown.any():
                 i = int(np.flatnonzero(unknown)[0])
                 raise ScenarioError(
-                    f"{ex_path} {_row_label(labels, i)}, column 'type': unknown facility type {types.iloc[i]!r}; types are {', '.join(facility_types)}"
+                    f"{ex_path} {row_label(labels, i)}, column 'type': unknown facility type {types.iloc[i]!r}; types are {', '.join(facility_types)}"
                 )
             ex_cols = {"type": np.asarray(types.tolist(), dtype=object)}
-            ex_cols.update(_existing_capacity(frame, groups, ex_path, labels))
+            ex_cols.update(capacity_columns(frame, groups, ex_path, labels))
             place(ex_path, x, y, src)
-            existing = _points(frame, x, y, ex_path, labels, src, crs, metric, ex_cols)
+            existing = point_table(frame, x, y, ex_path, labels, src, crs, metric, ex_cols)
             place(ex_path, x, y, src, existing)
     # issue 12: layers in different places mean a wrong CRS somewhere; the longest walk is the slack
     longest_walk_m = max(ft.reach_minutes * 60.0 * max([speed, *group_speed.values()])

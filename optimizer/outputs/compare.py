@@ -12,7 +12,7 @@ from pathlib import Path
 from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.outputs.i18n import DEFAULT_LANGUAGE, group_label, status_label, t
 from lifecircle.optimizer.files import atomic_file, write_json
-from lifecircle.optimizer.outputs.report import num
+from lifecircle.optimizer.outputs.cells import num
 from lifecircle.optimizer.outputs.results import GroupCoverage, read_run_summary, read_site_labels
 
 

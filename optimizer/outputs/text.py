@@ -6,7 +6,8 @@ import numpy as np
 
 from lifecircle.optimizer.outputs.explain import PlanFacts, SiteExplanations, WhyNot
 from lifecircle.optimizer.outputs.i18n import group_label, kind_label, t, type_label
-from lifecircle.optimizer.outputs.report import binding_rows, coord, next_budget_rows, num, pct
+from lifecircle.optimizer.outputs.cells import num, pct
+from lifecircle.optimizer.outputs.report import binding_rows, coord, next_budget_rows
 
 
 def _people(scenario, values, lang: str) -> str:

@@ -8,10 +8,8 @@ from dataclasses import replace
 import numpy as np
 
 from lifecircle.models.coverage import build_coverage_model, decode_selection, encode_selection
-from lifecircle.models.service import (
-    build_service_model, decode_assignment, decode_service, encode_service, fix_worst_share,
-    held_level, maximin_first_stage, worst_share,
-)
+from lifecircle.models.maximin import fix_worst_share, held_level, maximin_first_stage, worst_share
+from lifecircle.models.service import build_service_model, decode_assignment, decode_service, encode_service
 
 from lifecircle.optimizer.solve.backends import (
     DEFAULT_BACKEND, REGISTRY, Capability, SolveOptions, Status, Termination, get_backend,

@@ -114,7 +114,8 @@ def diagnose_infeasible(problem: CoverageProblem, solver: str, options) -> str:
     """
     from dataclasses import replace
 
-    from lifecircle.models.service import build_service_model, maximin_first_stage, worst_share
+    from lifecircle.models.maximin import maximin_first_stage, worst_share
+    from lifecircle.models.service import build_service_model
 
     from lifecircle.optimizer.solve.linear import solve_linear
     from lifecircle.optimizer.solve.backends import Status

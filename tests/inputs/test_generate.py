@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 import yaml
 
-from lifecircle.optimizer.generate.district import BUNDLED, PROFILES, SITE_KINDS, generate_district
+from lifecircle.optimizer.generate.district import BUNDLED, generate_district
+from lifecircle.optimizer.generate.profiles import PROFILES, SITE_KINDS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = REPO_ROOT / "scenarios"

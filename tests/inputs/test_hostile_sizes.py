@@ -64,7 +64,8 @@ def test_generate_bad_numbers_are_one_line(tmp_path, args, expected):
 
 
 def test_generate_district_raises_scenario_error_for_library_callers(tmp_path):
-    from lifecircle.optimizer.generate.district import MAX_DEMAND_POINTS, generate_district
+    from lifecircle.optimizer.generate.district import generate_district
+    from lifecircle.optimizer.generate.profiles import MAX_DEMAND_POINTS
 
     for kwargs, words in (({"n_demand": 0}, "n_demand=0 must be an integer >= 1"),
                           ({"n_sites": 2.5}, "n_sites=2.5 must be an integer >= 1"),
@@ -140,7 +141,7 @@ def test_sweep_of_a_billion_budgets_is_refused_before_allocating(tiny_scenario, 
 
 
 def test_sweep_refuses_an_infinite_count_and_a_long_list():
-    from lifecircle.optimizer.planning.sweep import parse_budgets
+    from lifecircle.optimizer.planning.curve import parse_budgets
 
     with pytest.raises(ScenarioError, match=r"^--budgets: value '1:2:1e999' asks for 1e999 points, above the "
                                             r"limit of 1,000 budgets per sweep$"):

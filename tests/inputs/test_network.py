@@ -19,7 +19,6 @@ walk_minutes 10 x 60 x speed: children 1.0 m/s -> 600 m, elderly 0.8 m/s -> 480 
 from __future__ import annotations
 
 import json
-import textwrap
 
 import numpy as np
 import pytest
@@ -27,11 +26,11 @@ from click.testing import CliRunner
 
 from lifecircle.cli import main
 from support.network import (
-    HAND_COST, HAND_LINES, X0, Y0, YAML, csv_text, geojson_lines, write_hand_scenario,
+    HAND_COST, HAND_LINES, X0, Y0, YAML, geojson_lines, write_hand_scenario,
 )
-from support.scenarios import write_scenario
 from lifecircle.optimizer.inputs.assemble import build_problem
-from lifecircle.optimizer.inputs.network import read_network, snap_points
+from lifecircle.optimizer.inputs.network import read_network
+from lifecircle.optimizer.inputs.network_graph import snap_points
 from lifecircle.optimizer.inputs.network_reach import (
     compute_reach, network_coverage, scenario_reach,
 )

@@ -20,9 +20,8 @@ from lifecircle.optimizer.generate.district import generate_district
 from lifecircle.optimizer.inputs.scenario import load_scenario
 from lifecircle.optimizer.core.solution import evaluate
 from lifecircle.optimizer.solve.coverage import solve_problem
-from lifecircle.optimizer.planning.sweep import (
-    budget_knee, objective_unit, parse_budgets, sweep_problem,
-)
+from lifecircle.optimizer.planning.curve import budget_knee, parse_budgets
+from lifecircle.optimizer.planning.sweep import objective_unit, sweep_problem
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 BUDGETS = np.array([0.0, 5e5, 1e6, 2e6, 3e6, 4.5e6, 7e6, 1e7, 2e7, 4e7])
@@ -243,7 +242,8 @@ def test_chains_give_every_budget_the_same_warm_start_whatever_the_timing():
     import time
 
     from lifecircle.optimizer.solve.backends import Status
-    from lifecircle.optimizer.planning.sweep import SWEEP_CHAINS, SweepPoint, _run_chains, _Solved
+    from lifecircle.optimizer.planning.curve import SweepPoint
+    from lifecircle.optimizer.planning.sweep import SWEEP_CHAINS, _run_chains, _Solved
 
     budgets = np.arange(14, dtype=float)
     saturated = 9  # objective grows until budget 9, then stays: budget 9 reaches the top's optimum

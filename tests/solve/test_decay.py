@@ -13,7 +13,8 @@ from support.bruteforce import brute_force, random_problem
 from lifecircle.cli import main
 from support.scenarios import SCENARIO_YAML, write_scenario
 from lifecircle.models.coverage import build_coverage_model
-from lifecircle.models.service import build_service_model, decay_weight
+from lifecircle.models.decay import decay_weight
+from lifecircle.models.service import build_service_model
 from lifecircle.optimizer.inputs.assemble import build_problem
 from lifecircle.optimizer.solve.backends import Status, exact_backends
 from lifecircle.optimizer.solve.linear import solve_linear

@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.optimize import linprog
 
-from lifecircle.models.service import DECAY_DECIMALS, decay_weight
+from lifecircle.models.decay import DECAY_DECIMALS, decay_weight
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem, EquityRule
 
 
