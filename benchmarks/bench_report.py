@@ -52,7 +52,7 @@ def one(size: str, time_limit: float, folder: Path) -> dict:
     t1 = time.perf_counter()
     expl = explain_sites(problem, sol.site, sol.type, sol.evaluation)
     t2 = time.perf_counter()
-    # re-solves capped as `solve` caps them (optimizer.report.write_reports)
+    # re-solves capped as `solve` caps them (optimizer.outputs.report.write_reports)
     cap = SolveOptions(time_limit_s=max(RESOLVE_MIN_S, t1 - t0))
     facts = plan_facts(problem, sol.site, sol.type, options=cap, evaluation=sol.evaluation)
     t3 = time.perf_counter()

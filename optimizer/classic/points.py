@@ -199,7 +199,7 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     :func:`optimizer.linear_solve.solve_linear`. ``method="benders"`` solves the reduced problem
     with the cut loop of :mod:`models.benders` instead (its master on the same backend). The plan's coverage is
     recomputed from the classes and must equal the solver's objective plus the presolve's
-    constant. Returns a :class:`optimizer.classic.ClassicResult` whose ``presolve`` holds the
+    constant. Returns a :class:`optimizer.classic.result.ClassicResult` whose ``presolve`` holds the
     sizes before and after.
 
     With ``p``, the model is solved as a budget of ``p`` at unit cost: coverage never falls when

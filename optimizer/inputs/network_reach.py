@@ -3,7 +3,7 @@
 Formulation
 -----------
 For demand point i, site j, type k and group g (weights in effective metres, see
-:mod:`optimizer.network`)::
+:mod:`optimizer.inputs.network`)::
 
     cost[i, j] = snap_i + min(off_u[i] + D(u_i -> j), off_v[i] + D(v_i -> j))
     D(x -> j)  = shortest network walk from node x to the site's network position, plus snap_j

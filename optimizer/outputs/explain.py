@@ -9,7 +9,7 @@ facilities reaching pair :math:`p`.
 Per selected facility :math:`f` (site :math:`j` as type :math:`k`):
 
 * newly covered people by group, and the **unique contribution** (people who lose coverage when
-  :math:`f` alone is dropped) come from :func:`optimizer.solution.evaluate`;
+  :math:`f` alone is dropped) come from :func:`optimizer.core.solution.evaluate`;
 * cost per newly covered weighted person: :math:`c_{jk} / \sum_g w_g\,\text{newly}_{fg}`;
 * marginal-gain rank: the position of :math:`f` in the greedy ordering of the plan's own
   facilities, each step taking the one that adds the most weighted people to those already

@@ -388,7 +388,7 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
                   solver: str, options: SolveOptions | None = None) -> dict:
     """Explain the plan and write report.html and sites.xlsx into ``folder``; return timings.
 
-    The explanations re-solve the problem a few times (see :func:`optimizer.explain.plan_facts`)
+    The explanations re-solve the problem a few times (see :func:`optimizer.outputs.explain.plan_facts`)
     with the run's own solver and limits.
     """
     from lifecircle.optimizer.outputs.xlsx import write_sites_xlsx

@@ -1,4 +1,4 @@
-"""The `explain` command's printed text: explanations from :mod:`optimizer.explain` in zh or en."""
+"""The `explain` command's printed text: explanations from :mod:`optimizer.outputs.explain` in zh or en."""
 
 from __future__ import annotations
 

@@ -50,7 +50,7 @@ def _sheet(wb, title: str, headers, rows, widths=None):
 
 def write_sites_xlsx(path: Path, site_list, group_table, kind_table, binding_table, uncovered_table,
                      facts_rows, lang: str) -> None:
-    """Write the workbook. Each table is (headers, rows) as built by ``optimizer.report``."""
+    """Write the workbook. Each table is (headers, rows) as built by ``optimizer.outputs.report``."""
     from openpyxl import Workbook
 
     wb = Workbook()

@@ -3,7 +3,7 @@
 The formulation is in :mod:`models.phased`. Every plan is re-checked year by year from the
 problem's own arrays: each year's new facilities cost no more than that year's budget, and the
 facilities open in year t (opened in t or before) are evaluated with
-:func:`optimizer.solution.evaluate`; must_open and min_open are checked at the last year, when
+:func:`optimizer.core.solution.evaluate`; must_open and min_open are checked at the last year, when
 the plan is complete. The model's objective must equal the sum of the evaluated years.
 
 :func:`solve_year_by_year` is the myopic alternative planners use by hand: each year, the best

@@ -5,7 +5,7 @@ Coverage is computed once and the model built once; each budget changes only the
 Budgets are solved in ascending chains, so a chain's previous plan is always feasible at its next
 budget (only the budget row loosens) and is passed to the solver as a warm start; budgets of
 different chains are solved in threads at once (see :func:`sweep_problem`). Every plan is re-checked by
-:func:`optimizer.solution.evaluate` against the problem at its own budget, exactly as ``solve``
+:func:`optimizer.core.solution.evaluate` against the problem at its own budget, exactly as ``solve``
 does.
 
 The budgets, the points, the knee and the files are in :mod:`lifecircle.optimizer.planning.curve`.
@@ -90,7 +90,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     smallest that reaches the largest budget's optimum is solved, from the same warm start, in
     every run, so the curve and the plans are the same for any ``jobs`` (unless a time limit cuts
     solves short, which makes any run depend on timing). Plans are checked by
-    :func:`optimizer.solution.evaluate` afterwards, in ascending order. A budget too small for
+    :func:`optimizer.core.solution.evaluate` afterwards, in ascending order. A budget too small for
     must_open/min_open gives a point with status ``infeasible`` and the precheck's reason; the
     sweep goes on. If a solve stopped early (time limit, gap) returns a worse plan than the
     nearest smaller budget's, that plan is kept: it is feasible here too, so the curve never
@@ -99,7 +99,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     Backends not declared safe to run twice at once (:attr:`Backend.thread_safe`: CP-SAT, SCIP)
     solve one budget at a time whatever ``jobs`` says, with the same chains. A problem with
     decay, capacities or equity (the service model) is solved budget by budget through
-    :func:`optimizer.solve.solve_problem`, ``jobs`` at once, without warm starts (see
+    :func:`optimizer.solve.coverage.solve_problem`, ``jobs`` at once, without warm starts (see
     ``_sweep_service``).
 
     Parameters

@@ -1,6 +1,6 @@
 """Solve a coverage problem through the exact reductions of :mod:`models.reduce` (large districts).
 
-Same contract as :func:`optimizer.solve.solve_problem` (a checked :class:`Solution`), in this
+Same contract as :func:`optimizer.solve.coverage.solve_problem` (a checked :class:`Solution`), in this
 order:
 
 1. build the model once;
@@ -12,7 +12,7 @@ order:
 3. otherwise dominated columns are found and the reduced model at the budget (reductions 1-7),
    warm-started from a lazy greedy plan, goes to the solver.
 
-Every plan is re-checked by :func:`optimizer.solution.evaluate` against the unreduced problem,
+Every plan is re-checked by :func:`optimizer.core.solution.evaluate` against the unreduced problem,
 and its objective must equal the model's (or ``U`` for a ceiling certificate).
 """
 
