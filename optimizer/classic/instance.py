@@ -1,5 +1,6 @@
 """What every classic instance format shares: :class:`ClassicInstance` (arrays, validated once)
-and the coverage of points given by coordinates (:func:`xy_coverage`).
+and the coverage of points given by coordinates (the one reach kernel,
+:func:`lifecircle.optimizer.inputs.geo.pairs_matrix`).
 
 The readers that build instances from files are in :mod:`lifecircle.optimizer.classic.formats`
 (and :mod:`lifecircle.optimizer.classic.cfl` for the CFL format).
@@ -51,7 +52,9 @@ class ClassicInstance:
         """Sparse 0/1 (demand x site) matrix of pairs with cost <= radius (inclusive)."""
         if self.costs is not None:
             return self.costs.coverage(radius)
-        return xy_coverage(self.demand_xy, self.site_xy, radius)
+        from lifecircle.optimizer.inputs.geo import pairs_matrix
+
+        return pairs_matrix(self.demand_xy, self.site_xy, radius)
 
     def cost_table(self) -> CostTable:
         """Every reachable pair with its cost; for coordinates, all pairs (dense Euclidean)."""
@@ -72,20 +75,3 @@ class ClassicInstance:
         return replace(self, site_costs=np.asarray(site_costs, dtype=float))
 
 
-def xy_coverage(demand_xy: np.ndarray, site_xy: np.ndarray, radius: float) -> sp.csr_matrix:
-    """Pairs within ``radius`` (inclusive) from a KD-tree radius query, never a dense matrix.
-
-    The tree query runs with a hair more radius and the kept pairs are decided on ``np.hypot``,
-    the same float expression as :meth:`ClassicInstance.cost_table`, so both agree exactly.
-    """
-    from scipy.spatial import cKDTree
-
-    n, m = demand_xy.shape[0], site_xy.shape[0]
-    if radius < 0 or n == 0 or m == 0:
-        return sp.csr_matrix((n, m))
-    pairs = cKDTree(demand_xy).sparse_distance_matrix(
-        cKDTree(site_xy), radius * (1 + 1e-9) + 1e-9, output_type="ndarray")
-    i, j = pairs["i"].astype(np.int64), pairs["j"].astype(np.int64)
-    d = np.hypot(demand_xy[i, 0] - site_xy[j, 0], demand_xy[i, 1] - site_xy[j, 1])
-    keep = d <= radius
-    return sp.csr_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, m))

@@ -7,11 +7,8 @@ points into thousands of classes before any model is built.
 
 Per chunk of points:
 
-1. a KD-tree over the sites is queried against a KD-tree over the chunk's points for every
-   pair within the radius (``sparse_distance_matrix``); pairs near the radius are re-measured
-   with ``np.hypot`` and kept when ``<= radius`` (inclusive), exactly as
-   :func:`lifecircle.optimizer.classic.instance.xy_coverage` and
-   :func:`lifecircle.optimizer.inputs.geo.reach_pairs` decide;
+1. the one reach kernel, :func:`lifecircle.optimizer.inputs.geo.pairs_within`, finds every
+   pair within the radius (inclusive; boundary pairs re-measured), as for every other caller;
 2. the chunk's pairs form a sparse (points x sites) matrix, never a dense one;
 3. :func:`models.aggregate.identical_row_classes` hashes each row (two sums of random 64-bit
    keys over its sites), groups the rows and verifies every merge site by site;
@@ -32,6 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from lifecircle.models.aggregate import identical_row_classes
+from lifecircle.optimizer.inputs.geo import pairs_matrix
 
 CHUNK_POINTS = 1 << 20  # about 100 MB of tree and pairs per chunk at city densities
 
@@ -71,36 +69,6 @@ class CoverageClasses:
         return np.asarray(self.rows @ x).reshape(-1) > 0.5
 
 
-def chunk_pairs(points_xy: np.ndarray, sites_xy: np.ndarray, radius: float) -> sp.csr_matrix:
-    """(points x sites) CSR 0/1 of pairs with ``hypot <= radius``, sites sorted within each row.
-
-    A KD-tree over the sites is queried against a KD-tree over the chunk's points
-    (``sparse_distance_matrix``: pairs come back as arrays, no Python lists) with a hair more
-    radius. The tree's distance and ``np.hypot`` can differ in the last bits only, so the pairs
-    within a relative 1e-12 of the radius are re-measured with ``np.hypot`` and kept when
-    ``<= radius``: float rounding inside the tree can neither add nor drop a pair, and the result
-    equals :func:`lifecircle.optimizer.classic.instance.xy_coverage` exactly.
-    """
-    from scipy.spatial import cKDTree
-
-    n, m = points_xy.shape[0], sites_xy.shape[0]
-    if n == 0 or m == 0 or radius < 0:
-        return sp.csr_matrix((n, m))
-    # Unbalanced, uncompacted, 64-point leaves: the fastest build; the tree lives for one query.
-    point_tree = cKDTree(points_xy, leafsize=64, balanced_tree=False, compact_nodes=False)
-    found = cKDTree(sites_xy).sparse_distance_matrix(point_tree, radius * (1 + 1e-9) + 1e-9,
-                                                     output_type="ndarray")
-    j, i, tree_d = found["i"].astype(np.int64), found["j"].astype(np.int64), found["v"]
-    del found
-    keep = tree_d <= radius * (1 - 1e-12)
-    band = np.flatnonzero(~keep)
-    keep[band] = np.hypot(points_xy[i[band], 0] - sites_xy[j[band], 0],
-                          points_xy[i[band], 1] - sites_xy[j[band], 1]) <= radius
-    R = sp.csr_matrix((np.ones(int(keep.sum())), (i[keep], j[keep])), shape=(n, m))
-    R.sort_indices()
-    return R
-
-
 def _merge(rows: sp.csr_matrix, weight: np.ndarray, count: np.ndarray):
     class_of, rep = identical_row_classes(rows)
     w = np.bincount(class_of, weights=weight, minlength=rep.size)
@@ -125,7 +93,7 @@ def coverage_classes(x: np.ndarray, y: np.ndarray, weight: np.ndarray, sites_xy:
     for start in range(0, n, chunk):
         t0 = time.perf_counter()
         stop = min(n, start + chunk)
-        R = chunk_pairs(np.column_stack([x[start:stop], y[start:stop]]), sites_xy, radius)
+        R = pairs_matrix(np.column_stack([x[start:stop], y[start:stop]]), sites_xy, radius)
         pairs += int(R.nnz)
         t1 = time.perf_counter()
         w = weight[start:stop]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lifecircle.optimizer.classic.points import chunk_pairs, coverage_classes
-from lifecircle.optimizer.classic.instance import xy_coverage
+from lifecircle.optimizer.classic.points import coverage_classes
+from lifecircle.optimizer.inputs.geo import distance_m, pairs_matrix
 
 
 def reference(points, weight, sites, radius):
@@ -47,17 +47,17 @@ def test_classes_equal_dense_reference(seed, chunk):
     assert cc.n_classes == len(ref)  # maximal: no two classes with the same site set
     assert cc.uncovered_points == lost and cc.uncovered_weight == lost_w
     assert cc.n_points == 300 and int(cc.count.sum()) + lost == 300
-    assert cc.pairs == int(xy_coverage(points, sites, radius).nnz)
+    assert cc.pairs == int(pairs_matrix(points, sites, radius).nnz)
     assert cc.rows.has_sorted_indices
 
 
-def test_boundary_is_inclusive_and_matches_xy_coverage():
+def test_boundary_is_inclusive():
     sites = np.array([[0.0, 0.0], [0.1, 0.2]])
     # exactly at distance 0.3 from site 1 in float: 0.1+0.2 style rounding
     points = np.array([[0.3, 0.0], [0.1 + 0.2, 0.0], [0.0, 0.30000000000000004], [0.4, 0.2]])
     for radius in (0.3, 0.30000000000000004, 0.1):
-        R = chunk_pairs(points, sites, radius)
-        assert (R.toarray() > 0).tolist() == (xy_coverage(points, sites, radius).toarray() > 0).tolist()
+        dense = distance_m(points[:, None, 0], points[:, None, 1], sites[None, :, 0], sites[None, :, 1]) <= radius
+        assert (pairs_matrix(points, sites, radius).toarray() > 0).tolist() == dense.tolist()
 
 
 def test_classes_are_chunk_invariant_on_a_larger_cloud():
@@ -71,7 +71,7 @@ def test_classes_are_chunk_invariant_on_a_larger_cloud():
     assert one.weight.sum() + one.uncovered_weight == weight.sum()
     # a plan's covered weight from the classes equals the plain per-point count
     plan = np.array([0, 3, 7, 19])
-    covered = xy_coverage(points, sites, 2.0)[:, plan].getnnz(axis=1) > 0
+    covered = pairs_matrix(points, sites, 2.0)[:, plan].getnnz(axis=1) > 0
     assert one.weight[one.covered(plan)].sum() == weight[covered].sum()
 
 

@@ -19,7 +19,8 @@ from lifecircle.models.presolve import (
 from lifecircle.optimizer.solve.backends import REGISTRY, SolveOptions
 from lifecircle.optimizer.classic.points import highs_lp_duals, solve_mclp_points
 from lifecircle.optimizer.classic.solve import solve_classic
-from lifecircle.optimizer.classic.instance import ClassicInstance, xy_coverage
+from lifecircle.optimizer.classic.instance import ClassicInstance
+from lifecircle.optimizer.inputs.geo import pairs_matrix
 
 EXACT = [name for name, b in REGISTRY.items() if b.exact and b.available()]
 
@@ -52,7 +53,7 @@ def all_plans(cover, weight, cost, budget):
 
 
 def brute(inst, radius, budget):
-    cover = xy_coverage(inst.demand_xy, inst.site_xy, radius).toarray() > 0
+    cover = pairs_matrix(inst.demand_xy, inst.site_xy, radius).toarray() > 0
     return all_plans(cover, inst.weights, inst.site_costs, budget)
 
 
@@ -76,7 +77,7 @@ def test_plain_compact_model_agrees_with_presolve(seed):
     from lifecircle.optimizer.solve.linear import solve_linear
 
     inst, radius, budget = instance(seed)
-    cov = xy_coverage(inst.demand_xy, inst.site_xy, radius)
+    cov = pairs_matrix(inst.demand_xy, inst.site_xy, radius)
     plain = solve_linear(cm.build_mclp(cov, inst.weights, site_costs=inst.site_costs,
                                        budget=budget), "highs")
     res = solve_classic(inst, "mclp", radius=radius, budget=budget)
@@ -86,7 +87,7 @@ def test_plain_compact_model_agrees_with_presolve(seed):
 @pytest.mark.parametrize("seed", range(12))
 def test_dominated_sites_are_never_needed(seed):
     inst, radius, budget = instance(seed, m=9)
-    cover = xy_coverage(inst.demand_xy, inst.site_xy, radius).toarray() > 0
+    cover = pairs_matrix(inst.demand_xy, inst.site_xy, radius).toarray() > 0
     pos = inst.weights > 0
     dom = dominated_sites(sp.csr_matrix(cover[pos].astype(float)), inst.site_costs)
     plans, value = all_plans(cover, inst.weights, inst.site_costs, budget)
@@ -108,7 +109,7 @@ def test_dominance_by_hand():
 @pytest.mark.parametrize("seed", range(12))
 def test_fixed_sites_are_in_an_optimal_plan(seed):
     inst, radius, budget = instance(seed, m=9, zero_cost=True)
-    cover = xy_coverage(inst.demand_xy, inst.site_xy, radius)
+    cover = pairs_matrix(inst.demand_xy, inst.site_xy, radius)
     red = presolve_budgeted_mclp(cover, inst.weights, inst.site_costs, budget,
                                  lp_duals=highs_lp_duals)
     plans, value = all_plans(cover.toarray() > 0, inst.weights, inst.site_costs, budget)
@@ -124,7 +125,7 @@ def test_fixed_sites_are_in_an_optimal_plan(seed):
 @pytest.mark.parametrize("seed", range(16))
 def test_reduced_cost_fixing_holds_in_every_optimal_plan(seed):
     inst, radius, budget = instance(seed, m=9)
-    cover = sp.csr_matrix(xy_coverage(inst.demand_xy, inst.site_xy, radius))
+    cover = sp.csr_matrix(pairs_matrix(inst.demand_xy, inst.site_xy, radius))
     keep = (np.diff(cover.indptr) > 0) & (inst.weights > 0)
     rows, weight = cover[keep], inst.weights[keep]
     cost = inst.site_costs
