@@ -25,6 +25,7 @@ import numpy as np
 
 from lifecircle.models.coverage import build_coverage_model, encode_selection
 from lifecircle.models.greedy import greedy_plan
+from lifecircle.models.linear import decimal_scale
 from lifecircle.models.reduce import dominated_columns, prune_plan, reduce_coverage
 
 from lifecircle.optimizer.solve.backends import (
@@ -363,14 +364,10 @@ def objective_unit(c: np.ndarray) -> float | None:
     None. Two plans' objectives then differ by 0 or at least u."""
     c = np.abs(np.asarray(c, dtype=float))
     c = c[c > 0]
-    if c.size == 0:
+    scale = decimal_scale(c, MAX_DECIMALS, max_abs=2**53 - 1) if c.size else None
+    if scale is None:
         return None
-    for decimals in range(MAX_DECIMALS + 1):
-        scaled = c * 10**decimals
-        whole = np.round(scaled)
-        if np.all(np.abs(scaled - whole) <= 1e-9 * np.maximum(1.0, scaled)) and whole.max() < 2**53:
-            return float(np.gcd.reduce(whole.astype(np.int64))) / 10**decimals
-    return None
+    return float(np.gcd.reduce(np.round(c * scale).astype(np.int64))) / scale
 
 
 def _same(a: float, b: float) -> bool:

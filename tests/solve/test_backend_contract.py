@@ -238,3 +238,16 @@ def test_a_backend_without_a_limit_capability_declines_the_option(monkeypatch):
         solve_linear(knapsack(), "highs", SolveOptions(time_limit_s=1.0))
     assert solve_linear(knapsack(), "highs").objective == 9.0
 
+
+
+def test_one_decimal_scale_kernel():
+    from lifecircle.models.linear import decimal_scale, decimal_scales
+    from lifecircle.optimizer.planning.sweep import objective_unit
+
+    values = np.array([1.0, 0.5, 2.25, 3.0, np.inf, 0.1 + 0.2, 1e-7])
+    group = np.array([0, 1, 1, 2, 2, 3, 4])
+    assert decimal_scales(values, group, 6).tolist() == [1.0, 100.0, 1.0, 10.0, 0.0, 1.0]
+    assert decimal_scale([0.5, 1.25]) == 100 and decimal_scale([1 / 3]) is None
+    assert decimal_scale([0.5, 1e15], max_abs=2**53) is None  # 1e16 would pass the solver's int range
+    assert objective_unit(np.array([1.5, 3.0, 4.5, 0.0])) == 1.5
+    assert objective_unit(np.array([1 / 3])) is None
