@@ -8,6 +8,7 @@ and the objective reported is recomputed here from the decoded sites, never take
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import platform
@@ -31,6 +32,8 @@ from lifecircle.optimizer.errors import (
 from lifecircle.optimizer.classic.instance import ClassicInstance, load_instance, read_known
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.linear import solve_linear
+
+logger = logging.getLogger(__name__)
 
 MODELS = ("mclp", "lscp", "pmedian", "pcenter")
 
@@ -481,7 +484,9 @@ def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str 
                     "model": model, "solver": solver, "time_limit": time_limit,
                     "params": params or {}}
             row = {"instance": name, "model": model, "solver": solver}
+            logger.info("bench: %s %s with %s", name, model, solver)
             row.update(_run_job(spec, timeout))
+            logger.debug("bench: %s with %s: %s", name, solver, row.get("status"))
             best = known.get(name)
             row["best_known"] = best
             obj = row.get("objective")

@@ -10,6 +10,7 @@ scenario goes through :func:`esc`; scenario strings never become attribute names
 from __future__ import annotations
 
 import html
+import logging
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -26,6 +27,8 @@ from lifecircle.optimizer.outputs.explain import (
 from lifecircle.optimizer.outputs.i18n import (
     group_label, kind_label, rule_label, status_label, t, type_label,
 )
+
+logger = logging.getLogger(__name__)
 
 # Colour-blind-safe (Okabe-Ito) colours for facility types, cycled when there are more types.
 TYPE_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -588,6 +591,7 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
     # cannot settle shows as unknown, never as a guess. No solver log for re-solves.
     limit = options.time_limit_s or max(RESOLVE_MIN_S, float(solution.timings_s.get("solve", 0.0)))
     quiet = SolveOptions(limit, options.gap, options.threads)
+    logger.info("report: explaining the plan (re-solves with %s, at most %.0f s each)", solver, limit)
     # the rule re-solves and the per-site evaluations are independent: run them side by side
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(plan_facts, problem, solution.site, solution.type, solver=solver, options=quiet,
@@ -595,6 +599,7 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
         expl = explain_sites(problem, solution.site, solution.type, solution.evaluation)
         facts = pending.result()
     t1 = time.perf_counter()
+    logger.info("report: writing report.html and sites.xlsx")
     info = dict(solve_info)
     info.setdefault("date", datetime.now().astimezone().isoformat(timespec="seconds"))
     if "equity" not in info:
