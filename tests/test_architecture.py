@@ -59,7 +59,7 @@ ALLOWED_PRIVATE: set = {  # (importer, imported name)
     ("lifecircle.optimizer.classic.points", f"lifecircle.optimizer.classic.solve.{n}")
     for n in ("_highs_with", "_check_budget", "_check_p", "_check_radius", "_site_index")
 }
-ALLOWED_LONG: set = {"cli.py", "optimizer/generate/district.py", "optimizer/inputs/network.py",
+ALLOWED_LONG: set = {"optimizer/generate/district.py", "optimizer/inputs/network.py",
                      "optimizer/inputs/scenario.py", "models/service.py", "optimizer/outputs/report.py",
                      "optimizer/planning/sweep.py"}
 

@@ -342,6 +342,7 @@ def shutdown(client, cluster) -> None:
     """
     import logging
 
+    logger.info("stopping Dask")
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     for close in (client.close, getattr(cluster, "close", None)):
@@ -367,6 +368,7 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
         futures[future] = circle
     done = sum(1 for o in outcome.values() if not o["error"])
     failed = sum(1 for o in outcome.values() if o["error"])
+    logger.info("solving %d circles", len(todo))
     with progress_bar(n_total, "circles", unit="circle", initial=n_total - len(todo),
                       show=None if progress else False) as bar:
         try:

@@ -237,7 +237,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     must = problem.must_open[index.x_site] == index.x_type
     dominated = dominated_columns(index, x_cost, must, problem.min_open) if exact else None
     build_s = time.perf_counter() - t0
-    logger.info("sweep: %d budgets, model built in %.2f s (%d columns)", budgets.size, build_s, model.n_cols)
+    logger.debug("coverage model built in %.2f s (%d columns)", build_s, model.n_cols)
 
     def solve_at(budget: float, previous: _Solved | None) -> _Solved:
         """One budget, warm-started from ``previous`` (a smaller budget's plan); not yet checked.
@@ -328,7 +328,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         settled[-1] = True
         if top.status == Status.OPTIMAL:
             settled[:-1] = budgets[:-1] >= top.spent_cny
-        logger.info("sweep: largest budget %s; %d budgets share its optimum", top.status, settled.sum() - 1)
+        logger.info("largest budget solved (%s); %d smaller budgets need no solve", top.status, settled.sum() - 1)
         done(int(settled.sum()))
     solved = _run_chains(np.flatnonzero(~settled).tolist(), budgets, solve_at, top, jobs, done)
     done(n_budgets - int(settled.sum()) - len(solved))  # not started: above one that reached the optimum
@@ -403,7 +403,7 @@ def _run_chains(pending: list, budgets: np.ndarray, solve_at, top: SweepPoint | 
             while (task := next_budget()) is not None:
                 k, previous = task
                 one = solve_at(budgets[pending[k]], previous)
-                logger.debug("sweep: budget %s: %s, objective %s, %.2f s", f"{one.budget_cny:,.0f}", one.status,
+                logger.debug("budget %s: %s, objective %s, %.2f s", f"{one.budget_cny:,.0f}", one.status,
                              one.objective, one.solve_s)
                 on_done(1)
                 with cond:
