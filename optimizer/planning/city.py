@@ -235,7 +235,6 @@ def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> Non
 def connect(scheduler: str | None, workers: int | None, processes: bool = True):
     """(client, cluster or None). An unreachable scheduler raises ClusterError within about
     ``SCHEDULER_TIMEOUT_S`` seconds."""
-    import logging
     import warnings
 
     from distributed import Client, LocalCluster
@@ -340,8 +339,6 @@ def shutdown(client, cluster) -> None:
     traceback: distributed logs comms closing under its feet (``CommClosedError``) while workers
     stop, so its loggers are silenced first, and a close that fails or times out is ignored.
     """
-    import logging
-
     logger.info("stopping Dask")
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
