@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from lifecircle.optimizer.files import (
 )
 from lifecircle.optimizer.inputs.scenario import Scenario, load_scenario
 from lifecircle.optimizer.core.solution import Solution
+
+logger = logging.getLogger(__name__)
 
 INFEASIBLE_BY_SOLVER = "the solver proved that no plan meets budget, must_open and min_open together"
 
@@ -130,15 +133,21 @@ def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=No
     :func:`optimizer.network_reach.resolve_cache_dir` picks for ``out_dir``.
     """
     t0 = time.perf_counter()
+    logger.info("loading %s", scenario_path)
     scenario = load_scenario(scenario_path, budget_cny=budget_cny)
     t_load = time.perf_counter()
+    logger.debug("%s: %d demand points, %d sites, %d facility types, read in %.2f s", scenario.name,
+                 len(scenario.demand), len(scenario.sites), len(scenario.type_names), t_load - t0)
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, suffix)
     check_out_dir(out_dir, scenario.files)  # issue 12: refused before a long solve, not after it
     if scenario.network_path is not None:
         from lifecircle.optimizer.inputs.network_reach import resolve_cache_dir
 
         cache_dir = resolve_cache_dir(cache_dir, out_dir)
+    logger.info("coverage: who each site could reach (%s)",
+                "walking network" if scenario.network_path is not None else "straight lines x detour factor")
     problem = build_problem(scenario, cache_dir=cache_dir)
+    logger.debug("coverage built in %.2f s", time.perf_counter() - t_load)
     return scenario, problem, out_dir, {"load": t_load - t0, "coverage": time.perf_counter() - t_load}
 
 
@@ -161,6 +170,7 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
     t_cov = time.perf_counter()
 
     solution, reason = None, ""
+    logger.info("solving with %s (budget %s)", solver, f"{scenario.budget_cny:,.0f}")
     try:
         solution = solve_problem(problem, solver, options)
         status = solution.status
@@ -173,9 +183,11 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
     except InfeasibleError as error:
         status, reason = Status.INFEASIBLE, str(error)
     t_solved = time.perf_counter()
+    logger.debug("solve: %s in %.2f s", status, t_solved - t_cov)
 
     timings = {**loaded_s, "build": solution.timings_s["build"] if solution else 0.0,
                "solve": solution.timings_s["solve"] if solution else t_solved - t_cov}
+    logger.info("writing %s", out_dir)
     with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         if solution is not None and solution.has_plan:
             header, rows, props = site_rows(scenario, problem, solution)

@@ -8,6 +8,7 @@ ignores its time limit costs one row, not the run), which reads the instance, ca
 from __future__ import annotations
 
 import json
+import logging
 import os
 import platform
 import subprocess
@@ -26,6 +27,8 @@ from lifecircle.optimizer.classic.solve import MODELS, solve_classic
 BENCH_COLUMNS = ("instance", "model", "solver", "status", "objective", "best_known",
                  "gap_to_known_pct", "read_s", "build_s", "solve_s", "peak_mem_mb",
                  "presolve_sites", "presolve_classes", "note")
+
+logger = logging.getLogger(__name__)
 
 
 def machine_info() -> dict:
@@ -170,7 +173,9 @@ def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str 
                     "model": model, "solver": solver, "time_limit": time_limit,
                     "params": params or {}}
             row = {"instance": name, "model": model, "solver": solver}
+            logger.info("bench: %s %s with %s", name, model, solver)
             row.update(_run_job(spec, timeout))
+            logger.debug("bench: %s with %s: %s", name, solver, row.get("status"))
             best = known.get(name)
             row["best_known"] = best
             obj = row.get("objective")

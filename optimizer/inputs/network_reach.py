@@ -36,6 +36,7 @@ replaced by one with it) when a scenario needs it.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ import scipy.sparse as sp
 from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.inputs.network import network_digest, read_network
 from lifecircle.optimizer.inputs.network_graph import WalkNetwork, snap_points, snap_stats
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:  # pragma: no cover
     from lifecircle.optimizer.inputs.scenario import Scenario
@@ -460,14 +463,18 @@ def scenario_reach(scenario: "Scenario", cache_dir=None, per_existing: bool = Fa
         path = Path(cache_dir) / f"reach-{key[:40]}.npz"
         reach = _load(path, key)
         if reach is not None and (reach.existing_cost is not None or not per_existing):
+            logger.info("walking network: reach from the cache (%s)", path)
             return reach, {"cache": "hit", "cache_file": str(path), "read_s": 0.0,
                            "reach_s": time.perf_counter() - t0}
+    logger.info("walking network: reading %s", scenario.network_path)
     net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs, oneway=scenario.respect_oneway)
     check_network_overlap(scenario, net)
     t1 = time.perf_counter()
+    logger.info("walking network: %d nodes; walking from %d sites (up to %.0f m)", net.n_nodes, len(sites_xy), limit)
     reach = compute_reach(net, demand_xy, sites_xy, existing_xy, existing_type, n_types, limit,
                           type_limit, scenario.max_snap_m, per_existing=per_existing)
     t2 = time.perf_counter()
+    logger.debug("walking network: read in %.2f s, reach in %.2f s", t1 - t0, t2 - t1)
     if path is not None:
         _save(path, reach, key)
     return reach, {"cache": "off" if path is None else "miss", "cache_file": None if path is None else str(path),

@@ -28,6 +28,7 @@ budget), the people each group still lacks and where, and what the next 10% of b
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -42,6 +43,8 @@ from lifecircle.optimizer.errors import InfeasibleError, ScenarioError
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
 from lifecircle.optimizer.core.solution import Evaluation, evaluate
 from lifecircle.optimizer.core.tolerances import BUDGET_TOL
+
+logger = logging.getLogger(__name__)
 
 # Objective differences below this (relative) are solver noise, not a gain or a loss.
 GAIN_TOL = 1e-6
@@ -278,6 +281,7 @@ def _resolve(problem: CoverageProblem, solver: str, options: SolveOptions | None
                            np.asarray(warm_start[1]), relaxes.spent_cny, relaxes.people_after,
                            problem.budget_cny, "a bound equals the plan's coverage", method,
                            float(relaxes.objective))
+    logger.debug("re-solve with %s at budget %s", solver, f"{problem.budget_cny:,.0f}")
     try:
         sol = solve_problem(problem, solver, options, warm_start=warm_start)
     except InfeasibleError as error:

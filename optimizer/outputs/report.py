@@ -9,6 +9,7 @@ scenario goes through :func:`esc`; scenario strings never become attribute names
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -27,6 +28,8 @@ from lifecircle.optimizer.outputs.i18n import (
     group_label, kind_label, rule_label, status_label, t, type_label,
 )
 from lifecircle.optimizer.outputs.svgmap import on_network, render_legend, render_map
+
+logger = logging.getLogger(__name__)
 
 RESOLVE_MIN_S = 5.0
 
@@ -400,6 +403,7 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
     # cannot settle shows as unknown, never as a guess. No solver log for re-solves.
     limit = options.time_limit_s or max(RESOLVE_MIN_S, float(solution.timings_s.get("solve", 0.0)))
     quiet = replace(options, time_limit_s=limit, warm_start=None, verbose=False)
+    logger.info("report: explaining the plan (re-solves with %s, at most %.0f s each)", solver, limit)
     # the rule re-solves and the per-site evaluations are independent: run them side by side
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(plan_facts, problem, solution.site, solution.type, solver=solver, options=quiet,
@@ -407,6 +411,7 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
         expl = explain_sites(problem, solution.site, solution.type, solution.evaluation)
         facts = pending.result()
     t1 = time.perf_counter()
+    logger.info("report: writing report.html and sites.xlsx")
     info = dict(solve_info)
     info.setdefault("date", datetime.now().astimezone().isoformat(timespec="seconds"))
     if "equity" not in info:

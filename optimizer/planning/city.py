@@ -39,6 +39,7 @@ task whose worker dies. The run's exit code is 5 when any circle failed.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,8 @@ from pathlib import Path
 
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions
 from lifecircle.optimizer.errors import ClusterError, LifecircleError, ScenarioError
+
+logger = logging.getLogger(__name__)
 
 CIRCLE_FILES = ("scenario.yaml", "scenario.yml")
 BOUNDARY_FILE = "boundary.geojson"
@@ -232,7 +235,6 @@ def check_scheduler(address: str, timeout_s: float = SCHEDULER_TIMEOUT_S) -> Non
 def connect(scheduler: str | None, workers: int | None, processes: bool = True):
     """(client, cluster or None). An unreachable scheduler raises ClusterError within about
     ``SCHEDULER_TIMEOUT_S`` seconds."""
-    import logging
     import warnings
 
     from distributed import Client, LocalCluster
@@ -275,7 +277,8 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
         models HiGHS's probing costs more than the solve (20 sample circles of the synthetic
         city: 4.8 s with it, 1.7 s without, same optima).
     report : also write report.html and sites.xlsx per circle (they cost re-solves).
-    progress : show a tqdm progress bar on stderr.
+    progress : show the progress bar on stderr (when it is a terminal and not --quiet; see
+        :func:`optimizer.outputs.progress.progress`).
     processes : False runs the LocalCluster's workers as threads of this process (tests).
     """
     from lifecircle.optimizer.solve.backends import REGISTRY, get_backend
@@ -304,7 +307,9 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     for circle in todo:  # issue 12: a circle's folder that is not lifecircle's stops the run before any solve
         check_replaceable(out_dir / circle.id)
 
+    logger.info("%d circles: %d to solve, %d already done", len(circles), len(todo), len(circles) - len(todo))
     if todo:
+        logger.info("starting Dask: %s", scheduler or f"{workers or os.cpu_count() or 1} local workers")
         client, cluster = connect(scheduler, workers, processes)
         try:
             _run_tasks(client, todo, out_dir, solver, options, report, outcome, len(circles), progress)
@@ -312,6 +317,7 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
             shutdown(client, cluster)
 
     rows = tuple(_row(circle, outcome[circle.id]) for circle in circles)
+    logger.info("writing city.csv and city.geojson into %s", out_dir)
     _write_city_files(out_dir, circles, rows)
     n_failed = sum(1 for r in rows if r["status"] not in SUCCESS)
     n_skipped = sum(1 for r in rows if r["resumed"])
@@ -333,8 +339,7 @@ def shutdown(client, cluster) -> None:
     traceback: distributed logs comms closing under its feet (``CommClosedError``) while workers
     stop, so its loggers are silenced first, and a close that fails or times out is ignored.
     """
-    import logging
-
+    logger.info("stopping Dask")
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     for close in (client.close, getattr(cluster, "close", None)):
@@ -348,7 +353,8 @@ def shutdown(client, cluster) -> None:
 
 def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total, progress):
     from distributed import as_completed
-    from tqdm import tqdm
+
+    from lifecircle.optimizer.outputs.progress import progress as progress_bar
 
     # Largest circles first, so the slowest tasks do not start last and leave a worker idle.
     todo = sorted(todo, key=lambda c: -c.size_bytes)
@@ -359,27 +365,28 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
         futures[future] = circle
     done = sum(1 for o in outcome.values() if not o["error"])
     failed = sum(1 for o in outcome.values() if o["error"])
-    bar = tqdm(total=n_total, initial=n_total - len(todo), unit="circle", desc="circles", disable=not progress,
-               dynamic_ncols=True)
-    try:
-        for future in as_completed(futures):
-            circle = futures[future]
-            try:
-                result = future.result()
-            except Exception as error:  # noqa: BLE001 - the worker died or the task could not run
-                result = {"summary": None, "error": f"{type(error).__name__}: {error}".splitlines()[0],
-                          "skipped": False, "seconds": 0.0}
-            outcome[circle.id] = result
-            if result["error"]:
-                failed += 1
-            else:
-                done += 1
-            bar.set_postfix_str(f"done {done}, failed {failed}, remaining {n_total - done - failed}")
-            bar.update(1)
-    finally:
-        bar.close()
-        for future in futures:
-            future.cancel()
+    logger.info("solving %d circles", len(todo))
+    with progress_bar(n_total, "circles", unit="circle", initial=n_total - len(todo),
+                      show=None if progress else False) as bar:
+        try:
+            for future in as_completed(futures):
+                circle = futures[future]
+                try:
+                    result = future.result()
+                except Exception as error:  # noqa: BLE001 - the worker died or the task could not run
+                    result = {"summary": None, "error": f"{type(error).__name__}: {error}".splitlines()[0],
+                              "skipped": False, "seconds": 0.0}
+                outcome[circle.id] = result
+                logger.debug("circle %s: %s", circle.id, result["error"] or (result["summary"] or {}).get("status"))
+                if result["error"]:
+                    failed += 1
+                else:
+                    done += 1
+                bar.set_postfix_str(f"done {done}, failed {failed}, remaining {n_total - done - failed}")
+                bar.update(1)
+        finally:
+            for future in futures:
+                future.cancel()
 
 
 def _prepare_out_dir(out_dir: Path, circles) -> None:

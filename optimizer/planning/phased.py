@@ -12,6 +12,7 @@ plan for that year given what is already open. It is the baseline the one-MILP p
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,8 @@ from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
 from lifecircle.optimizer.core.solution import Solution, evaluate
 from lifecircle.optimizer.core.tolerances import BUDGET_TOL, OBJECTIVE_TOL
+
+logger = logging.getLogger(__name__)
 
 # The model holds every facility and every open pair once per year, so its size grows with the
 # horizon; 50 years is far beyond any plan (China's plans run 5 years, the 15-minute life circle
@@ -275,6 +278,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     total_problem = problem.with_budget(float(budgets.sum()))
 
     plan, reason = None, ""
+    logger.info("solving the %d-year plan with %s", years, solver)
     try:
         plan = solve_phased(problem, budgets, solver, options)
         status = plan.status
@@ -284,6 +288,8 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
             reason = plan.message or "no plan found within the time limit"
     except InfeasibleError as error:
         status, reason = Status.INFEASIBLE, str(error)
+    if compare and plan is not None:
+        logger.info("solving year by year (myopic), for --compare")
     yearly = solve_year_by_year(problem, budgets, solver, options) if compare and plan is not None else None
     t_solved = time.perf_counter()
 
@@ -296,6 +302,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     timings = {**loaded_s,
                "build": plan.timings_s.get("build", 0.0) if plan else 0.0,
                "solve": plan.timings_s.get("solve", 0.0) if plan else t_solved - t_cov}
+    logger.info("writing %s", out_dir)
     with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         if final is not None:
             header, rows, props = site_rows(scenario, total_problem, final)

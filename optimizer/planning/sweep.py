@@ -13,6 +13,7 @@ The budgets, the points, the knee and the files are in :mod:`lifecircle.optimize
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import threading
@@ -42,6 +43,8 @@ from lifecircle.optimizer.planning.curve import (
     write_curve_png,
 )
 
+logger = logging.getLogger(__name__)
+
 # Objectives on a grid of step u: stop the solver once bound - plan < GRANULE_SHARE * u, which
 # proves the plan optimal (no better grid point is below the bound); see objective_unit().
 GRANULE_SHARE = 0.99
@@ -67,7 +70,8 @@ def sweep_jobs(jobs: int | None) -> int:
 
 
 def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKEND,
-                  options: SolveOptions | None = None, jobs: int | None = None) -> SweepResult:
+                  options: SolveOptions | None = None, jobs: int | None = None,
+                  on_budget=None) -> SweepResult:
     """Solve ``problem`` at every budget, reusing one model and warm-starting.
 
     Order of work, each step exact:
@@ -107,7 +111,10 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     ----------
     jobs : budget solves at once, in threads; None for the number of cores (:func:`sweep_jobs`),
         at most ``SWEEP_CHAINS`` are used. ``1`` solves the chains one after the other.
+    on_budget : called as ``on_budget(n)`` when n more budgets are settled (a progress bar's
+        update); from worker threads, so it must be thread-safe.
     """
+    done = on_budget or (lambda n: None)
     options = options or SolveOptions()
     jobs = sweep_jobs(jobs)
     budgets = np.sort(np.asarray(budgets, dtype=float))
@@ -115,7 +122,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     exact = registered is None or "milp" in registered.features
     backend = get_backend(solver, "milp" if exact else "coverage")
     if getattr(problem, "has_service", False):
-        return _sweep_service(problem, budgets, backend.name, options, jobs if backend.thread_safe else 1)
+        return _sweep_service(problem, budgets, backend.name, options, jobs if backend.thread_safe else 1, done)
     if not backend.thread_safe:
         jobs = 1
 
@@ -125,6 +132,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     must = problem.must_open[index.x_site] == index.x_type
     dominated = dominated_columns(index, x_cost, must, problem.min_open) if exact else None
     build_s = time.perf_counter() - t0
+    logger.debug("coverage model built in %.2f s (%d columns)", build_s, model.n_cols)
 
     def solve_at(budget: float, previous: _Solved | None) -> _Solved:
         """One budget, warm-started from ``previous`` (a smaller budget's plan); not yet checked.
@@ -215,7 +223,10 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         settled[-1] = True
         if top.status == Status.OPTIMAL:
             settled[:-1] = budgets[:-1] >= top.spent_cny
-    solved = _run_chains(np.flatnonzero(~settled).tolist(), budgets, solve_at, top, jobs)
+        logger.info("largest budget solved (%s); %d smaller budgets need no solve", top.status, settled.sum() - 1)
+        done(int(settled.sum()))
+    solved = _run_chains(np.flatnonzero(~settled).tolist(), budgets, solve_at, top, jobs, done)
+    done(n_budgets - int(settled.sum()) - len(solved))  # not started: above one that reached the optimum
     solve_s = time.perf_counter() - t_solve
 
     t_check = time.perf_counter()
@@ -248,7 +259,8 @@ def _reaches(one: _Solved, top: SweepPoint | None) -> bool:
             and one.objective is not None and _same(one.objective, top.objective))
 
 
-def _run_chains(pending: list, budgets: np.ndarray, solve_at, top: SweepPoint | None, jobs: int) -> dict:
+def _run_chains(pending: list, budgets: np.ndarray, solve_at, top: SweepPoint | None, jobs: int,
+                on_done=lambda n: None) -> dict:
     """Solve the ``pending`` budget indices (ascending) in ``SWEEP_CHAINS`` interleaved chains.
 
     The k-th pending budget is warm-started from the best plan among the (k - SWEEP_CHAINS)-th,
@@ -286,6 +298,9 @@ def _run_chains(pending: list, budgets: np.ndarray, solve_at, top: SweepPoint | 
             while (task := next_budget()) is not None:
                 k, previous = task
                 one = solve_at(budgets[pending[k]], previous)
+                logger.debug("budget %s: %s, objective %s, %.2f s", f"{one.budget_cny:,.0f}", one.status,
+                             one.objective, one.solve_s)
+                on_done(1)
                 with cond:
                     solved[pending[k]] = one
                     chain_best = best[k % K]
@@ -374,7 +389,7 @@ def _same(a: float, b: float) -> bool:
     return abs(a - b) <= OBJECTIVE_TOL * max(1.0, abs(a), abs(b))
 
 
-def _sweep_service(problem, budgets, solver, options, jobs: int = 1) -> SweepResult:
+def _sweep_service(problem, budgets, solver, options, jobs: int = 1, on_done=lambda n: None) -> SweepResult:
     """Budget by budget through solve_problem (decay, capacities, equity), ``jobs`` at once.
 
     Not warm-started: with a warm start, solve_problem on a capacitated problem returned the
@@ -387,7 +402,9 @@ def _sweep_service(problem, budgets, solver, options, jobs: int = 1) -> SweepRes
     def solve_one(budget: float) -> SweepPoint:
         try:
             solution = solve_problem(problem.with_budget(budget), solver, options)
+            on_done(1)
         except InfeasibleError as error:
+            on_done(1)
             return _empty_point(budget, Status.INFEASIBLE, str(error))
         if not solution.has_plan:
             return _empty_point(budget, solution.status, solution.message, solution.timings_s.get("solve", 0.0))
@@ -419,17 +436,19 @@ class SweepRun:
 
 
 def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=None,
-              options: SolveOptions | None = None, jobs: int | None = None) -> SweepRun:
+              options: SolveOptions | None = None, jobs: int | None = None, on_budget=None) -> SweepRun:
     """Load once, compute coverage once, sweep, and write curve.csv, curve.png, plans.csv and
     sweep.json into ``out_dir`` (default ``results/<scenario>-sweep``), whole or not at all.
-    ``jobs``: budget solves at once, see :func:`sweep_problem`."""
+    ``jobs``, ``on_budget``: see :func:`sweep_problem`."""
     from lifecircle.optimizer.files import atomic_folder, write_csv_bom, write_json
     from lifecircle.optimizer.run import load_problem
 
     t0 = time.perf_counter()
     scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-sweep")
-    result = sweep_problem(problem, budgets, solver, options, jobs=jobs)
+    logger.info("sweeping %d budgets with %s", len(budgets), solver)
+    result = sweep_problem(problem, budgets, solver, options, jobs=jobs, on_budget=on_budget)
     t_sweep = time.perf_counter()
+    logger.info("writing %s", out_dir)
     timings = {**loaded_s, **result.timings_s}
     with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         header, rows = curve_rows(result)

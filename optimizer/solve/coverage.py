@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import replace
 
@@ -20,6 +21,8 @@ from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.core.solution import Solution, evaluate
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
+
+logger = logging.getLogger(__name__)
 
 
 
@@ -59,6 +62,8 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         model, index = build_coverage_model(problem)
     build_s = time.perf_counter() - t0
     stats = index.stats() | {"rows": model.n_rows, "columns": model.n_cols, "nonzeros": int(model.A.nnz)}
+    logger.debug("%s model: %d rows, %d columns, %d nonzeros, built in %.2f s",
+                 "service" if service else "coverage", model.n_rows, model.n_cols, model.A.nnz, build_s)
 
     t1 = time.perf_counter()
     t_star = t_first = None  # the maximin level held in the second solve, and the first optimum
@@ -102,6 +107,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         termination = Termination.HEURISTIC
         objective = None
     solve_s = time.perf_counter() - t1
+    logger.debug("%s: %s in %.2f s", backend.name, status, solve_s)
 
     evaluation = None
     spent = 0.0
@@ -136,6 +142,8 @@ def _solve_plain(problem: CoverageProblem, solver: str, options: SolveOptions) -
     from lifecircle.optimizer.solve.reduced import solve_reduced
 
     solution = solve_reduced(problem, solver, options)
+    logger.debug("%s: %s; phases (s) %s", solver, solution.status,
+                 ", ".join(f"{k} {v:.2f}" for k, v in solution.timings_s.items()))
     phases = dict(solution.timings_s)
     timings = {"build": phases.pop("build", 0.0), "solve": sum(phases.values())}
     stats = dict(solution.model_stats) | {"phases_s": {k: round(v, 4) for k, v in phases.items()}}
