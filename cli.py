@@ -534,8 +534,8 @@ def explain(result_dir, site_id, why_not_id, lang, solver, time_limit):
     options = solve_options(time_limit, None)
     try:
         res = load_result(result_dir)
-        lang = resolve_language(lang, (res.summary.get("report") or {}).get("language") or res.scenario.language)
-        backend = resolve_solver(solver or res.summary.get("solver"))
+        lang = resolve_language(lang, res.summary.language or res.scenario.language)
+        backend = resolve_solver(solver or res.summary.solver)
         where = f"{result_dir}: SITE_ID"
         if site_id is None and why_not_id is None:
             facts = plan_facts(res.problem, res.site, res.type, solver=backend, options=options,
