@@ -40,7 +40,7 @@ LAYERS = [
     (8, "lifecircle.__main__"),
     (7, "lifecircle"), (7, "lifecircle.cli"),
     (6, "lifecircle.optimizer.planning"), (6, "lifecircle.optimizer.classic"),
-    (6, "lifecircle.optimizer.generate"),
+    (6, "lifecircle.optimizer.generate"), (6, "lifecircle.optimizer.api"),
     (5, "lifecircle.optimizer.run"),
     (4, "lifecircle.optimizer.outputs"),
     (3, "lifecircle.optimizer.inputs"), (3, "lifecircle.optimizer.solve"),

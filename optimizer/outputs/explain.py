@@ -43,6 +43,7 @@ from lifecircle.optimizer.errors import InfeasibleError, ScenarioError
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
 from lifecircle.optimizer.core.solution import Evaluation, evaluate
 from lifecircle.optimizer.core.tolerances import BUDGET_TOL
+from lifecircle.optimizer.outputs.results import RunSummary, read_run_summary
 
 logger = logging.getLogger(__name__)
 
@@ -495,7 +496,7 @@ def why_not(problem: CoverageProblem, site, type_, j: int, *, solver: str = DEFA
 @dataclass(frozen=True)
 class LoadedResult:
     folder: Path
-    summary: dict
+    summary: RunSummary
     scenario: object
     problem: CoverageProblem
     site: np.ndarray
@@ -503,22 +504,13 @@ class LoadedResult:
     evaluation: Evaluation
 
 
-def read_summary(folder) -> dict:
-    """``folder/summary.json`` as a dict, validated by :func:`optimizer.results.read_run_summary`."""
-    from lifecircle.optimizer.outputs.results import read_run_summary
-
-    return read_run_summary(folder).data
-
-
 def load_result(folder) -> LoadedResult:
     """Reload a solve's scenario and plan, refusing when the scenario changed since the run."""
     from lifecircle.optimizer.inputs.assemble import build_problem
-    from lifecircle.optimizer.outputs.results import read_run_summary
     from lifecircle.optimizer.inputs.scenario import load_scenario
 
     folder = Path(folder)
     run = read_run_summary(folder)
-    summary = run.data
     where = run.path
     candidates = [run.scenario_path, run.scenario_file]
     path = next((Path(p) for p in candidates if p and Path(p).is_file()), None)
@@ -544,7 +536,7 @@ def load_result(folder) -> LoadedResult:
     types = scenario.type_names
     site = np.array([index[s.site_id] for s in run.selected], dtype=np.int64)
     type_ = np.array([types.index(s.facility_type) for s in run.selected], dtype=np.int64)
-    return LoadedResult(folder, summary, scenario, problem, site, type_, evaluate(problem, site, type_))
+    return LoadedResult(folder, run, scenario, problem, site, type_, evaluate(problem, site, type_))
 
 
 def site_index(scenario, site_id: str, where: str) -> int:

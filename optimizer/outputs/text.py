@@ -132,8 +132,8 @@ def explain_lines(result_dir, site_id: str | None, why_not_id: str | None, *, la
     from lifecircle.optimizer.outputs.i18n import resolve_language
 
     res = load_result(result_dir)
-    lang = resolve_language(lang, (res.summary.get("report") or {}).get("language") or res.scenario.language)
-    backend = resolve_solver(solver or res.summary.get("solver"))
+    lang = resolve_language(lang, res.summary.language or res.scenario.language)
+    backend = resolve_solver(solver or res.summary.solver)
     if site_id is None and why_not_id is None:
         facts = plan_facts(res.problem, res.site, res.type, solver=backend, options=options,
                            evaluation=res.evaluation)

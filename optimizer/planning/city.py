@@ -47,6 +47,7 @@ from pathlib import Path
 
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions
 from lifecircle.optimizer.errors import ClusterError, LifecircleError, ScenarioError
+from lifecircle.optimizer.outputs.results import RunSummary, read_run_summary
 
 logger = logging.getLogger(__name__)
 
@@ -146,20 +147,18 @@ def _quick_facts(scenario: Path) -> tuple[str | None, str | None]:
     return checksum_of(files), crs
 
 
-def finished_summary(out_dir: Path, checksum: str | None) -> dict | None:
+def finished_summary(out_dir: Path, checksum: str | None) -> RunSummary | None:
     """The summary of a finished circle result in ``out_dir``, or None (see the module docstring).
 
     ScenarioError when ``out_dir/summary.json`` is not one that ``solve`` writes
     (:func:`optimizer.results.read_run_summary`)."""
-    from lifecircle.optimizer.outputs.results import read_run_summary
-
     if not (Path(out_dir) / "summary.json").is_file():
         return None
     # A summary that is not one `solve` writes was edited or copied in: refuse, never overwrite it.
     run = read_run_summary(out_dir, fix=f"delete the folder {out_dir} to solve this circle again")
     if checksum is None or run.scenario_checksum != checksum or run.status in RETRY_STATUSES:
         return None
-    return run.data
+    return run
 
 
 # ---- one circle (runs on a Dask worker) -----------------------------------------------------
@@ -167,7 +166,7 @@ def finished_summary(out_dir: Path, checksum: str | None) -> dict | None:
 
 def solve_circle(scenario: str, out_dir: str, solver: str, options: SolveOptions, report: bool) -> dict:
     """Solve one circle into ``out_dir``; never raises. Returns {"summary", "error", "skipped",
-    "seconds"}: the summary dict of the result (None when nothing was written) and a one-line
+    "seconds"}: the :class:`RunSummary` of the result (None when nothing was written) and a one-line
     error for failures."""
     t0 = time.perf_counter()
     try:
@@ -180,8 +179,8 @@ def solve_circle(scenario: str, out_dir: str, solver: str, options: SolveOptions
             if summary is not None:
                 return {"summary": summary, "error": "", "skipped": True, "seconds": time.perf_counter() - t0}
         result = run_solve(scenario, solver=solver, out_dir=out_dir, options=options, report=report)
-        summary = result.summary
-        error = "" if summary["status"] in SUCCESS else (summary.get("reason") or summary["status"])
+        summary = result.run
+        error = "" if summary.status in SUCCESS else (summary.reason or summary.status)
         return {"summary": summary, "error": error, "skipped": False, "seconds": time.perf_counter() - t0}
     except LifecircleError as error:
         message = str(error)
@@ -326,7 +325,7 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     for circle in circles:
         summary = outcome[circle.id]["summary"]
         if summary and not outcome[circle.id]["skipped"]:
-            for key, value in (summary.get("timings_s") or {}).items():
+            for key, value in summary.timings_s.items():
                 phase[key] = phase.get(key, 0.0) + float(value)
     return CityResult(out_dir, rows, len(circles), n_solved, n_skipped, n_failed,
                       time.perf_counter() - t0, phase)
@@ -410,16 +409,17 @@ def _prepare_out_dir(out_dir: Path, circles) -> None:
 
 
 def _row(circle: Circle, result: dict) -> dict:
-    summary = result["summary"] or {}
-    status = summary.get("status") or "failed"
+    run: RunSummary | None = result["summary"]  # None: the circle failed before writing anything
+    status = run.status if run else "failed"
     error = result["error"]
     if status not in SUCCESS and not error:
-        error = summary.get("reason") or status
+        error = (run.reason if run else "") or status
     row = {"circle_id": circle.id, "scenario": str(circle.scenario), "status": status,
            "resumed": bool(result["skipped"]), "error": error,
-           "budget": summary.get("budget"), "spent": summary.get("spent"), "objective": summary.get("objective"),
-           "seconds": round(float((summary.get("timings_s") or {}).get("total", result["seconds"])), 4)}
-    row["coverage"] = summary.get("coverage") or {}
+           "budget": run.budget_cny if run else None, "spent": run.spent_cny if run else None,
+           "objective": run.objective if run else None,
+           "seconds": round(float((run.timings_s if run else {}).get("total", result["seconds"])), 4)}
+    row["coverage"] = {g: c.to_json() for g, c in run.coverage.items()} if run else {}
     return row
 
 

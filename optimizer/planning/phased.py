@@ -263,9 +263,10 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     solved too and its objective recorded in summary.json.
     """
     from lifecircle.optimizer.files import (
-        atomic_folder, write_csv_bom, write_json, write_points_geojson,
+        atomic_folder, write_csv_bom, write_points_geojson,
     )
-    from lifecircle.optimizer.run import RunResult, load_problem, site_rows, summary_dict
+    from lifecircle.optimizer.outputs.results import write_summary
+    from lifecircle.optimizer.run import RunResult, load_problem, site_rows, summary_of
 
     if not 1 <= years <= MAX_YEARS:
         raise ScenarioError(f"--years: value {years} must be between 1 and {MAX_YEARS}")
@@ -316,23 +317,21 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
                                  [p["y"] for p in props], scenario.crs)
         timings["write"] = time.perf_counter() - t_solved
         timings["total"] = time.perf_counter() - t0
-        summary = summary_dict(scenario, total_problem, final, status, timings, reason, solver)
-        summary.update({
-            "objective": None if plan is None else plan.objective,
+        extra = {
             "objective_meaning": "weighted coverage summed over the years",
-            "bound": None if plan is None else plan.bound,
-            "gap": None if plan is None else plan.gap,
-            "budget": float(budgets.sum()),
             "horizon_years": int(years),
             "budget_per_year": [float(b) for b in budgets],
             "years": [_year_dict(y, scenario.group_names) for y in (plan.years if plan else ())],
-        })
+        }
         if yearly is not None:
-            summary["year_by_year"] = {"status": str(yearly.status), "objective": yearly.objective,
-                                       "years": [_year_dict(y, scenario.group_names) for y in yearly.years]}
-        write_json(tmp / "summary.json", summary)
-    exit_code = exit_code_for(status)
-    return RunResult(out_dir, summary, exit_code)
+            extra["year_by_year"] = {"status": str(yearly.status), "objective": yearly.objective,
+                                     "years": [_year_dict(y, scenario.group_names) for y in yearly.years]}
+        summary = replace(summary_of(scenario, total_problem, final, status, timings, reason, solver),
+                          objective=None if plan is None else plan.objective,
+                          bound=None if plan is None else plan.bound, gap=None if plan is None else plan.gap,
+                          budget_cny=float(budgets.sum()), extra=extra)
+        write_summary(tmp, summary)
+    return RunResult(out_dir, summary, exit_code_for(status))
 
 
 def _year_dict(year: YearResult, groups) -> dict:
