@@ -217,3 +217,10 @@ def test_the_wheel_installs_one_name_lifecircle(wheel):
     expected.add("lifecircle/optimizer/recipes.yaml")
     assert expected <= set(names), sorted(expected - set(names))
     assert not [n for n in names if n.startswith(("lifecircle/tests", "lifecircle/benchmarks"))]
+
+
+def test_test_file_names_are_unique():
+    """pytest imports test files by their base name (no __init__.py in the folders): two files of
+    the same name in two capability folders would not both run."""
+    names = [p.name for p in (REPO / "tests").rglob("test_*.py")]
+    assert len(names) == len(set(names)), sorted(n for n in names if names.count(n) > 1)
