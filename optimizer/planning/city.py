@@ -376,7 +376,8 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
                     result = {"summary": None, "error": f"{type(error).__name__}: {error}".splitlines()[0],
                               "skipped": False, "seconds": 0.0}
                 outcome[circle.id] = result
-                logger.debug("circle %s: %s", circle.id, result["error"] or (result["summary"] or {}).get("status"))
+                logger.debug("circle %s: %s", circle.id,
+                             result["error"] or (result["summary"].status if result["summary"] else None))
                 if result["error"]:
                     failed += 1
                 else:

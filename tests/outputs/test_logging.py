@@ -18,7 +18,7 @@ from support.scenarios import REPO, SITES_CSV, write_scenario
 
 LONG_WORK = ["optimizer.run", "optimizer.inputs.network_reach", "optimizer.solve.coverage",
              "optimizer.outputs.report", "optimizer.outputs.explain", "optimizer.planning.sweep",
-             "optimizer.planning.phased", "optimizer.planning.city", "optimizer.classic.solve"]
+             "optimizer.planning.phased", "optimizer.planning.city", "optimizer.classic.bench"]
 
 
 class FakeTerminal(io.StringIO):
