@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from optimizer import __version__
-from optimizer.errors import LifecircleError
+from lifecircle.optimizer import __version__
+from lifecircle.optimizer.errors import LifecircleError, exit_code_for
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
 
@@ -18,6 +18,14 @@ def fail(error: LifecircleError) -> "NoReturn":  # noqa: F821
     sys.exit(getattr(error, "exit_code", 1))
 
 
+def echo_lines(lines) -> None:
+    """Echo console lines from optimizer.outputs.text: plain ones on stdout, ToStderr ones on stderr."""
+    from lifecircle.optimizer.outputs.text import ToStderr
+
+    for line in lines:
+        click.echo(line, err=isinstance(line, ToStderr))
+
+
 class _OneLineGroup(click.Group):
     """click's group, with every usage error as one ``error: ...`` line (exit 2) and Python or
     library warnings kept off stderr: a LifecircleWarning is one ``warning: ...`` line, others are
@@ -26,7 +34,7 @@ class _OneLineGroup(click.Group):
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         import warnings
 
-        from optimizer.errors import LifecircleWarning
+        from lifecircle.optimizer.errors import LifecircleWarning
 
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode, **extra)
@@ -51,13 +59,24 @@ class _OneLineGroup(click.Group):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    click.echo(f"warning: {message}", err=True)
+    import logging
+
+    if logging.getLogger("lifecircle").isEnabledFor(logging.WARNING):  # not --quiet
+        click.echo(f"warning: {message}", err=True)
 
 
 @click.group(cls=_OneLineGroup, name="lifecircle")
 @click.version_option(__version__, prog_name="lifecircle")
-def main():
+@click.option("--verbose", "-v", is_flag=True, help="Log each phase (load, coverage, solve, report, write) on stderr.")
+@click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no warnings, no progress display.")
+@click.pass_context
+def main(ctx, verbose, quiet):
     """Place community facilities on idle sites to cover the most people within a budget."""
+    from lifecircle.optimizer.outputs.progress import console_logging
+
+    if verbose and quiet:
+        raise click.UsageError("--verbose and --quiet: give one or neither")
+    ctx.call_on_close(console_logging(verbose=verbose, quiet=quiet))  # undone when the command ends
 
 
 # ---- commands below; each section is owned by one feature ----
@@ -66,7 +85,7 @@ def main():
 
 
 def solve_options(time_limit, gap, threads=None, verbose=False):
-    from optimizer.backends import SolveOptions
+    from lifecircle.optimizer.solve.backends import SolveOptions
 
     if gap is not None and not 0 <= gap < 1:  # also NaN
         fail(_bad_input(f"--gap: value {gap} must be in [0, 1)"))
@@ -76,7 +95,7 @@ def solve_options(time_limit, gap, threads=None, verbose=False):
 
 
 def _bad_input(message: str):
-    from optimizer.errors import ScenarioError
+    from lifecircle.optimizer.errors import ScenarioError
 
     return ScenarioError(message)
 
@@ -88,10 +107,6 @@ solver_option = click.option("--solver", default="highs", show_default=True,
 time_limit_option = click.option("--time-limit", type=float, default=None,
                                  help="Stop after S seconds (status: feasible).")
 gap_option = click.option("--gap", type=float, default=None, help="Stop at this relative gap (status: feasible).")
-
-def _format_people(value) -> str:
-    return "-" if value is None else f"{value:,.0f}"
-
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
@@ -109,46 +124,20 @@ def _format_people(value) -> str:
 @click.option("--no-report", is_flag=True, help="Skip report.html and sites.xlsx (and their re-solves).")
 def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir, lang, no_report):
     """Solve SCENARIO and write sites.csv, sites.geojson, summary.json, report.html and sites.xlsx."""
-    from optimizer.run import run_solve
+    from lifecircle.optimizer.outputs.progress import phases
+    from lifecircle.optimizer.outputs.text import solve_lines
+    from lifecircle.optimizer.run import run_solve
 
     options = solve_options(time_limit, gap, verbose=verbose)
     if budget is not None and not 0 <= budget < float("inf"):  # also NaN
         fail(_bad_input(f"--budget: value {budget} must be a finite number >= 0"))
-    try:
-        result = run_solve(scenario, budget_cny=budget, solver=solver, out_dir=out_dir, options=options,
-                           cache_dir=cache_dir, lang=lang, report=not no_report)
+    try:  # no status line under the solver's own log (--verbose): both would share the terminal
+        with phases("solve", show=False if verbose else None):
+            result = run_solve(scenario, budget_cny=budget, solver=solver, out_dir=out_dir, options=options,
+                               cache_dir=cache_dir, lang=lang, report=not no_report)
     except LifecircleError as error:
         fail(error)
-    s = result.summary
-    click.echo(f"{s['scenario']}: {s['status']} with {s['solver']}")
-    if s["reason"]:
-        click.echo(f"reason: {s['reason']}", err=result.exit_code != 0)
-    if s["objective"] is not None:
-        gap_text = "0" if s["gap"] == 0 else ("-" if s["gap"] is None else f"{s['gap']:.4%}")
-        click.echo(f"weighted coverage {s['objective']:,.1f} (bound {s['bound'] if s['bound'] is None else round(s['bound'], 1)}, gap {gap_text})")
-        click.echo(f"spent {s['spent']:,.0f} of budget {s['budget']:,.0f} on {len(s['selected'])} sites")
-    for group, c in s["coverage"].items():
-        click.echo(f"  {group:<12} population {_format_people(c['population']):>10}  "
-                   f"covered before {_format_people(c['covered_before']):>10}  after {_format_people(c['covered_after']):>10}")
-    if "network" in s:  # issue 4: never let points off the network pass unnoticed
-        n = s["network"]
-        far = {k: n[f"snap_{k}"]["beyond_max_snap"] for k in ("demand", "sites", "existing")}
-        click.echo(f"walking network: {n['nodes']:,} nodes, {n['components']} component(s), reach cache {n['cache']}; "
-                   f"beyond max_snap_m {n['max_snap_m']:g} (unreachable): {far['demand']} demand points, "
-                   f"{far['sites']} sites, {far['existing']} existing")
-        frag = {k: len(n.get(f"{k}_on_fragments") or []) for k in ("sites", "existing")}
-        if frag["sites"] or frag["existing"]:  # issue 12
-            click.echo(f"walking network: {frag['sites']} sites and {frag['existing']} existing facilities lie on "
-                       "smaller components (see summary.json network.sites_on_fragments)")
-    equity = s.get("equity") or {}
-    if equity.get("rules") or equity.get("circles"):
-        shares = ", ".join(f"{g} {v['share_after']:.1%}" for g, v in equity["groups"].items()
-                           if v["share_after"] is not None)
-        gini = equity.get("gini_circles_after")
-        click.echo(f"equity: covered shares {shares}" + (f"; Gini across circles {gini:.3f}" if gini is not None else ""))
-    t = s["timings_s"]
-    click.echo("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in t.items()))
-    click.echo(f"outputs: {result.out_dir}")
+    echo_lines(solve_lines(result.summary, result.out_dir, result.exit_code))
     sys.exit(result.exit_code)
 
 
@@ -156,37 +145,23 @@ def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 def validate(scenario):
     """Check SCENARIO without solving and print a short summary."""
-    from optimizer.run import validate as run_validate
+    from lifecircle.optimizer.outputs.text import validate_lines
+    from lifecircle.optimizer.run import validate as run_validate
 
     try:
         facts = run_validate(scenario)
     except LifecircleError as error:
         fail(error)
-    click.echo(f"{facts['scenario']}: valid")
-    click.echo(f"  crs {facts['crs']} (distances in {facts['metric_crs']}), circle type {facts['circle_type']}")
-    click.echo(f"  {facts['demand_points']} demand points, {facts['sites']} sites, {facts['existing']} existing facilities")
-    for group, people in facts["people"].items():
-        click.echo(f"  people {group}: {people:,.0f}")
-    for key, cost in facts["candidate_cost"].items():
-        click.echo(f"  candidate cost {key}: {cost:,.0f}")
-    click.echo(f"  budget {facts['budget']:,.0f}; min_open {facts['min_open']}")
-    if "network" in facts:
-        n = facts["network"]
-        click.echo(f"  walking network {n['file']}: {n['nodes']:,} nodes, {n['segments']:,} edges, "
-                   f"{n['total_length_m'] / 1000:,.2f} km (details: lifecircle network)")
+    echo_lines(validate_lines(facts))
 
 
 @main.command()
 def solvers():
     """List the backends and whether each is available here."""
-    from optimizer.backends import REGISTRY
+    from lifecircle.optimizer.outputs.text import solvers_lines
+    from lifecircle.optimizer.solve.backends import REGISTRY
 
-    for name, backend in REGISTRY.items():
-        ok = backend.available()
-        version = backend.version() if ok else None
-        kind = "exact" if backend.exact else "heuristic"
-        state = f"available ({backend.distribution} {version})" if ok else f"missing: pip install {backend.distribution}"
-        click.echo(f"{name:<14} {kind:<9} {state}")
+    echo_lines(solvers_lines(REGISTRY))
 
 
 @main.command()
@@ -205,10 +180,10 @@ def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl, n_cir
     """Write a seeded synthetic district scenario into OUT_DIR (or, with --cfl, an instance file OUT)."""
     import os
 
-    from optimizer.generate import generate_district
+    from lifecircle.optimizer.generate.district import generate_district
 
     if cfl:  # issue 8: uniform sites and clients on a 30 x 30 square, for `classic --format cfl`
-        from optimizer.cfl import generate_cfl
+        from lifecircle.optimizer.classic.cfl import generate_cfl
 
         try:
             info = generate_cfl(out_dir, cfl[0], cfl[1], seed=seed)
@@ -235,7 +210,7 @@ def _check_district_size(n_demand, n_sites, budget):
     """Refuse before drawing anything: sizes in 1..limit, a finite budget >= 0 (issue 12)."""
     import math
 
-    from optimizer.generate import MAX_DEMAND_POINTS, MAX_SITES
+    from lifecircle.optimizer.generate.profiles import MAX_DEMAND_POINTS, MAX_SITES
 
     for flag, value, limit, what in (("--demand", n_demand, MAX_DEMAND_POINTS, "demand points"),
                                      ("--sites", n_sites, MAX_SITES, "sites")):
@@ -296,14 +271,6 @@ def _load_kwargs(weights, site_costs, demand_col, site_col, cost_col, weight_col
             "site_cost_col": site_cost_col}
 
 
-def _finite_or_none(value):
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
 @main.command()
 @click.argument("model", type=click.Choice(_CLASSIC_MODELS))
 @click.option("--instance", required=True, type=click.Path(dir_okay=False), help="Instance file.")
@@ -319,8 +286,8 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
     import time
 
     options = solve_options(time_limit, None)
-    from optimizer.classic import solve_classic
-    from optimizer.instances import load_instance
+    from lifecircle.optimizer.classic.solve import solve_classic
+    from lifecircle.optimizer.classic.formats import load_instance
 
     t0 = time.perf_counter()
     try:
@@ -332,33 +299,15 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
                                solver=solver, options=options, read_s=read_s)
     except LifecircleError as error:
         fail(error)
-    code = {"optimal": EXIT_OK, "feasible": EXIT_OK, "infeasible": EXIT_INFEASIBLE}.get(
-        result.status, EXIT_NO_SOLUTION)
+    code = exit_code_for(result.status)
     if as_json:
-        from optimizer.output import finite_json
+        from lifecircle.optimizer.files import finite_json
 
-        out = {k: _finite_or_none(v) for k, v in result.as_json().items()}
-        click.echo(json.dumps(finite_json(out), allow_nan=False))
+        click.echo(json.dumps(finite_json(result.as_json()), allow_nan=False))  # NaN, inf: null
         sys.exit(code)
-    click.echo(f"{result.instance}: {model} {result.status} with {result.solver}")
-    if result.objective is not None:
-        gap = "-" if result.gap is None else f"{result.gap:.4%}"
-        click.echo(f"objective {result.objective:,.6g} (bound {result.bound}, gap {gap})")
-        shown = ", ".join(str(s) for s in result.selected[:30])
-        more = f" ... ({len(result.selected)} in all)" if len(result.selected) > 30 else ""
-        click.echo(f"selected {len(result.selected)} sites: {shown}{more}")
-    if result.covered_weight is not None:
-        click.echo(f"covered weight {result.covered_weight:,.6g}; uncovered points "
-                   f"{result.uncovered_points}")
-    if result.presolve:  # issue 8: aggregated demand classes and presolve
-        ps = result.presolve
-        click.echo(f"presolve: sites {ps['sites_before']} -> {ps['sites_after']}, demand classes "
-                   f"{ps['classes_before']} -> {ps['classes_after']} (from {ps['points']:,} points), "
-                   f"fixed open {ps['fixed_open']}")
-    if code == EXIT_NO_SOLUTION:
-        click.echo(f"no plan found within the time limit ({result.message})", err=True)
-    t = result.timings_s
-    click.echo("timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in t.items()))
+    from lifecircle.optimizer.outputs.text import classic_lines
+
+    echo_lines(classic_lines(result, model, code == EXIT_NO_SOLUTION))
     sys.exit(code)
 
 
@@ -375,10 +324,9 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
 def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, site_costs,
           demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected):
     """Run MODEL on every INSTANCE with every solver; write bench.csv and bench.md as rows finish."""
-    import contextlib
-
-    from optimizer.classic import run_bench
-    from optimizer.instances import read_known
+    from lifecircle.optimizer.classic.bench import run_bench
+    from lifecircle.optimizer.classic.formats import read_known
+    from lifecircle.optimizer.outputs.progress import progress
 
     solve_options(time_limit, None)
     if not instances:
@@ -387,21 +335,14 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
     params = {"p": p, "radius": radius, "budget": budget,
               "preselected": [s.strip() for s in preselected.split(",")] if preselected else ()}
     command = "lifecircle " + " ".join(sys.argv[1:])
-    total = len(instances) * len(names)
-    try:
+    try:  # the bar is erased when it closes, so an error stays the only line on stderr
         best = read_known(known) if known else {}
-        with contextlib.ExitStack() as stack:
-            bars = []  # opened once the checks pass, so an error stays the only line on stderr
-
-            def start():
-                bars.append(stack.enter_context(click.progressbar(
-                    length=total, label=f"bench {model}", file=sys.stderr, show_pos=True)))
-
+        with progress(len(instances) * len(names), f"bench {model}", unit="job") as bar:
             rows = run_bench(list(instances), model, names, fmt=fmt, known=best,
                              time_limit=time_limit, out_dir=out_dir, params=params,
                              load=_load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
                                                weight_col, site_cost_col),
-                             command=command, on_start=start, on_row=lambda row: bars[0].update(1))
+                             command=command, on_row=lambda row: bar.update(1))
     except LifecircleError as error:
         fail(error)
     ok = sum(r["status"] == "optimal" for r in rows)
@@ -420,8 +361,8 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
 def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site_col, cost_col,
            weight_col, site_cost_col, p, radius, budget, preselected, mps, lp_path):
     """Write the exact model that would be solved, for any other solver (SCENARIO or --instance)."""
-    from optimizer.classic import build_classic, check_export_targets, export_model
-    from optimizer.instances import load_instance
+    from lifecircle.optimizer.outputs.text import export_line
+    from lifecircle.optimizer.solve.export import check_export_targets, export_model
 
     try:  # issue 12: before any loading, never over a file lifecircle did not write
         check_export_targets(mps, lp_path)
@@ -429,9 +370,9 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
         fail(error)
 
     if scenario is not None:
-        from optimizer.assemble import build_problem
-        from optimizer.scenario import load_scenario
-        from optimizer.solve import problem_model
+        from lifecircle.optimizer.inputs.assemble import build_problem
+        from lifecircle.optimizer.inputs.scenario import load_scenario
+        from lifecircle.optimizer.solve.coverage import problem_model
 
         if instance is not None:
             fail(_bad_input("export: give SCENARIO or --instance, not both"))
@@ -440,11 +381,13 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
             export_model(lin, mps, lp_path)
         except LifecircleError as error:
             fail(error)
-        click.echo(f"wrote {mps}{' and ' + lp_path if lp_path else ''}: {lin.n_rows} rows, "
-                   f"{lin.n_cols} columns, {lin.A.nnz} nonzeros, objective offset {lin.offset:g}")
+        click.echo(export_line(mps, lp_path, lin))
         return
     if instance is None or model is None:
         fail(_bad_input("export: give SCENARIO, or --instance FILE with --model MODEL"))
+    from lifecircle.optimizer.classic.formats import load_instance
+    from lifecircle.optimizer.classic.solve import build_classic
+
     try:
         inst = load_instance(instance, fmt, **_load_kwargs(weights, site_costs, demand_col, site_col,
                                                            cost_col, weight_col, site_cost_col))
@@ -453,9 +396,7 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
         export_model(built.linear, mps, lp_path)
     except LifecircleError as error:
         fail(error)
-    lin = built.linear
-    click.echo(f"wrote {mps}{' and ' + lp_path if lp_path else ''}: {lin.n_rows} rows, "
-               f"{lin.n_cols} columns, {lin.A.nnz} nonzeros, objective offset {lin.offset:g}")
+    click.echo(export_line(mps, lp_path, built.linear))
 
 
 # ---- walking networks: network (issue 4) ----
@@ -465,9 +406,10 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
 def network(scenario):
     """Print facts about SCENARIO's walking network and how its points snap onto it."""
-    from optimizer.errors import ScenarioError
-    from optimizer.network_reach import network_facts
-    from optimizer.scenario import load_scenario
+    from lifecircle.optimizer.errors import ScenarioError
+    from lifecircle.optimizer.inputs.network_reach import network_facts
+    from lifecircle.optimizer.inputs.scenario import load_scenario
+    from lifecircle.optimizer.outputs.text import network_lines
 
     try:
         loaded = load_scenario(scenario)
@@ -476,32 +418,7 @@ def network(scenario):
         facts = network_facts(loaded)
     except LifecircleError as error:
         fail(error)
-    click.echo(f"{facts['file']} (distances in {facts['crs']})")
-    click.echo(f"  {facts['nodes']:,} nodes, {facts['segments']:,} edges from {facts['features']:,} lines, "
-               f"total length {facts['total_length_m'] / 1000:,.2f} km")
-    click.echo(f"  {facts['components']} connected component(s); the largest holds "
-               f"{facts['largest_component_length_share']:.1%} of the length")
-    for role, used in facts.get("columns", {}).items():  # issue 12: which column gave what
-        click.echo(f"  {role}: {used}")
-    islands = ", ".join(f"{g} {share:.1%}" for g, share in facts["demand_on_small_islands"].items())
-    click.echo(f"  demand on smaller components: {islands}")
-    for label, key in (("sites", "sites_on_fragments"), ("existing", "existing_on_fragments")):
-        frag = facts.get(key) or []
-        if frag:  # issue 12: a site on a fragment serves only that fragment
-            shown = ", ".join(f"{f['id']} ({f['fragment_length_m']:,.0f} m)" for f in frag[:20])
-            click.echo(f"  {label} on smaller components ({len(frag)}; fragment street length): "
-                       f"{shown}{' ...' if len(frag) > 20 else ''}")
-    click.echo(f"  snap distance (m), max_snap_m {facts['max_snap_m']:g}:")
-    for label, key in (("demand", "snap_demand"), ("sites", "snap_sites"), ("existing", "snap_existing")):
-        st = facts[key]
-        if st["count"] == 0:
-            click.echo(f"    {label:<9} none")
-            continue
-        click.echo(f"    {label:<9} n {st['count']:>7,}  min {st['min_m']:8.1f}  median {st['median_m']:8.1f}  "
-                   f"p95 {st['p95_m']:8.1f}  max {st['max_m']:8.1f}  beyond max_snap_m {st['beyond_max_snap']}")
-        if st["beyond_ids"]:
-            shown = ", ".join(st["beyond_ids"][:20]) + (" ..." if len(st["beyond_ids"]) > 20 else "")
-            click.echo(f"      unreachable (beyond max_snap_m): {shown}")
+    echo_lines(network_lines(facts))
 
 
 # ---- officials: explain, compare (issue 5) ----
@@ -521,37 +438,16 @@ def explain(result_dir, site_id, why_not_id, lang, solver, time_limit):
 
     Reloads the scenario named in summary.json and refuses when it changed since the run.
     """
-    from optimizer.explain import (explain_sites, load_result, plan_facts, resolve_solver, site_index,
-                                   why_not)
-    from optimizer.explain_text import plan_lines, selected_position, site_lines, why_not_lines
-    from optimizer.i18n import resolve_language
+    from lifecircle.optimizer.outputs.text import explain_lines
 
     if site_id is not None and why_not_id is not None:
         fail(_bad_input("explain: give SITE_ID or --why-not SITE_ID, not both"))
     options = solve_options(time_limit, None)
     try:
-        res = load_result(result_dir)
-        lang = resolve_language(lang, (res.summary.get("report") or {}).get("language") or res.scenario.language)
-        backend = resolve_solver(solver or res.summary.get("solver"))
-        where = f"{result_dir}: SITE_ID"
-        if site_id is None and why_not_id is None:
-            facts = plan_facts(res.problem, res.site, res.type, solver=backend, options=options,
-                               evaluation=res.evaluation)
-            lines = plan_lines(res.scenario, facts, len(res.site), lang)
-        else:
-            j = site_index(res.scenario, site_id or why_not_id, where)
-            expl = explain_sites(res.problem, res.site, res.type, res.evaluation)
-            n = selected_position(expl, j)
-            if n is not None:
-                lines = site_lines(res.scenario, expl, n, lang)
-            else:
-                why = why_not(res.problem, res.site, res.type, j, solver=backend, options=options,
-                              evaluation=res.evaluation)
-                lines = why_not_lines(res.scenario, res.problem, why, backend, lang)
+        lines = explain_lines(result_dir, site_id, why_not_id, lang=lang, solver=solver, options=options)
     except LifecircleError as error:
         fail(error)
-    for line in lines:
-        click.echo(line)
+    echo_lines(lines)
 
 
 @main.command()
@@ -563,23 +459,21 @@ def explain(result_dir, site_id, why_not_id, lang, solver, time_limit):
               help="JSON file to write (default: compare_<A>_vs_<B>.json beside RESULT_B).")
 def compare(result_a, result_b, lang, out_path):
     """Print and write what changed from RESULT_A to RESULT_B: sites, coverage per group, cost."""
-    from optimizer.compare import run_compare
-    from optimizer.i18n import t
+    from lifecircle.optimizer.outputs.compare import run_compare
+    from lifecircle.optimizer.outputs.i18n import t
 
     try:
         lines, path, lang = run_compare(result_a, result_b, lang=lang, out=out_path)
     except LifecircleError as error:
         fail(error)
-    for line in lines:
-        click.echo(line)
-    click.echo(t("compare.written", lang, path=path))
+    echo_lines([*lines, t("compare.written", lang, path=path)])
 
 
 # ---- city scale: sweep, plan, city, generate --city (issue 6) ----
 
 
 def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
-    from optimizer.generate import generate_city
+    from lifecircle.optimizer.generate.city import generate_city
 
     given = [flag for flag, value in (("--demand", n_demand), ("--sites", n_sites), ("--budget", budget),
                                       ("--name", name)) if value is not None]
@@ -587,7 +481,7 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
         fail(_bad_input(f"{given[0]}: not used with --city; each circle's size and budget follow the city recipe"))
     if n_circles < 1:
         fail(_bad_input(f"--city: value {n_circles} must be >= 1"))
-    from optimizer.generate import MAX_CIRCLES
+    from lifecircle.optimizer.generate.city import MAX_CIRCLES
 
     if n_circles > MAX_CIRCLES:
         fail(_bad_input(f"--city: value {n_circles} is above the limit of {MAX_CIRCLES:,} circles"))
@@ -613,29 +507,22 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
                    "not depend on it unless --time-limit cuts solves short.")
 def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
     """Solve SCENARIO at many budgets; write curve.csv, curve.png, plans.csv and print the knee."""
-    from optimizer.sweep import KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets, run_sweep
+    from lifecircle.optimizer.outputs.progress import phases, progress
+    from lifecircle.optimizer.outputs.text import sweep_lines
+    from lifecircle.optimizer.planning.curve import KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, parse_budgets
+    from lifecircle.optimizer.planning.sweep import run_sweep
 
     options = solve_options(time_limit, gap)
     if jobs is not None and jobs < 1:
         fail(_bad_input(f"--jobs: value {jobs} must be >= 1"))
     try:
         values = parse_budgets(budgets)
-        run = run_sweep(scenario, values, solver=solver, out_dir=out_dir, options=options, jobs=jobs)
+        with phases("sweep"), progress(len(values), "budgets", unit="budget") as bar:
+            run = run_sweep(scenario, values, solver=solver, out_dir=out_dir, options=options, jobs=jobs,
+                            on_budget=bar.update)
     except LifecircleError as error:
         fail(error)
-    result = run.result
-    click.echo(f"{'budget':>16} {'objective':>14} {'spent':>16}  status")
-    for p in result.points:
-        objective = "-" if p.objective is None else f"{p.objective:,.1f}"
-        spent = "-" if p.spent_cny is None else f"{p.spent_cny:,.0f}"
-        click.echo(f"{p.budget_cny:>16,.0f} {objective:>14} {spent:>16}  {p.status}")
-    rule = f"each extra {KNEE_BUDGET_STEP:.0%} of budget buys less than {KNEE_COVERAGE_GAIN:.0%} more coverage"
-    if result.knee_cny is None:
-        click.echo(f"knee: none in this range (coverage still grows faster; beyond the knee {rule})")
-    else:
-        click.echo(f"knee: {result.knee_cny:,.0f} (beyond it {rule})")
-    click.echo("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings_s.items()))
-    click.echo(f"outputs: {run.out_dir}")
+    echo_lines(sweep_lines(run, KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN))
 
 
 @main.command()
@@ -651,28 +538,19 @@ def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
 @click.option("--compare", is_flag=True, help="Also solve year by year (myopic) and report both.")
 def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, compare):
     """Phased plan for SCENARIO: which sites open in which year (one MILP over all years)."""
-    from optimizer.phased import parse_year_budgets, run_plan
+    from lifecircle.optimizer.outputs.progress import phases
+    from lifecircle.optimizer.outputs.text import phased_lines
+    from lifecircle.optimizer.planning.phased import parse_year_budgets, run_plan
 
     options = solve_options(time_limit, gap)
     try:
         budgets = parse_year_budgets(budget_per_year, years)
-        result = run_plan(scenario, years=years, budgets_cny=budgets, solver=solver, out_dir=out_dir,
-                          options=options, compare=compare)
+        with phases("plan"):
+            result = run_plan(scenario, years=years, budgets_cny=budgets, solver=solver, out_dir=out_dir,
+                              options=options, compare=compare)
     except LifecircleError as error:
         fail(error)
-    s = result.summary
-    click.echo(f"{s['scenario']}: {s['status']} with {s['solver']}, {years} years")
-    if s["reason"]:
-        click.echo(f"reason: {s['reason']}", err=result.exit_code != 0)
-    for y in s["years"]:
-        covered = ", ".join(f"{g} {v:,.0f}" for g, v in y["covered"].items())
-        click.echo(f"  year {y['year']}: opens {y['opened']} sites, spent {y['spent']:,.0f} of {y['budget']:,.0f}; "
-                   f"weighted coverage {y['objective']:,.1f} ({covered})")
-    if s["objective"] is not None:
-        click.echo(f"coverage summed over the years {s['objective']:,.1f}")
-    if "year_by_year" in s and s["year_by_year"]["objective"] is not None:
-        click.echo(f"year-by-year (myopic) plan: {s['year_by_year']['objective']:,.1f}")
-    click.echo(f"outputs: {result.out_dir}")
+    echo_lines(phased_lines(result.summary, years, result.out_dir, result.exit_code))
     sys.exit(result.exit_code)
 
 
@@ -695,28 +573,21 @@ def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report,
     OUT/<id>/. Also writes OUT/city.csv and OUT/city.geojson (boundaries from an optional
     boundary.geojson per circle).
     """
-    from optimizer.backends import SolveOptions
-    from optimizer.city import run_city
+    from dataclasses import replace
+
+    from lifecircle.optimizer.outputs.progress import phases
+    from lifecircle.optimizer.outputs.text import city_lines
+    from lifecircle.optimizer.planning.city import run_city
 
     base = solve_options(time_limit, gap)
     if workers is not None and workers < 1:
         fail(_bad_input(f"--workers: value {workers} must be >= 1"))
-    options = SolveOptions(time_limit_s=base.time_limit_s, gap=base.gap, threads=1, presolve=False)
+    options = replace(base, threads=1, presolve=False)
     try:
-        result = run_city(city_dir, out_dir=out_dir, scheduler=scheduler, workers=workers, solver=solver,
-                          options=options, report=report, progress=not no_progress)
+        with phases("city", show=False if no_progress else None):
+            result = run_city(city_dir, out_dir=out_dir, scheduler=scheduler, workers=workers, solver=solver,
+                              options=options, report=report, progress=not no_progress)
     except LifecircleError as error:
         fail(error)
-    solved = result.n_solved
-    click.echo(f"{result.n_circles} circles: {solved} solved, {result.n_skipped} already done (skipped), "
-               f"{result.n_failed} failed; {result.seconds:.1f} s")
-    failed = [r for r in result.rows if r["status"] not in ("optimal", "feasible")]
-    for row in failed[:10]:
-        click.echo(f"  failed {row['circle_id']}: {row['status']}: {row['error']}", err=True)
-    if len(failed) > 10:
-        click.echo(f"  ... and {len(failed) - 10} more in city.csv", err=True)
-    if result.phase_s:
-        click.echo("time per phase, summed over solved circles (s): "
-                   + ", ".join(f"{k} {v:.1f}" for k, v in result.phase_s.items()))
-    click.echo(f"outputs: {result.out_dir} (city.csv, city.geojson)")
+    echo_lines(city_lines(result))
     sys.exit(result.exit_code)

@@ -38,10 +38,10 @@ def phase(name):
     print("phase", name, flush=True, file=sys.stderr)
 out = {{}}
 try:
-    from optimizer.assemble import build_problem
-    from optimizer.backends import SolveOptions
-    from optimizer.scenario import load_scenario
-    from optimizer.solve import solve_problem
+    from lifecircle.optimizer.inputs.assemble import build_problem
+    from lifecircle.optimizer.solve.backends import SolveOptions
+    from lifecircle.optimizer.inputs.scenario import load_scenario
+    from lifecircle.optimizer.solve.coverage import solve_problem
     t0 = time.perf_counter(); phase("load")
     scenario = load_scenario({scenario!r})
     t1 = time.perf_counter(); phase("coverage")
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--solver", default="highs")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
-    from optimizer.generate import generate_district
+    from lifecircle.optimizer.generate.district import generate_district
 
     tmp = Path(tempfile.mkdtemp(prefix="lifecircle-bench-capacity-"))
     header = ("district", "model", "status", "objective", "gap", "load s", "coverage s", "build s", "solve s",

@@ -49,12 +49,12 @@ def job() -> None:
     """One solve in this process (spec as JSON in argv[1]); prints the result as JSON."""
     spec = json.loads(sys.argv[1])
     t0 = time.perf_counter()
-    from optimizer.bigcover import solve_mclp_points
-    from optimizer.instances import load_instance
+    from lifecircle.optimizer.classic.points import solve_mclp_points
+    from lifecircle.optimizer.classic.formats import load_instance
 
     inst = load_instance(spec["path"], "cfl")
     read_s = time.perf_counter() - t0
-    from optimizer.backends import SolveOptions
+    from lifecircle.optimizer.solve.backends import SolveOptions
 
     res = solve_mclp_points(inst, radius=spec["radius"], budget=spec["budget"], read_s=read_s,
                             presolve=spec["presolve"], method=spec["method"],
@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--benders-limit", type=float, default=300.0,
                         help="Stop the Benders loop after this many seconds (status: feasible).")
     args = parser.parse_args()
-    from optimizer.cfl import generate_cfl
+    from lifecircle.optimizer.classic.cfl import generate_cfl
 
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     tmp = tempfile.mkdtemp(prefix="bench_cfl_", dir=args.tmp)

@@ -28,7 +28,7 @@ def build_assignment(costs, weights, p):
     import numpy as np
     import scipy.sparse as sp
 
-    from models.linear import MINIMIZE, LinearModel, stack_rows
+    from lifecircle.models.linear import MINIMIZE, LinearModel, stack_rows
 
     n, m, k = costs.n_demand, costs.n_sites, costs.n_pairs
     pair = np.arange(k)
@@ -45,10 +45,10 @@ def build_assignment(costs, weights, p):
 
 
 def one(path: str, formulation: str, solver: str, time_limit: float | None) -> dict:
-    from models.classic import build_pmedian
-    from optimizer.backends import SolveOptions
-    from optimizer.instances import read_orlib_pmed
-    from optimizer.linear_solve import solve_linear
+    from lifecircle.models.classic import build_pmedian
+    from lifecircle.optimizer.solve.backends import SolveOptions
+    from lifecircle.optimizer.classic.formats import read_orlib_pmed
+    from lifecircle.optimizer.solve.linear import solve_linear
 
     inst = read_orlib_pmed(path)
     t0 = time.perf_counter()
@@ -90,7 +90,7 @@ def main(argv=None):
     else:
         numbers = [int(x) for x in args.instances.split(",")]
     sys.path.insert(0, ROOT)
-    from optimizer.instances import read_known
+    from lifecircle.optimizer.classic.formats import read_known
 
     known = read_known(os.path.join(args.folder, "pmedopt.txt"))
     print(f"p-median formulations, solver {args.solver}, time limit {args.time_limit:g} s")

@@ -25,7 +25,7 @@ SOLVERS = ["highs", "pulp-cbc", "ortools-cpsat", "ortools-scip"]
 CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {repo!r})
-from optimizer.run import run_solve
+from lifecircle.optimizer.run import run_solve
 t0 = time.perf_counter()
 result = run_solve({scenario!r}, solver={solver!r}, out_dir={out!r}, report=False)
 s = result.summary
@@ -62,7 +62,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="lifecircle-bench-"))
     if args.large:
         sys.path.insert(0, str(REPO))
-        from optimizer.generate import generate_district
+        from lifecircle.optimizer.generate.district import generate_district
 
         n_demand, n_sites = (int(v) for v in args.large.split("x"))
         path = generate_district(tmp / "large", profile="hillside", n_demand=n_demand, n_sites=n_sites, seed=1)

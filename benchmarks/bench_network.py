@@ -72,9 +72,9 @@ def make_city(folder: Path, n_nodes: int, n_demand: int, n_sites: int, seed: int
 
 def measure(folder: Path) -> dict:
     """Child process: read, snap and walk; report timings and peak memory."""
-    from optimizer.geo import reach_matrices
-    from optimizer.network import read_network
-    from optimizer.network_reach import compute_reach, within
+    from lifecircle.optimizer.inputs.geo import reach_matrices
+    from lifecircle.optimizer.inputs.network import read_network
+    from lifecircle.optimizer.inputs.network_reach import compute_reach, within
 
     pts = np.load(folder / "points.npz")
     budgets = {("elder_child", "elderly"): MINUTES["elder_child"] * 60 * ELDERLY,

@@ -25,15 +25,17 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from optimizer.assemble import build_problem  # noqa: E402
-from optimizer.backends import SolveOptions  # noqa: E402
-from optimizer.explain import explain_sites, plan_facts  # noqa: E402
-from optimizer.generate import generate_district  # noqa: E402
-from optimizer.report import binding_rows, group_rows, kind_rows, render_report, site_list  # noqa: E402
-from optimizer.report import RESOLVE_MIN_S, solve_fact_rows, uncovered_rows  # noqa: E402
-from optimizer.scenario import load_scenario  # noqa: E402
-from optimizer.solve import solve_problem  # noqa: E402
-from optimizer.xlsx import write_sites_xlsx  # noqa: E402
+from lifecircle.optimizer.inputs.assemble import build_problem  # noqa: E402
+from lifecircle.optimizer.solve.backends import SolveOptions  # noqa: E402
+from lifecircle.optimizer.outputs.explain import explain_sites, plan_facts  # noqa: E402
+from lifecircle.optimizer.generate.district import generate_district  # noqa: E402
+from lifecircle.optimizer.outputs.report import (
+    binding_rows, group_rows, kind_rows, render_report, site_list,
+)  # noqa: E402
+from lifecircle.optimizer.outputs.report import RESOLVE_MIN_S, solve_fact_rows, uncovered_rows  # noqa: E402
+from lifecircle.optimizer.inputs.scenario import load_scenario  # noqa: E402
+from lifecircle.optimizer.solve.coverage import solve_problem  # noqa: E402
+from lifecircle.optimizer.outputs.xlsx import write_sites_xlsx  # noqa: E402
 
 
 def one(size: str, time_limit: float, folder: Path) -> dict:
@@ -50,7 +52,7 @@ def one(size: str, time_limit: float, folder: Path) -> dict:
     t1 = time.perf_counter()
     expl = explain_sites(problem, sol.site, sol.type, sol.evaluation)
     t2 = time.perf_counter()
-    # re-solves capped as `solve` caps them (optimizer.report.write_reports)
+    # re-solves capped as `solve` caps them (optimizer.outputs.report.write_reports)
     cap = SolveOptions(time_limit_s=max(RESOLVE_MIN_S, t1 - t0))
     facts = plan_facts(problem, sol.site, sol.type, options=cap, evaluation=sol.evaluation)
     t3 = time.perf_counter()

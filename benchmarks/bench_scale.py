@@ -31,16 +31,16 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BUNDLED = ["yuzhong_hillside", "liangjiang_newtown", "bishan_rural"]
-LIFECIRCLE = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); import cli; cli.main()"]
+LIFECIRCLE = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(REPO)!r}); from lifecircle.cli import main; main()"]
 
 DISTRICT_CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {repo!r})
 t0 = time.perf_counter()
-from optimizer.scenario import load_scenario
-from optimizer.assemble import build_problem
-from optimizer.reduced_solve import solve_reduced
-from optimizer.backends import SolveOptions
+from lifecircle.optimizer.inputs.scenario import load_scenario
+from lifecircle.optimizer.inputs.assemble import build_problem
+from lifecircle.optimizer.solve.reduced import solve_reduced
+from lifecircle.optimizer.solve.backends import SolveOptions
 scenario = load_scenario({scenario!r}, budget_cny={budget!r})
 t1 = time.perf_counter()
 problem = build_problem(scenario)
@@ -83,7 +83,7 @@ def timed(args: list, timeout_s: float = 3600) -> tuple[float, int, str, float]:
 
 def bench_district(args, tmp: Path) -> None:
     sys.path.insert(0, str(REPO))
-    from optimizer.generate import generate_district
+    from lifecircle.optimizer.generate.district import generate_district
 
     n_demand, n_sites = (int(v) for v in args.district.split("x"))
     path = generate_district(tmp / "district", profile="hillside", n_demand=n_demand, n_sites=n_sites, seed=1)

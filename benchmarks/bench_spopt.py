@@ -93,11 +93,11 @@ def instance(n: int, m: int, seed: int = 0):
 
 def covered_weight(demand, sites, weights, chosen) -> float:
     sys.path.insert(0, ROOT)
-    from optimizer.instances import xy_coverage
+    from lifecircle.optimizer.inputs.geo import pairs_matrix
 
     import numpy as np
 
-    cov = xy_coverage(demand, sites[np.asarray(chosen, dtype=int)], RADIUS_M)
+    cov = pairs_matrix(demand, sites[np.asarray(chosen, dtype=int)], RADIUS_M)
     return float(weights[np.diff(cov.indptr) > 0].sum())
 
 
@@ -105,14 +105,14 @@ def run_lifecircle(n, m, p, seed, time_limit=None):
     sys.path.insert(0, ROOT)
     import scipy.spatial  # noqa: F401  imported before the clock, as spopt's cdist is
 
-    from models.classic import build_mclp, open_sites
-    from optimizer.backends import SolveOptions
-    from optimizer.instances import xy_coverage
-    from optimizer.linear_solve import solve_linear
+    from lifecircle.models.classic import build_mclp, open_sites
+    from lifecircle.optimizer.solve.backends import SolveOptions
+    from lifecircle.optimizer.inputs.geo import pairs_matrix
+    from lifecircle.optimizer.solve.linear import solve_linear
 
     demand, sites, weights = instance(n, m, seed)
     t0 = time.perf_counter()
-    cov = xy_coverage(demand, sites, RADIUS_M)
+    cov = pairs_matrix(demand, sites, RADIUS_M)
     model = build_mclp(cov, weights, p)
     t1 = time.perf_counter()
     sol = solve_linear(model, "highs", SolveOptions(time_limit_s=time_limit))

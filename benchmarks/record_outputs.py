@@ -2,7 +2,11 @@
 
     python benchmarks/record_outputs.py OUT_DIR        # run every command, normalise, write OUT_DIR
     python benchmarks/record_outputs.py OUT_DIR NAME.. # only these runs (added to OUT_DIR)
-    diff -r BEFORE_DIR AFTER_DIR                        # empty when nothing changed
+    python benchmarks/record_outputs.py --compare BEFORE_DIR AFTER_DIR   # a line per run: same/DIFF
+
+--compare ignores what may change without changing an answer: result-folder markers, timings
+(report.html's timing rows, curve.csv's solve_s), the scenario checksum (issue 13 added the recipes
+to it) and summary keys listed in ADDED_KEYS (additions are allowed, renames are not).
 
 The commands: `solve` on every bundled district (with the report on the small ones), `sweep` and
 `plan` on two, `export` of one scenario and one OR-Library instance, and `classic` (all four models)
@@ -88,6 +92,46 @@ def normalise(folder: Path, scratch: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+ADDED_KEYS = {"termination"}  # issue 13
+
+
+def _comparable(path: Path) -> str | dict:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        try:
+            def walk(x):
+                if isinstance(x, dict):
+                    return {k: walk(v) for k, v in x.items() if k not in ADDED_KEYS and k != "scenario_checksum"}
+                return [walk(v) for v in x] if isinstance(x, list) else x
+            return walk(json.loads(text))
+        except json.JSONDecodeError:
+            return text
+    if path.suffix == ".html":
+        text = re.sub(r"[0-9a-f]{64}", "<sha>", text)
+        text = re.sub(r"<tr><td>(耗时（秒）|Timings \(s\)|生成时间|Generated)</td><td>.*?</td></tr>", "", text)
+        return re.sub(r"(load|coverage|build|solve|write|total) \d+\.\d+", r"\1 <t>", text)
+    if path.name == "curve.csv":
+        rows = [line.split(",") for line in text.splitlines()]
+        column = rows[0].index("solve_s") if rows and "solve_s" in rows[0] else None
+        return "\n".join(",".join(c for n, c in enumerate(r) if n != column) for r in rows)
+    return "\n".join(line for line in text.splitlines() if "termination" not in line)
+
+
+def compare(before: Path, after: Path) -> int:
+    """Print same/DIFF per recorded run; exit 1 when any run differs or is missing."""
+    bad = 0
+    for run in sorted(before.iterdir()):
+        other = after / run.name
+        files = {p.relative_to(run) for p in run.rglob("*") if p.is_file() and p.name != ".lifecircle.json"}
+        theirs = {p.relative_to(other) for p in other.rglob("*") if p.is_file() and p.name != ".lifecircle.json"} \
+            if other.is_dir() else set()
+        diffs = sorted(str(f) for f in files ^ theirs)
+        diffs += [str(f) for f in sorted(files & theirs) if _comparable(run / f) != _comparable(other / f)]
+        print(f"{'same' if not diffs else 'DIFF'} {run.name} {' '.join(diffs)}".rstrip())
+        bad += bool(diffs)
+    return 1 if bad else 0
+
+
 def main(out: Path, only=()) -> int:
     if out.exists() and not only:
         print(f"{out} exists; give a new folder", file=sys.stderr)
@@ -132,6 +176,8 @@ def main(out: Path, only=()) -> int:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--compare":
+        sys.exit(compare(Path(sys.argv[2]), Path(sys.argv[3])))
     if len(sys.argv) < 2:
         print(__doc__, file=sys.stderr)
         sys.exit(2)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .linear import MAXIMIZE, LinearModel, stack_rows
+from lifecircle.models.linear import MAXIMIZE, LinearModel, stack_rows
 
 
 @dataclass(frozen=True)

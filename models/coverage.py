@@ -40,8 +40,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .aggregate import identical_row_classes
-from .linear import MAXIMIZE, LinearModel, stack_rows
+from lifecircle.models.aggregate import identical_row_classes
+from lifecircle.models.linear import MAXIMIZE, LinearModel, stack_rows
 
 
 @dataclass(frozen=True)

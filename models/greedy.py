@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .coverage import CoverageIndex
+from lifecircle.models.coverage import CoverageIndex
 
 
 def _gains(index: CoverageIndex, covered: np.ndarray) -> np.ndarray:

@@ -118,21 +118,46 @@ class LinearModel:
         return replace(self, col_lower=col_lower, col_upper=col_upper)
 
 
+def decimal_scales(values, group, n_groups: int, max_decimals: int = 6) -> np.ndarray:
+    """Per group, the smallest 10**d (d <= max_decimals) making every finite value of the group
+    an integer (to 1e-9 relative), or 0 where none does: the one decimal-scale kernel.
+
+    Vectorised over groups by digit count: one pass per d, never one per group. Integer-only
+    solvers (CP-SAT, per constraint row) and the sweep's objective step use it.
+    """
+    values = np.asarray(values, dtype=float)
+    group = np.asarray(group, dtype=np.int64)
+    finite = np.isfinite(values)
+    values, group = values[finite], group[finite]
+    scales = np.zeros(n_groups)
+    pending = np.ones(n_groups, dtype=bool)
+    for d in range(max_decimals + 1):
+        scaled = values * 10.0**d
+        off = np.abs(scaled - np.round(scaled)) > 1e-9 * np.maximum(1.0, np.abs(scaled))
+        # bincount, not np.logical_or.at: ufunc.at took 0.8 s on 2 million nonzeros
+        bad = np.bincount(group[off], minlength=n_groups) > 0
+        done = pending & ~bad
+        scales[done] = 10.0**d
+        pending &= bad
+        if not pending.any():
+            break
+    return scales
+
+
 def decimal_scale(values, max_decimals: int = 6, max_abs: float | None = None) -> int | None:
     """Smallest 10**d (d <= max_decimals) making every finite value an integer, or None.
 
     Integer-only solvers (CP-SAT) need exact integer coefficients; ``max_abs`` refuses scales
     whose integers would grow past what the solver's arithmetic holds.
     """
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    for d in range(max_decimals + 1):
-        scaled = values * 10**d
-        if np.all(np.abs(scaled - np.round(scaled)) <= 1e-9 * np.maximum(1.0, np.abs(scaled))):
-            if max_abs is not None and np.abs(scaled).max(initial=0.0) > max_abs:
-                return None
-            return 10**d
-    return None
+    values = np.asarray(values, dtype=float).ravel()
+    scale = decimal_scales(values, np.zeros(values.size, dtype=np.int64), 1, max_decimals)[0]
+    if scale == 0:
+        return None
+    finite = values[np.isfinite(values)]
+    if max_abs is not None and np.abs(finite * scale).max(initial=0.0) > max_abs:
+        return None
+    return int(scale)
 
 
 def stack_rows(blocks: list[tuple[str, sp.spmatrix, np.ndarray, np.ndarray]]):

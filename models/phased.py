@@ -38,8 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from .coverage import CoverageIndex
-from .linear import MAXIMIZE, LinearModel, stack_rows
+from lifecircle.models.coverage import CoverageIndex
+from lifecircle.models.linear import MAXIMIZE, LinearModel, stack_rows
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from .aggregate import identical_row_classes
+from lifecircle.models.aggregate import identical_row_classes
 
 # Relative margin for the reduced-cost test: float sums over thousands of terms.
 FIX_MARGIN = 1e-9

@@ -1,7 +1,7 @@
 r"""Exact reductions of the coverage model (:mod:`models.coverage`) before a solver sees it.
 
 Each reduction keeps at least one optimal plan of the original model, so the reduced optimum is
-the original optimum; :func:`optimizer.solution.evaluate` re-checks every plan against the
+the original optimum; :func:`optimizer.core.solution.evaluate` re-checks every plan against the
 unreduced problem anyway. Notation as in :mod:`models.coverage`: facility columns :math:`x_c`
 (a site :math:`j(c)` and type :math:`k(c)`), demand classes :math:`y_r` with weight :math:`w_r`,
 cover sets :math:`N(c) = \{r : a_{rc} = 1\}`, costs :math:`c_c`, budget :math:`B`.
@@ -43,9 +43,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
-from .aggregate import identical_row_classes
-from .coverage import CoverageIndex
-from .linear import LinearModel, stack_rows
+from lifecircle.models.aggregate import identical_row_classes
+from lifecircle.models.coverage import CoverageIndex
+from lifecircle.models.linear import LinearModel, stack_rows
 
 # Candidate dominators are checked in batches of this many (column, candidate) pairs.
 _PAIR_BATCH = 2_000_000

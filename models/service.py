@@ -3,6 +3,8 @@ r"""Realistic service: capacities, distance decay and equity, in the budgeted mu
 This extends :mod:`models.coverage` (same sets, data, facility columns :math:`x_{jk}`, budget,
 one-per-site, must_open and min_open rows) for problems that carry decay weights, capacities or
 fairness demands. A problem with none of them is built by :mod:`models.coverage` unchanged.
+The decay weights themselves are computed in :mod:`models.decay`, and the maximin column and its
+two-stage solve live in :mod:`models.maximin`.
 
 Decay (gradual cover)
 ---------------------
@@ -86,48 +88,15 @@ verified entry by entry.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
 
-from .aggregate import identical_row_classes
-from .coverage import facility_columns
-from .linear import MAXIMIZE, LinearModel, decimal_scale, stack_rows
-
-DECAY_SHAPES = ("step", "linear", "exponential")
-# Scenario decay weights are rounded to this many decimals (a change of at most 0.0005): it keeps
-# the number of levels small and lets CP-SAT scale the objective exactly.
-DECAY_DECIMALS = 3
-# Largest scale L of the maximin column that is still comfortable for floating-point solvers.
-MAXIMIN_SCALE_LIMIT = 10**6
-# A continuous maximin level is held this much below the first optimum (a millionth of a share).
-MAXIMIN_BACKOFF = 1e-6
-
-
-def decay_weight(minutes, shape: str, full_minutes: float, zero_minutes: float,
-                 beta: float | None = None) -> np.ndarray:
-    """Weight in [0, 1] of a facility ``minutes`` away (see the module docstring)."""
-    t = np.asarray(minutes, dtype=float)
-    if shape == "step":
-        return (t <= zero_minutes).astype(float)
-    if shape == "linear":
-        if zero_minutes <= full_minutes:
-            return (t <= full_minutes).astype(float)
-        return np.clip((zero_minutes - t) / (zero_minutes - full_minutes), 0.0, 1.0)
-    if shape == "exponential":
-        if beta is None or beta <= 0:
-            raise ValueError("decay_weight: exponential decay needs beta > 0")
-        w = np.exp(-beta * np.maximum(t - full_minutes, 0.0))
-        return np.where(t <= zero_minutes, w, 0.0)
-    raise ValueError(f"decay_weight: unknown shape {shape!r}")
-
-
-def _is_integral(values: np.ndarray) -> bool:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    return bool(np.all(np.abs(values - np.round(values)) <= 1e-9 * np.maximum(1.0, np.abs(values))))
+from lifecircle.models.aggregate import identical_row_classes
+from lifecircle.models.coverage import facility_columns
+from lifecircle.models.linear import MAXIMIZE, LinearModel, stack_rows
+from lifecircle.models.maximin import is_integral, maximin_rows
 
 
 @dataclass(frozen=True)
@@ -399,7 +368,7 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
             flow = sp.csr_matrix((np.ones(fcol.size), (pos, z_cols[is_new])), shape=(used.size, n_cols))
             link = sp.csr_matrix((-q, (np.arange(used.size), used)), shape=(used.size, n_cols))
             cap_blocks.append(flow + link)
-            if not _is_integral(q):
+            if not is_integral(q):
                 integral_flow = False
         ecol = G.indices[~is_new] - n_x
         eused = np.unique(ecol)
@@ -408,9 +377,9 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
             ex_blocks.append(sp.csr_matrix((np.ones(ecol.size), (pos, z_cols[~is_new])), shape=(eused.size, n_cols)))
             q_e = problem.existing_capacity[ex[eused], g]
             ex_rhs.append(q_e)
-            if not _is_integral(q_e):
+            if not is_integral(q_e):
                 integral_flow = False
-        if not _is_integral(supply):
+        if not is_integral(supply):
             integral_flow = False
         # equity: a unit of z adds its gain to each set of its class
         z_set_blocks.append(sp.csr_matrix((G.data, (z_cols - z0, z_row)), shape=(n_z, G.shape[0])) @ share)
@@ -454,40 +423,18 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
     # ---- maximin
     t_col, t_scale = None, 1.0
     maximin_sets = np.zeros(0, dtype=np.int64)
-    maximin_rows = sp.csr_matrix((0, n_cols))
+    maximin_row_block = sp.csr_matrix((0, n_cols))
     maximin_rhs = np.zeros(0)
     if maximin:
         sets = group_sets if maximin == "groups" else circle_sets
-        sets = sets[set_people[sets] > 0]
-        maximin_sets = sets
+        maximin_sets = sets[set_people[sets] > 0]
         t_col = n_cols - 1
-        A_s = set_rows[sets]
-        N = set_people[sets]
-        B = set_before[sets]
-        D = decimal_scale(np.concatenate([A_s.data, B]))
-        L = None
         # covered people are multiples of 1/D at an optimum only when the assignment is integral
         flows_integral = n_z == 0 or (integral_flow and not circle_key)
-        if D is not None and _is_integral(N) and N.size and flows_integral:
-            lcm = 1
-            for n in np.round(N).astype(np.int64):
-                lcm = math.lcm(lcm, int(n))
-                if lcm * D > MAXIMIN_SCALE_LIMIT:
-                    break
-            if lcm * D <= MAXIMIN_SCALE_LIMIT:
-                L = float(lcm * D)
-        if L is not None:
-            factor = L / N
-            maximin_rows = sp.diags(factor) @ (-A_s)
-            maximin_rows = sp.csr_matrix(maximin_rows + sp.csr_matrix((np.ones(sets.size), (np.arange(sets.size), np.full(sets.size, t_col))), shape=(sets.size, n_cols)))
-            maximin_rhs = factor * B
-            t_scale = L
-            integrality[t_col] = True
-            col_upper[t_col] = L
-        else:
-            maximin_rows = sp.csr_matrix(-A_s + sp.csr_matrix((N, (np.arange(sets.size), np.full(sets.size, t_col))), shape=(sets.size, n_cols)))
-            maximin_rhs = B
-            col_upper[t_col] = 1.0
+        maximin_row_block, maximin_rhs, t_scale, scaled = maximin_rows(
+            set_rows, set_people, set_before, maximin_sets, t_col, flows_integral)
+        integrality[t_col] = scaled
+        col_upper[t_col] = t_scale
 
     # ---- the rows shared with the coverage model
     per_site = sp.csr_matrix((np.ones(n_x), (x_site, np.arange(n_x))), shape=(n_sites, n_cols))
@@ -509,7 +456,7 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
          np.array([lo_of[s] for s in group_floor]), np.inf),
         ("equity_circle", set_rows[circle_floor] if circle_floor else sp.csr_matrix((0, n_cols)),
          np.array([lo_of[s] for s in circle_floor]), np.inf),
-        ("maximin", maximin_rows, -np.inf, maximin_rhs),
+        ("maximin", maximin_row_block, -np.inf, maximin_rhs),
     ])
 
     integral = True
@@ -533,37 +480,6 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
         constant=constant, assign_parts=tuple(assign_parts),
     )
     return model, index
-
-
-def maximin_first_stage(model: LinearModel, index: ServiceIndex) -> LinearModel:
-    """The first maximin solve: the same rows, objective ``t`` alone and no offset."""
-    from dataclasses import replace
-
-    c = np.zeros(model.n_cols)
-    c[index.t_col] = 1.0
-    return replace(model, c=c, offset=0.0)
-
-
-def fix_worst_share(model: LinearModel, index: ServiceIndex, t_value: float) -> LinearModel:
-    """The second maximin solve: ``t`` held at or above the first solve's optimum.
-
-    A scaled (integer) ``t`` is fixed exactly; a continuous one gives up ``MAXIMIN_BACKOFF`` of a
-    share, more than any solver's feasibility tolerance, so the second solve cannot be made
-    infeasible by the first solve's rounding.
-    """
-    return model.with_col_bounds(np.array([index.t_col]), lower=held_level(index, t_value))
-
-
-def held_level(index: ServiceIndex, t_value: float) -> float:
-    """The value the maximin column is held at in the second solve (column units)."""
-    if index.t_scale != 1.0:
-        return float(np.round(t_value))
-    return max(0.0, float(t_value) - MAXIMIN_BACKOFF)
-
-
-def worst_share(values: np.ndarray, index: ServiceIndex) -> float:
-    """The maximin column's value as a share in [0, 1]."""
-    return float(values[index.t_col]) / index.t_scale
 
 
 def decode_service(values: np.ndarray, index: ServiceIndex) -> tuple[np.ndarray, np.ndarray]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from dataclasses import dataclass
@@ -9,22 +10,39 @@ from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from .assemble import build_problem
-from .backends import DEFAULT_BACKEND, SolveOptions, Status
-from .errors import InfeasibleError
-from .output import atomic_folder, check_out_dir, write_csv_bom, write_json, write_points_geojson
-from .scenario import Scenario, load_scenario
-from .solution import Solution
+from lifecircle.optimizer import __version__
+from lifecircle.optimizer.inputs.assemble import build_problem
+from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status
+from lifecircle.optimizer.core.status import default_termination
+from lifecircle.optimizer.errors import InfeasibleError, exit_code_for
+from lifecircle.optimizer.files import (
+    atomic_folder, check_out_dir, write_csv_bom, write_points_geojson,
+)
+from lifecircle.optimizer.inputs.scenario import Scenario, load_scenario
+from lifecircle.optimizer.core.solution import Solution
+from lifecircle.optimizer.outputs.results import (
+    GroupCoverage, ReportFacts, RunSummary, SelectedFacility, write_summary,
+)
+
+logger = logging.getLogger(__name__)
 
 INFEASIBLE_BY_SOLVER = "the solver proved that no plan meets budget, must_open and min_open together"
 
 
+
+
 @dataclass(frozen=True)
 class RunResult:
+    """A finished run: its folder, its typed summary (as written) and the CLI's exit code."""
+
     out_dir: Path
-    summary: dict
+    run: RunSummary
     exit_code: int
+
+    @property
+    def summary(self) -> dict:
+        """summary.json as written (``run.to_json()``)."""
+        return self.run.to_json()
 
 
 def default_out_dir(scenario_path: Path, suffix: str = "") -> Path:
@@ -57,55 +75,60 @@ def site_rows(scenario: Scenario, problem, solution: Solution) -> tuple[list, li
     return header, rows, props
 
 
-def summary_dict(scenario: Scenario, problem, solution: Solution | None, status: Status,
-                 timings: dict, reason: str = "", solver: str | None = None) -> dict:
-    """summary.json's common keys. ``solver`` names the backend asked for, reported when the
-    run stopped before any backend answered (a precheck found the data infeasible)."""
+def summary_of(scenario: Scenario, problem, solution: Solution | None, status: Status,
+               timings: dict, reason: str = "", solver: str | None = None, *,
+               scenario_path: str | None = None, report: ReportFacts | None = None) -> RunSummary:
+    """The run's summary (summary.json's common keys). ``solver`` names the backend asked for,
+    reported when the run stopped before any backend answered (a precheck found the data
+    infeasible)."""
     groups = scenario.group_names
     population = problem.people.sum(axis=0)
     before = (problem.people * problem.covered_before).sum(axis=0)
     if solution and solution.evaluation:  # issue 7: capacitated or decayed existing facilities
         before = solution.evaluation.people_before
     after = solution.evaluation.people_after if solution and solution.evaluation else None
-    coverage = {
-        g: {"population": float(population[n]), "covered_before": float(before[n]),
-            "covered_after": None if after is None else float(after[n])}
-        for n, g in enumerate(groups)
-    }
+    coverage = {g: GroupCoverage(float(population[n]), float(before[n]), None if after is None else float(after[n]))
+                for n, g in enumerate(groups)}
     selected = []
     if solution is not None and solution.has_plan:
         for j, k in sorted(zip(solution.site.tolist(), solution.type.tolist())):
-            selected.append({"site_id": scenario.sites.ids[j], "facility_type": scenario.type_names[k],
-                             "cost": float(problem.cost_cny[j, k])})
-    return {
-        "scenario": scenario.name,
-        "scenario_file": str(scenario.path),
-        "scenario_checksum": scenario.checksum,
-        "solver": solution.backend if solution else solver,
-        "status": str(status),
-        "reason": reason,
-        "objective": None if solution is None else solution.objective,
-        "bound": None if solution is None else solution.bound,
-        "gap": None if solution is None else solution.gap,
-        "budget": scenario.budget_cny,
-        "spent": None if solution is None or not solution.has_plan else solution.spent_cny,
-        "coverage": coverage,
-        "selected": selected,
-        "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
-        "crs": scenario.crs,
-        "metric_crs": scenario.metric_crs,
-        "reach_m": dict(problem.meta.get("radii_m", {})),
-        **({"network": problem.meta["network"]} if "network" in problem.meta else {}),  # issue 4
-        "min_open": dict(scenario.min_open),
-        **_service_summary(problem, solution),  # issue 7: equity, utilisation
-        "model": dict(solution.model_stats) if solution else {},
-        "lifecircle_version": __version__,
-    }
+            selected.append(SelectedFacility(scenario.sites.ids[j], scenario.type_names[k], float(problem.cost_cny[j, k])))
+    service = _service_summary(problem, solution)  # issue 7: equity, utilisation
+    return RunSummary(
+        scenario=scenario.name,
+        scenario_file=str(scenario.path),
+        scenario_checksum=scenario.checksum,
+        solver=solution.backend if solution else solver,
+        status=str(status),
+        # issue 13: why the solve stopped, beside status (which keeps its four values)
+        termination=str(solution.termination if solution is not None and solution.status == status
+                        else default_termination(status)),
+        reason=reason,
+        objective=None if solution is None else solution.objective,
+        bound=None if solution is None else solution.bound,
+        gap=None if solution is None else solution.gap,
+        budget_cny=scenario.budget_cny,
+        spent_cny=None if solution is None or not solution.has_plan else solution.spent_cny,
+        coverage=coverage,
+        selected=tuple(selected),
+        timings_s={k: round(float(v), 4) for k, v in timings.items()},
+        crs=scenario.crs,
+        metric_crs=scenario.metric_crs,
+        reach_m=dict(problem.meta.get("radii_m", {})),
+        network=problem.meta.get("network"),  # issue 4
+        min_open=dict(scenario.min_open),
+        equity=service["equity"],
+        utilisation=service.get("utilisation"),
+        model=dict(solution.model_stats) if solution else {},
+        lifecircle_version=__version__,
+        scenario_path=scenario_path,
+        report=report,
+    )
 
 
 def _service_summary(problem, solution: Solution | None) -> dict:
     """Issue 7: covered shares per group and circle, Gini, group gap; utilisation under capacities."""
-    from .equity import equity_summary, utilisation_rows
+    from lifecircle.optimizer.outputs.summary import equity_summary, utilisation_rows
 
     evaluation = solution.evaluation if solution is not None else None
     out = {"equity": equity_summary(problem, evaluation, solution.worst_share if solution else None)}
@@ -124,16 +147,107 @@ def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=No
     :func:`optimizer.network_reach.resolve_cache_dir` picks for ``out_dir``.
     """
     t0 = time.perf_counter()
+    logger.info("loading %s", scenario_path)
     scenario = load_scenario(scenario_path, budget_cny=budget_cny)
     t_load = time.perf_counter()
+    logger.debug("%s: %d demand points, %d sites, %d facility types, read in %.2f s", scenario.name,
+                 len(scenario.demand), len(scenario.sites), len(scenario.type_names), t_load - t0)
     out_dir = Path(out_dir) if out_dir is not None else default_out_dir(scenario.path, suffix)
     check_out_dir(out_dir, scenario.files)  # issue 12: refused before a long solve, not after it
     if scenario.network_path is not None:
-        from .network_reach import resolve_cache_dir
+        from lifecircle.optimizer.inputs.network_reach import resolve_cache_dir
 
         cache_dir = resolve_cache_dir(cache_dir, out_dir)
+    logger.info("coverage: who each site could reach (%s)",
+                "walking network" if scenario.network_path is not None else "straight lines x detour factor")
     problem = build_problem(scenario, cache_dir=cache_dir)
+    logger.debug("coverage built in %.2f s", time.perf_counter() - t_load)
     return scenario, problem, out_dir, {"load": t_load - t0, "coverage": time.perf_counter() - t_load}
+
+
+@dataclass(frozen=True)
+class Solved:
+    """A solve done in memory, before anything is written: what :func:`write_solved` writes.
+
+    ``solution`` is None when a precheck proved the data infeasible before any backend ran;
+    ``timings_s`` holds load, coverage, build and solve seconds.
+    """
+
+    scenario: Scenario
+    problem: object  # CoverageProblem
+    solution: Solution | None
+    status: Status
+    reason: str
+    solver: str
+    options: SolveOptions | None
+    timings_s: dict
+
+
+def solve_loaded(scenario: Scenario, problem, solver: str = DEFAULT_BACKEND, options: SolveOptions | None = None,
+                 loaded_s: dict | None = None) -> Solved:
+    """Solve a built problem; an infeasible or unsolved run is a status with a reason, not an error.
+
+    ``loaded_s``: the load and coverage seconds of :func:`load_problem`, kept in the timings.
+    """
+    from lifecircle.optimizer.solve.coverage import solve_problem
+
+    t_cov = time.perf_counter()
+    solution, reason = None, ""
+    logger.info("solving with %s (budget %s)", solver, f"{scenario.budget_cny:,.0f}")
+    try:
+        solution = solve_problem(problem, solver, options)
+        status = solution.status
+        if status == Status.INFEASIBLE:
+            reason = INFEASIBLE_BY_SOLVER
+            if problem.equity is not None and solution.message:  # issue 7: the fairness diagnosis
+                reason = solution.message
+        elif status == Status.NO_SOLUTION:
+            reason = solution.message or "no plan found within the time limit"
+    except InfeasibleError as error:
+        status, reason = Status.INFEASIBLE, str(error)
+    t_solved = time.perf_counter()
+    logger.debug("solve: %s in %.2f s", status, t_solved - t_cov)
+    timings = {**(loaded_s or {}), "build": solution.timings_s["build"] if solution else 0.0,
+               "solve": solution.timings_s["solve"] if solution else t_solved - t_cov}
+    return Solved(scenario, problem, solution, status, reason, solver, options, timings)
+
+
+def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | None = None,
+                 t0: float | None = None) -> RunSummary:
+    """Write a solve's result folder (sites.csv, sites.geojson, summary.json; with a plan and
+    ``report``, report.html and sites.xlsx) through the one atomic writer; return the summary
+    written. ``t0``: when the run started (perf_counter), for the ``total`` timing; by default the
+    sum of the earlier timings."""
+    t_write = time.perf_counter()
+    scenario, problem, solution, status = solved.scenario, solved.problem, solved.solution, solved.status
+    logger.info("writing %s", out_dir)
+    timings = dict(solved.timings_s)
+    with atomic_folder(out_dir, inputs=scenario.files) as tmp:
+        if solution is not None and solution.has_plan:
+            header, rows, props = site_rows(scenario, problem, solution)
+            write_csv_bom(tmp / "sites.csv", header, rows)
+            xs = [p["x"] for p in props]
+            ys = [p["y"] for p in props]
+            write_points_geojson(tmp / "sites.geojson", props, xs, ys, scenario.crs)
+        report_facts = None
+        if report and solution is not None and solution.has_plan:  # issue 5: report.html, sites.xlsx
+            from lifecircle.optimizer.outputs.i18n import resolve_language
+            from lifecircle.optimizer.outputs.report import write_reports
+
+            language = resolve_language(lang, scenario.language)
+            info = {"solver": solution.backend, "status": str(status), "objective": solution.objective,
+                    "bound": solution.bound, "gap": solution.gap, "spent": solution.spent_cny,
+                    "budget": scenario.budget_cny, "timings_s": dict(timings)}
+            report_facts = ReportFacts(language, ("report.html", "sites.xlsx"),
+                                       write_reports(tmp, scenario, problem, solution, info, lang=language,
+                                                     solver=solution.backend, options=solved.options))
+        timings["write"] = time.perf_counter() - t_write
+        timings["total"] = time.perf_counter() - t0 if t0 is not None else sum(timings.values())
+        summary = summary_of(scenario, problem, solution, status, timings, solved.reason, solved.solver,
+                             scenario_path=str(Path(scenario.path).resolve()),  # issue 5: explain reloads it
+                             report=report_facts)
+        write_summary(tmp, summary)
+    return summary
 
 
 def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir=None,
@@ -147,57 +261,12 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
     ``cache_dir``: where network reach is cached (default: ``network_reach.default_cache_dir()``);
     only scenarios with ``walking.network`` use it.
     """
-    from .solve import solve_problem
-
     t0 = time.perf_counter()
     scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, budget_cny=budget_cny,
                                                         cache_dir=cache_dir)
-    t_cov = time.perf_counter()
-
-    solution, reason = None, ""
-    try:
-        solution = solve_problem(problem, solver, options)
-        status = solution.status
-        if status == Status.INFEASIBLE:
-            reason = INFEASIBLE_BY_SOLVER
-            if problem.equity is not None and solution.message:  # issue 7: the fairness diagnosis
-                reason = solution.message
-        elif status == Status.NO_SOLUTION:
-            reason = solution.message or "no plan found within the time limit"
-    except InfeasibleError as error:
-        status, reason = Status.INFEASIBLE, str(error)
-    t_solved = time.perf_counter()
-
-    timings = {**loaded_s, "build": solution.timings_s["build"] if solution else 0.0,
-               "solve": solution.timings_s["solve"] if solution else t_solved - t_cov}
-    with atomic_folder(out_dir, inputs=scenario.files) as tmp:
-        if solution is not None and solution.has_plan:
-            header, rows, props = site_rows(scenario, problem, solution)
-            write_csv_bom(tmp / "sites.csv", header, rows)
-            xs = [p["x"] for p in props]
-            ys = [p["y"] for p in props]
-            write_points_geojson(tmp / "sites.geojson", props, xs, ys, scenario.crs)
-        report_facts = None
-        if report and solution is not None and solution.has_plan:  # issue 5: report.html, sites.xlsx
-            from .i18n import resolve_language
-            from .report import write_reports
-
-            language = resolve_language(lang, scenario.language)
-            info = {"solver": solution.backend, "status": str(status), "objective": solution.objective,
-                    "bound": solution.bound, "gap": solution.gap, "spent": solution.spent_cny,
-                    "budget": scenario.budget_cny, "timings_s": dict(timings)}
-            report_facts = {"language": language, "files": ["report.html", "sites.xlsx"],
-                            "timings_s": write_reports(tmp, scenario, problem, solution, info, lang=language,
-                                                       solver=solution.backend, options=options)}
-        timings["write"] = time.perf_counter() - t_solved
-        timings["total"] = time.perf_counter() - t0
-        summary = summary_dict(scenario, problem, solution, status, timings, reason, solver)
-        summary["scenario_path"] = str(Path(scenario.path).resolve())  # issue 5: explain reloads it
-        if report_facts is not None:
-            summary["report"] = report_facts
-        write_json(tmp / "summary.json", summary)
-    exit_code = {Status.OPTIMAL: 0, Status.FEASIBLE: 0, Status.INFEASIBLE: 3, Status.NO_SOLUTION: 4}[status]
-    return RunResult(out_dir, summary, exit_code)
+    solved = solve_loaded(scenario, problem, solver, options, loaded_s)
+    summary = write_solved(out_dir, solved, report=report, lang=lang, t0=t0)
+    return RunResult(out_dir, summary, exit_code_for(solved.status))
 
 
 def validate(scenario_path) -> dict:
@@ -206,7 +275,7 @@ def validate(scenario_path) -> dict:
     costs = scenario.cost_matrix()
     network = {}
     if scenario.network_path is not None:  # issue 4: a bad network file fails validate too
-        from .network import read_network
+        from lifecircle.optimizer.inputs.network import read_network
 
         net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs, oneway=scenario.respect_oneway)
         network = {"network": {"file": str(scenario.network_path), "nodes": net.n_nodes,

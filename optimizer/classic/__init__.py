@@ -1,0 +1,1 @@
+"""The textbook location models on published instances: read, solve, benchmark, export."""

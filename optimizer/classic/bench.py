@@ -1,0 +1,194 @@
+"""``lifecircle bench``: every instance x solver in its own process, rows written as they end.
+
+A job runs :func:`worker` in a fresh interpreter (so a crash, a memory blow-up or a solver that
+ignores its time limit costs one row, not the run), which reads the instance, calls
+:func:`~lifecircle.optimizer.classic.solve.solve_classic` and writes its row as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from lifecircle.optimizer.solve.backends import REGISTRY, SolveOptions
+from lifecircle.optimizer.errors import (
+    CapabilityError, InfeasibleError, LifecircleError, ScenarioError,
+)
+from lifecircle.optimizer.classic.formats import load_instance
+from lifecircle.optimizer.classic.solve import MODELS, solve_classic
+
+BENCH_COLUMNS = ("instance", "model", "solver", "status", "objective", "best_known",
+                 "gap_to_known_pct", "read_s", "build_s", "solve_s", "peak_mem_mb",
+                 "presolve_sites", "presolve_classes", "note")
+
+logger = logging.getLogger(__name__)
+
+
+def machine_info() -> dict:
+    """CPU model, cores and memory, from /proc where there is one."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem_gb = None
+    try:
+        mem_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gb": None if mem_gb is None
+            else round(mem_gb, 1), "python": platform.python_version(), "os": platform.platform()}
+
+
+def solver_versions(names) -> dict:
+    out = {}
+    for name in names:
+        backend = REGISTRY.get(name)
+        out[name] = (backend.version() if backend else None) or "not installed"
+    return out
+
+
+def worker() -> None:
+    """Run one bench job in this process (spec on stdin), write the row as JSON to a file."""
+    import resource
+
+    spec = json.load(sys.stdin)
+    row = {"status": "error", "note": ""}
+    try:
+        t0 = time.perf_counter()
+        inst = load_instance(spec["path"], spec["format"], **spec["load"])
+        read_s = time.perf_counter() - t0
+        options = SolveOptions(time_limit_s=spec["time_limit"])
+        res = solve_classic(inst, spec["model"], solver=spec["solver"], options=options,
+                            read_s=read_s, **spec["params"])
+        row.update(status=res.status, objective=res.objective, read_s=res.timings_s["read"],
+                   build_s=res.timings_s["build"], solve_s=res.timings_s["solve"])
+        if res.presolve:  # issue 8: sizes before -> after the presolve
+            ps = res.presolve
+            row.update(presolve_sites=f"{ps['sites_before']}->{ps['sites_after']}",
+                       presolve_classes=f"{ps['classes_before']}->{ps['classes_after']}")
+    except InfeasibleError as err:
+        row.update(status="infeasible", note=str(err))
+    except CapabilityError as err:
+        row.update(status="declined", note=str(err))
+    except LifecircleError as err:
+        row.update(status="error", note=str(err))
+    row["peak_mem_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    with open(spec["out"], "w", encoding="utf-8") as fh:
+        json.dump(row, fh)
+
+
+def _run_job(spec: dict, timeout: float | None) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = dict(spec, out=os.path.join(tmp, "row.json"))
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-c", "from lifecircle.optimizer.classic.bench import worker; worker()"],
+                input=json.dumps(spec), capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return {"status": "timeout", "note": f"killed after {timeout:.0f} s"}
+        if os.path.exists(spec["out"]):
+            with open(spec["out"], encoding="utf-8") as fh:
+                return json.load(fh)
+        tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
+        return {"status": "crash", "note": tail[0][:200]}
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.6g}" if not value.is_integer() or abs(value) >= 1e15 else str(int(value))
+    return str(value)
+
+
+BENCH_FILES = ("bench.csv", "bench.md")
+
+
+def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str = "orlib-pmed",
+              known: dict | None = None, time_limit: float | None = None, out_dir: str = "bench",
+              params: dict | None = None, load: dict | None = None, command: str = "",
+              on_start=None, on_row=None) -> list[dict]:
+    """Run every instance x solver in its own process; append each row to bench.csv/bench.md.
+
+    A row is written as soon as its job ends, so an interrupted run keeps what it did. A job that
+    crashes or outlives ``time_limit`` (plus a grace for building) is recorded and the run goes on.
+    ``on_start()`` is called once the arguments and the output folder have passed their checks,
+    ``on_row(row)`` after each job.
+    """
+    if model not in MODELS:
+        raise ScenarioError(f"--model: unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    for name in solvers:
+        if name not in REGISTRY:
+            raise ScenarioError(f"--solvers: unknown solver {name!r}; choose from "
+                                f"{', '.join(sorted(REGISTRY))}")
+    for path in instances:
+        if not os.path.isfile(path):
+            raise ScenarioError(f"{path}: no such instance file")
+    known = known or {}
+    from lifecircle.optimizer import __version__
+    from lifecircle.optimizer.files import csv_cell, prepare_marked_folder, write_marker
+
+    # Rows are appended as jobs end, so the folder is a marked one that lifecircle adds to, never
+    # a user's folder whose bench.csv it would overwrite (issue 12).
+    prepare_marked_folder(out_dir, "bench", BENCH_FILES)
+    csv_path, md_path = os.path.join(out_dir, "bench.csv"), os.path.join(out_dir, "bench.md")
+
+    info = machine_info()
+    versions = solver_versions(solvers)
+    with open(csv_path, "w", encoding="utf-8") as fh:
+        fh.write(",".join(BENCH_COLUMNS) + "\n")
+    with open(md_path, "w", encoding="utf-8") as fh:
+        fh.write(f"# lifecircle bench: {model}\n\n")
+        if command:
+            fh.write(f"Command: `{command}`\n\n")
+        fh.write(f"- lifecircle {__version__}; solvers: "
+                 + ", ".join(f"{k} {v}" for k, v in versions.items()) + "\n")
+        fh.write(f"- machine: {info['cpu']}, {info['cores']} cores, {info['memory_gb']} GB; "
+                 f"Python {info['python']}; {info['os']}\n")
+        fh.write(f"- time limit per solve: {time_limit if time_limit else 'none'} s; "
+                 f"started {time.strftime('%Y-%m-%d %H:%M:%S')}\n\n")
+        fh.write("| " + " | ".join(BENCH_COLUMNS) + " |\n")
+        fh.write("|" + "---|" * len(BENCH_COLUMNS) + "\n")
+    write_marker(Path(out_dir), kind="bench", names=BENCH_FILES)
+    if on_start is not None:
+        on_start()
+    timeout = None if time_limit is None else time_limit * 2 + 60
+    rows = []
+    for path in instances:
+        name = os.path.splitext(os.path.basename(path))[0]
+        for solver in solvers:
+            spec = {"path": os.path.abspath(path), "format": fmt, "load": load or {},
+                    "model": model, "solver": solver, "time_limit": time_limit,
+                    "params": params or {}}
+            row = {"instance": name, "model": model, "solver": solver}
+            logger.info("bench: %s %s with %s", name, model, solver)
+            row.update(_run_job(spec, timeout))
+            logger.debug("bench: %s with %s: %s", name, solver, row.get("status"))
+            best = known.get(name)
+            row["best_known"] = best
+            obj = row.get("objective")
+            if best is not None and obj is not None:
+                row["gap_to_known_pct"] = round(100 * (obj - best) / max(abs(best), 1e-9), 6)
+            # text cells (instance names, notes) neutralised against formula injection (issue 12)
+            cells = [_fmt(csv_cell(row.get(col))) for col in BENCH_COLUMNS]
+            with open(csv_path, "a", encoding="utf-8") as fh:
+                fh.write(",".join('"' + c.replace('"', "'") + '"' if "," in c or '"' in c else c
+                                  for c in cells) + "\n")
+            with open(md_path, "a", encoding="utf-8") as fh:
+                fh.write("| " + " | ".join(c.replace("|", "/") for c in cells) + " |\n")
+            rows.append(row)
+            if on_row is not None:
+                on_row(row)
+    return rows

@@ -1,0 +1,29 @@
+"""The outcome of one classic solve, shared by the compact path (:mod:`.solve`) and the
+large-instance path (:mod:`.points`), so that neither imports the other's module for it."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class ClassicResult:
+    """One solve: the JSON of ``lifecircle classic --json`` is :meth:`as_json`."""
+
+    instance: str
+    model: str
+    solver: str
+    status: str
+    objective: float | None
+    bound: float | None
+    gap: float | None
+    selected: list
+    covered_weight: float | None
+    uncovered_points: int | None
+    timings_s: dict
+    size: dict = field(default_factory=dict)
+    message: str = ""
+    presolve: dict | None = None  # issue 8: sizes before/after the presolve (coordinate MCLP)
+
+    def as_json(self) -> dict:
+        return asdict(self)

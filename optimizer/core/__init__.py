@@ -1,0 +1,1 @@
+"""The core of the engine: the problem as arrays, statuses, solutions and their independent check."""

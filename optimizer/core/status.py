@@ -1,0 +1,48 @@
+"""The normalised outcome of a solve, in two enums (linopy's habit): :class:`Status` says what
+the plan is worth, :class:`Termination` says why the solver stopped. Every backend's own codes map
+onto these in that backend's one status table."""
+
+from __future__ import annotations
+
+import enum
+
+
+class Status(str, enum.Enum):
+    OPTIMAL = "optimal"  # proven at gap 0
+    FEASIBLE = "feasible"  # a plan, stopped by a gap or time limit, with its bound
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"  # stopped before any plan was found
+
+    def __str__(self) -> str:  # so f-strings and JSON show "optimal"
+        return self.value
+
+
+class Termination(str, enum.Enum):
+    """Why a solve stopped; an extension beside :class:`Status`, which keeps its four values.
+
+    ``optimal`` goes with status optimal and ``infeasible`` with infeasible. A feasible plan
+    stopped at ``gap_limit`` (the requested relative gap was reached) or ``time_limit``, or is a
+    ``heuristic``'s plan that claims nothing. No plan: ``time_limit`` when the clock ran out,
+    ``no_solution`` for any other stop, ``declined`` when the backend refused the model before
+    solving (see :class:`~lifecircle.optimizer.errors.CapabilityError`).
+    """
+
+    OPTIMAL = "optimal"
+    GAP_LIMIT = "gap_limit"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    NO_SOLUTION = "no_solution"
+    DECLINED = "declined"
+    HEURISTIC = "heuristic"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def default_termination(status: Status | str) -> Termination:
+    """The termination a status implies when nothing more is known (a plan built without a
+    solver's stop reason, such as a precheck's infeasibility or an empty model)."""
+    return {
+        "optimal": Termination.OPTIMAL, "feasible": Termination.TIME_LIMIT,
+        "infeasible": Termination.INFEASIBLE, "no_solution": Termination.NO_SOLUTION,
+    }[str(Status(status))]

@@ -1,0 +1,1 @@
+"""Files in: scenarios, tables, coordinates, walking networks, and the problem built from them."""

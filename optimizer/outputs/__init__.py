@@ -1,0 +1,1 @@
+"""Files and text out: result folders, summaries, explanations, reports, comparisons."""

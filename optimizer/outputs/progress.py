@@ -1,0 +1,157 @@
+"""What a person at a terminal sees while lifecircle works: log lines and the one progress display.
+
+Library modules log through ``logging.getLogger(__name__)`` (INFO for phases, DEBUG for details)
+and never print. The CLI calls :func:`console_logging` once per command: a handler on stderr
+writing ``lifecircle: message``, at WARNING by default, INFO with ``--verbose``, ERROR with
+``--quiet``.
+
+Progress is tqdm on stderr, and only there: :func:`progress` for counted work (sweep budgets,
+city circles, bench jobs) and :func:`phases` for a one-line status showing the latest INFO
+message (load, coverage, solve, report re-solves, write) while a long command runs. Both show
+only when stderr is a terminal and the ``lifecircle`` logger is not quieted, so pipes, files,
+tests and ``--quiet`` get nothing extra, and stdout is never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import sys
+import threading
+from collections.abc import Iterator
+
+ROOT_LOGGER = "lifecircle"
+LOG_FORMAT = "lifecircle: %(message)s"
+
+
+def is_terminal(stream) -> bool:
+    """True when ``stream`` is an open terminal (a closed or odd stream is not)."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def shown(stream=None) -> bool:
+    """Whether progress would be seen: ``stream`` (default stderr) is a terminal and the
+    ``lifecircle`` logger lets warnings through (``--quiet`` raises it to ERROR)."""
+    stream = sys.stderr if stream is None else stream
+    return is_terminal(stream) and logging.getLogger(ROOT_LOGGER).isEnabledFor(logging.WARNING)
+
+
+@contextlib.contextmanager
+def progress(total: int | None, label: str, *, unit: str = "it", initial: int = 0,
+             show: bool | None = None, file=None) -> Iterator:
+    """A tqdm bar on stderr for ``total`` steps of counted work; closed (and erased) on exit.
+
+    Parameters
+    ----------
+    total : steps in all (None: unknown, the bar counts up).
+    label : what is counted, shown before the bar ("budgets", "circles").
+    unit : one step's name.
+    initial : steps already done (a resumed city run).
+    show : None decides by :func:`shown`; True forces the bar on (tests), False off.
+    file : the stream (default: stderr at the time of the call).
+
+    Yields the bar: ``bar.update(n)`` after n steps, ``bar.set_postfix_str(text)`` for a note.
+    A bar that is not shown accepts the same calls and writes nothing.
+    """
+    from tqdm import tqdm
+
+    file = sys.stderr if file is None else file
+    on = shown(file) if show is None else bool(show)
+    bar = tqdm(total=total, initial=initial, desc=label, unit=unit, file=file, disable=not on,
+               dynamic_ncols=True, leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+class _StderrHandler(logging.Handler):
+    """``lifecircle: message`` on the stderr of the moment (click's test runner swaps it), written
+    through tqdm so that a line never lands in the middle of a bar."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from tqdm import tqdm
+
+        try:
+            tqdm.write(self.format(record), file=sys.stderr)
+        except Exception:  # noqa: BLE001 - logging must never break a run (closed stderr, ...)
+            self.handleError(record)
+
+
+class _PhaseLine(logging.Handler):
+    """Shows each INFO record as the status text of one transient tqdm line."""
+
+    def __init__(self, bar, label: str):
+        super().__init__(logging.INFO)
+        self.bar, self.label = bar, label
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.bar.set_description_str(f"{self.label}: {record.getMessage()}")
+        except Exception:  # noqa: BLE001 - see _StderrHandler
+            self.handleError(record)
+
+
+def console_logging(verbose: bool = False, quiet: bool = False):
+    """Send the ``lifecircle`` loggers' records to stderr, at INFO (``verbose``), ERROR
+    (``quiet``) or WARNING. Returns a function that undoes it (the CLI calls it when the command
+    ends, so that tests running many commands in one process start clean each time)."""
+    logger = logging.getLogger(ROOT_LOGGER)
+    level = logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING
+    handler = _StderrHandler(level)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    saved = logger.level
+    logger.setLevel(level)
+    logger.addHandler(handler)
+
+    def undo() -> None:
+        logger.removeHandler(handler)
+        logger.setLevel(saved)
+
+    return undo
+
+
+@contextlib.contextmanager
+def phases(label: str, *, show: bool | None = None, file=None) -> Iterator[None]:
+    """While the block runs, one status line on stderr, ``label: <latest phase>  [elapsed]``,
+    fed by the INFO records of the ``lifecircle`` loggers; erased on exit.
+
+    For a terminal user when the phase lines themselves are not printed: nothing when
+    :func:`shown` is false (not a terminal, ``--quiet``; ``show`` overrides it) or when INFO
+    already reaches stderr (``--verbose``).
+    """
+    from tqdm import tqdm
+
+    file = sys.stderr if file is None else file
+    logger = logging.getLogger(ROOT_LOGGER)
+    on = shown(file) if show is None else bool(show)
+    if not on or (show is None and logger.isEnabledFor(logging.INFO)):
+        yield
+        return
+    bar = tqdm(total=None, desc=f"{label}: starting", bar_format="{desc}  [{elapsed}]", file=file,
+               dynamic_ncols=True, leave=False)
+    handler = _PhaseLine(bar, label)
+    saved = logger.level
+    if not logger.isEnabledFor(logging.INFO):  # let INFO reach the status line (other handlers keep their level)
+        logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    stop = threading.Event()
+    # tqdm redraws only when told to: tick the elapsed time so a long solve does not look stuck
+    ticker = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
+    ticker.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        ticker.join()
+        logger.removeHandler(handler)
+        logger.setLevel(saved)
+        bar.close()
+
+
+def _tick(bar, stop: threading.Event, every_s: float = 1.0) -> None:
+    while not stop.wait(every_s):
+        bar.refresh()

@@ -1,0 +1,329 @@
+"""The `explain` command's printed text: explanations from :mod:`optimizer.outputs.explain` in zh or en."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lifecircle.optimizer.outputs.explain import PlanFacts, SiteExplanations, WhyNot
+from lifecircle.optimizer.outputs.i18n import group_label, kind_label, t, type_label
+from lifecircle.optimizer.outputs.cells import num, pct
+from lifecircle.optimizer.outputs.report import binding_rows, coord, next_budget_rows
+
+
+def _people(scenario, values, lang: str) -> str:
+    return ", ".join(f"{group_label(g, lang)} {num(v)}" for g, v in zip(scenario.group_names, values))
+
+
+def _site_name(scenario, j: int) -> tuple:
+    return scenario.sites.ids[j], scenario.sites.columns["name"][j], scenario.sites.columns["kind"][j]
+
+
+def site_lines(scenario, expl: SiteExplanations, n: int, lang: str) -> list:
+    """One selected facility's explanation, row ``n`` of ``expl``."""
+    j, k = int(expl.site[n]), int(expl.type[n])
+    sid, name, kind = _site_name(scenario, j)
+    lines = [t("explain.site", lang, site=sid, name=name, kind=kind_label(kind, lang),
+               type=type_label(scenario, k, lang), cost=num(expl.cost_cny[n])),
+             "  " + t("explain.newly", lang, people=_people(scenario, expl.newly[n], lang),
+                      weighted=num(expl.newly_weighted[n], 1)),
+             "  " + t("explain.unique", lang, people=_people(scenario, expl.unique[n], lang),
+                      weighted=num(expl.unique_weighted[n], 1)),
+             "  " + t("explain.per_person", lang, value=num(float(expl.cost_per_newly_weighted[n]), 1)),
+             "  " + t("explain.rank", lang, rank=int(expl.gain_rank[n]), count=len(expl),
+                      gain=num(expl.marginal_gain[n], 1))]
+    a = int(expl.alt_site[n])
+    if not expl.alt_needed[n]:
+        lines.append("  " + t("col.alt_site", lang) + ": " + t("alt.not_needed", lang))
+    elif a < 0:
+        lines.append("  " + t("explain.no_alt", lang, freed=num(expl.freed_budget_cny[n])))
+    else:
+        aid, aname, _ = _site_name(scenario, a)
+        lines.append("  " + t(
+            "explain.alt", lang, freed=num(expl.freed_budget_cny[n]), site=aid, name=aname,
+            type=type_label(scenario, int(expl.alt_type[n]), lang), cost=num(expl.alt_cost_cny[n]),
+            recovered=num(expl.alt_recovered_weighted[n], 1), unique=num(expl.unique_weighted[n], 1),
+            share=pct(expl.alt_recovered_weighted[n], expl.unique_weighted[n]),
+            objective=num(expl.alt_objective[n], 1), base=num(expl.objective, 1)))
+    return lines
+
+
+def why_not_lines(scenario, problem, why: WhyNot, solver: str, lang: str) -> list:
+    sid, name, kind = _site_name(scenario, why.site)
+    lines = [t("why.head", lang, site=sid, name=name, kind=kind_label(kind, lang))]
+    k = why.type
+    label = type_label(scenario, k, lang) if k >= 0 else ""
+    if why.reason in ("selected", "forbidden", "no_type"):
+        lines.append("  " + t(f"why.{why.reason}", lang, type=label) if why.reason == "selected"
+                     else "  " + t(f"why.{why.reason}", lang))
+        return lines
+    if why.reason == "dominated":
+        oj, ok = why.dominated_by
+        oid, oname, _ = _site_name(scenario, oj)
+        other = f"{oid} {oname} ({type_label(scenario, ok, lang)})"
+        text = t("why.dominated", lang, other=other, type=label, other_cost=num(problem.cost_cny[oj, ok]),
+                 cost=num(why.cost_cny))
+        if why.dominated_by_selected:
+            text += " " + t("why.dominated_selected", lang)
+        lines.append("  " + text)
+    elif why.reason == "too_expensive":
+        per = why.cost_cny / why.gain_weighted if why.gain_weighted > 0 else None
+        lines.append("  " + t("why.too_expensive", lang, type=label, gain=num(why.gain_weighted, 1),
+                              cost=num(why.cost_cny), per_person=num(per, 1),
+                              worst=num(why.plan_worst_cost_per_person, 1)))
+    else:  # already_covered, tie
+        lines.append("  " + t(f"why.{why.reason}", lang, type=label))
+    forced = why.forced
+    if forced is not None and forced.objective is not None:
+        loss = why.loss
+        lines.append("  " + t("why.forced", lang, type=label, solver=solver, status=forced.status,
+                              forced=num(forced.objective, 1), base=num(why.base_objective, 1),
+                              loss=num(loss, 1), percent=pct(loss, why.base_objective)))
+    elif forced is not None:
+        lines.append("  " + t("why.forced_none", lang, type=label, solver=solver, status=forced.status,
+                              message=forced.message))
+    return lines
+
+
+def plan_lines(scenario, facts: PlanFacts, n_sites: int, lang: str) -> list:
+    lines = [t("explain.plan", lang, sites=n_sites, spent=num(facts.spent_cny), budget=num(facts.budget_cny),
+               objective=num(facts.objective, 1)), t("plan.binding", lang)]
+    _, rows = binding_rows(scenario, facts, lang)
+    for check, (rule, state, relax, gain, how, detail) in zip(facts.rules, rows):
+        if not check.present:
+            lines.append("  " + t("explain.rule_absent", lang, rule=rule))
+        else:
+            lines.append("  " + t("explain.rule_line", lang, rule=rule, state=state, relax=relax, gain=gain,
+                                  how=how, detail=detail))
+    lines.append(t("plan.uncovered", lang))
+    for g, group in enumerate(scenario.group_names):
+        lines.append("  " + t("explain.group_line", lang, group=group_label(group, lang),
+                              uncovered=num(facts.uncovered[g]), unreachable=num(facts.unreachable[g])))
+        for i, people, reachable in facts.uncovered_points[g]:
+            lines.append("    " + t("explain.where_line", lang, point=scenario.demand.ids[i],
+                                    x=coord(scenario, scenario.demand.x[i]), y=coord(scenario, scenario.demand.y[i]), people=num(people),
+                                    reach=t("yes_reachable" if reachable else "not_reachable", lang)))
+    lines.append(t("plan.next_budget", lang))
+    sentence, _, rows, added, removed = next_budget_rows(scenario, facts, lang)
+    lines.append("  " + sentence)
+    for group, before, after, change in rows:
+        lines.append("  " + t("compare.group_line", lang, group=group, a=num(before), b=num(after),
+                              change=f"{change:+,.0f}"))
+    if rows:
+        lines.append(f"  {t('next.added', lang)}: {added}")
+        lines.append(f"  {t('next.removed', lang)}: {removed}")
+    return lines
+
+
+def selected_position(expl: SiteExplanations, j: int) -> int | None:
+    hit = np.flatnonzero(expl.site == j)
+    return int(hit[0]) if hit.size else None
+
+
+def explain_lines(result_dir, site_id: str | None, why_not_id: str | None, *, lang: str | None,
+                  solver: str | None, options) -> list:
+    """`lifecircle explain`: the plan as a whole (neither id), one selected SITE_ID, or why
+    ``why_not_id`` (or an unselected ``site_id``) was not chosen, which re-solves with it forced in.
+
+    ``lang`` defaults to the run's report language, else the scenario's; ``solver`` to the run's.
+    """
+    from lifecircle.optimizer.outputs.explain import (
+        explain_sites, load_result, plan_facts, resolve_solver, site_index, why_not,
+    )
+    from lifecircle.optimizer.outputs.i18n import resolve_language
+
+    res = load_result(result_dir)
+    lang = resolve_language(lang, res.summary.language or res.scenario.language)
+    backend = resolve_solver(solver or res.summary.solver)
+    if site_id is None and why_not_id is None:
+        facts = plan_facts(res.problem, res.site, res.type, solver=backend, options=options,
+                           evaluation=res.evaluation)
+        return plan_lines(res.scenario, facts, len(res.site), lang)
+    j = site_index(res.scenario, site_id or why_not_id, f"{result_dir}: SITE_ID")
+    expl = explain_sites(res.problem, res.site, res.type, res.evaluation)
+    n = selected_position(expl, j)
+    if n is not None:
+        return site_lines(res.scenario, expl, n, lang)
+    why = why_not(res.problem, res.site, res.type, j, solver=backend, options=options, evaluation=res.evaluation)
+    return why_not_lines(res.scenario, res.problem, why, backend, lang)
+
+
+# ---- the other commands' console lines: each function returns lines, the CLI echoes them ----
+
+
+class ToStderr(str):
+    """A console line meant for stderr (a failure's reason, a failed circle); plain str lines go to
+    stdout, in the order given."""
+
+
+def _people_or_dash(value) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def solve_lines(s: dict, out_dir, exit_code: int) -> list:
+    """`lifecircle solve`: status, coverage per group, network and equity facts, timings, outputs
+    (``s`` is summary.json's dict)."""
+    lines = [f"{s['scenario']}: {s['status']} with {s['solver']}"]
+    if s["reason"]:
+        lines.append((ToStderr if exit_code != 0 else str)(f"reason: {s['reason']}"))
+    if s["objective"] is not None:
+        gap_text = "0" if s["gap"] == 0 else ("-" if s["gap"] is None else f"{s['gap']:.4%}")
+        lines.append(f"weighted coverage {s['objective']:,.1f} (bound {s['bound'] if s['bound'] is None else round(s['bound'], 1)}, gap {gap_text})")
+        lines.append(f"spent {s['spent']:,.0f} of budget {s['budget']:,.0f} on {len(s['selected'])} sites")
+    for group, c in s["coverage"].items():
+        lines.append(f"  {group:<12} population {_people_or_dash(c['population']):>10}  "
+                     f"covered before {_people_or_dash(c['covered_before']):>10}  after {_people_or_dash(c['covered_after']):>10}")
+    if "network" in s:  # issue 4: never let points off the network pass unnoticed
+        n = s["network"]
+        far = {k: n[f"snap_{k}"]["beyond_max_snap"] for k in ("demand", "sites", "existing")}
+        lines.append(f"walking network: {n['nodes']:,} nodes, {n['components']} component(s), reach cache {n['cache']}; "
+                     f"beyond max_snap_m {n['max_snap_m']:g} (unreachable): {far['demand']} demand points, "
+                     f"{far['sites']} sites, {far['existing']} existing")
+        frag = {k: len(n.get(f"{k}_on_fragments") or []) for k in ("sites", "existing")}
+        if frag["sites"] or frag["existing"]:  # issue 12
+            lines.append(f"walking network: {frag['sites']} sites and {frag['existing']} existing facilities lie on "
+                         "smaller components (see summary.json network.sites_on_fragments)")
+    equity = s.get("equity") or {}
+    if equity.get("rules") or equity.get("circles"):
+        shares = ", ".join(f"{g} {v['share_after']:.1%}" for g, v in equity["groups"].items()
+                           if v["share_after"] is not None)
+        gini = equity.get("gini_circles_after")
+        lines.append(f"equity: covered shares {shares}" + (f"; Gini across circles {gini:.3f}" if gini is not None else ""))
+    lines.append("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings_s"].items()))
+    lines.append(f"outputs: {out_dir}")
+    return lines
+
+
+def solvers_lines(registry: dict) -> list:
+    """`lifecircle solvers`: each backend, exact or heuristic, and whether it is installed."""
+    lines = []
+    for name, backend in registry.items():
+        ok = backend.available()
+        version = backend.version() if ok else None
+        kind = "exact" if backend.exact else "heuristic"
+        state = f"available ({backend.distribution} {version})" if ok else f"missing: pip install {backend.distribution}"
+        lines.append(f"{name:<14} {kind:<9} {state}")
+    return lines
+
+
+def validate_lines(facts: dict) -> list:
+    """`lifecircle validate`: counts and totals of a scenario."""
+    lines = [f"{facts['scenario']}: valid",
+             f"  crs {facts['crs']} (distances in {facts['metric_crs']}), circle type {facts['circle_type']}",
+             f"  {facts['demand_points']} demand points, {facts['sites']} sites, {facts['existing']} existing facilities"]
+    lines += [f"  people {group}: {people:,.0f}" for group, people in facts["people"].items()]
+    lines += [f"  candidate cost {key}: {cost:,.0f}" for key, cost in facts["candidate_cost"].items()]
+    lines.append(f"  budget {facts['budget']:,.0f}; min_open {facts['min_open']}")
+    if "network" in facts:
+        n = facts["network"]
+        lines.append(f"  walking network {n['file']}: {n['nodes']:,} nodes, {n['segments']:,} edges, "
+                     f"{n['total_length_m'] / 1000:,.2f} km (details: lifecircle network)")
+    return lines
+
+
+def network_lines(facts: dict) -> list:
+    """`lifecircle network`: the walking network's size, components and snap distances."""
+    lines = [f"{facts['file']} (distances in {facts['crs']})",
+             f"  {facts['nodes']:,} nodes, {facts['segments']:,} edges from {facts['features']:,} lines, "
+             f"total length {facts['total_length_m'] / 1000:,.2f} km",
+             f"  {facts['components']} connected component(s); the largest holds "
+             f"{facts['largest_component_length_share']:.1%} of the length"]
+    lines += [f"  {role}: {used}" for role, used in facts.get("columns", {}).items()]  # issue 12
+    islands = ", ".join(f"{g} {share:.1%}" for g, share in facts["demand_on_small_islands"].items())
+    lines.append(f"  demand on smaller components: {islands}")
+    for label, key in (("sites", "sites_on_fragments"), ("existing", "existing_on_fragments")):
+        frag = facts.get(key) or []
+        if frag:  # issue 12: a site on a fragment serves only that fragment
+            shown = ", ".join(f"{f['id']} ({f['fragment_length_m']:,.0f} m)" for f in frag[:20])
+            lines.append(f"  {label} on smaller components ({len(frag)}; fragment street length): "
+                         f"{shown}{' ...' if len(frag) > 20 else ''}")
+    lines.append(f"  snap distance (m), max_snap_m {facts['max_snap_m']:g}:")
+    for label, key in (("demand", "snap_demand"), ("sites", "snap_sites"), ("existing", "snap_existing")):
+        st = facts[key]
+        if st["count"] == 0:
+            lines.append(f"    {label:<9} none")
+            continue
+        lines.append(f"    {label:<9} n {st['count']:>7,}  min {st['min_m']:8.1f}  median {st['median_m']:8.1f}  "
+                     f"p95 {st['p95_m']:8.1f}  max {st['max_m']:8.1f}  beyond max_snap_m {st['beyond_max_snap']}")
+        if st["beyond_ids"]:
+            shown = ", ".join(st["beyond_ids"][:20]) + (" ..." if len(st["beyond_ids"]) > 20 else "")
+            lines.append(f"      unreachable (beyond max_snap_m): {shown}")
+    return lines
+
+
+def classic_lines(result, model: str, no_solution: bool) -> list:
+    """`lifecircle classic` without --json: status, objective, sites, presolve, timings."""
+    lines = [f"{result.instance}: {model} {result.status} with {result.solver}"]
+    if result.objective is not None:
+        gap = "-" if result.gap is None else f"{result.gap:.4%}"
+        lines.append(f"objective {result.objective:,.6g} (bound {result.bound}, gap {gap})")
+        shown = ", ".join(str(s) for s in result.selected[:30])
+        more = f" ... ({len(result.selected)} in all)" if len(result.selected) > 30 else ""
+        lines.append(f"selected {len(result.selected)} sites: {shown}{more}")
+    if result.covered_weight is not None:
+        lines.append(f"covered weight {result.covered_weight:,.6g}; uncovered points {result.uncovered_points}")
+    if result.presolve:  # issue 8: aggregated demand classes and presolve
+        ps = result.presolve
+        lines.append(f"presolve: sites {ps['sites_before']} -> {ps['sites_after']}, demand classes "
+                     f"{ps['classes_before']} -> {ps['classes_after']} (from {ps['points']:,} points), "
+                     f"fixed open {ps['fixed_open']}")
+    if no_solution:
+        lines.append(ToStderr(f"no plan found within the time limit ({result.message})"))
+    lines.append("timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in result.timings_s.items()))
+    return lines
+
+
+def export_line(mps: str, lp_path: str | None, lin) -> str:
+    """`lifecircle export`: what was written and the model's size."""
+    return (f"wrote {mps}{' and ' + lp_path if lp_path else ''}: {lin.n_rows} rows, "
+            f"{lin.n_cols} columns, {lin.A.nnz} nonzeros, objective offset {lin.offset:g}")
+
+
+def sweep_lines(run, budget_step: float, coverage_gain: float) -> list:
+    """`lifecircle sweep`: one row per budget, the knee (by the rule ``budget_step`` of budget buys
+    less than ``coverage_gain`` more coverage), timings and outputs."""
+    result = run.result
+    lines = [f"{'budget':>16} {'objective':>14} {'spent':>16}  status"]
+    for p in result.points:
+        objective = "-" if p.objective is None else f"{p.objective:,.1f}"
+        spent = "-" if p.spent_cny is None else f"{p.spent_cny:,.0f}"
+        lines.append(f"{p.budget_cny:>16,.0f} {objective:>14} {spent:>16}  {p.status}")
+    rule = f"each extra {budget_step:.0%} of budget buys less than {coverage_gain:.0%} more coverage"
+    if result.knee_cny is None:
+        lines.append(f"knee: none in this range (coverage still grows faster; beyond the knee {rule})")
+    else:
+        lines.append(f"knee: {result.knee_cny:,.0f} (beyond it {rule})")
+    lines.append("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings_s.items()))
+    lines.append(f"outputs: {run.out_dir}")
+    return lines
+
+
+def phased_lines(s: dict, years: int, out_dir, exit_code: int) -> list:
+    """`lifecircle plan`: each year's openings and coverage, the total, the myopic comparison."""
+    lines = [f"{s['scenario']}: {s['status']} with {s['solver']}, {years} years"]
+    if s["reason"]:
+        lines.append((ToStderr if exit_code != 0 else str)(f"reason: {s['reason']}"))
+    for y in s["years"]:
+        covered = ", ".join(f"{g} {v:,.0f}" for g, v in y["covered"].items())
+        lines.append(f"  year {y['year']}: opens {y['opened']} sites, spent {y['spent']:,.0f} of {y['budget']:,.0f}; "
+                     f"weighted coverage {y['objective']:,.1f} ({covered})")
+    if s["objective"] is not None:
+        lines.append(f"coverage summed over the years {s['objective']:,.1f}")
+    if "year_by_year" in s and s["year_by_year"]["objective"] is not None:
+        lines.append(f"year-by-year (myopic) plan: {s['year_by_year']['objective']:,.1f}")
+    lines.append(f"outputs: {out_dir}")
+    return lines
+
+
+def city_lines(result) -> list:
+    """`lifecircle city`: counts, the first failed circles (on stderr), time per phase, outputs."""
+    lines = [f"{result.n_circles} circles: {result.n_solved} solved, {result.n_skipped} already done (skipped), "
+             f"{result.n_failed} failed; {result.seconds:.1f} s"]
+    failed = [r for r in result.rows if r["status"] not in ("optimal", "feasible")]
+    lines += [ToStderr(f"  failed {row['circle_id']}: {row['status']}: {row['error']}") for row in failed[:10]]
+    if len(failed) > 10:
+        lines.append(ToStderr(f"  ... and {len(failed) - 10} more in city.csv"))
+    if result.phase_s:
+        lines.append("time per phase, summed over solved circles (s): "
+                     + ", ".join(f"{k} {v:.1f}" for k, v in result.phase_s.items()))
+    lines.append(f"outputs: {result.out_dir} (city.csv, city.geojson)")
+    return lines

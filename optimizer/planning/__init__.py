@@ -1,0 +1,1 @@
+"""Planning over many solves: budget sweeps, phased plans and whole cities."""

@@ -1,0 +1,1 @@
+"""Solving: the backends, any LinearModel, the coverage pipeline and its exact reductions."""

@@ -1,0 +1,144 @@
+"""HiGHS through highspy, with the sparse matrix passed whole (no per-element calls)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import scipy.sparse as sp
+
+from lifecircle.models.linear import MAXIMIZE, LinearModel
+
+from lifecircle.optimizer.solve.backends.base import (
+    Backend, LinearSolution, SolveOptions, Status, Termination, finish, quiet_stdout,
+)
+
+# The status table: HiGHS model status name -> (status, termination). kOptimal also covers a
+# mip_rel_gap stop: finish() turns an "optimal" whose plan is away from its bound into feasible at
+# gap_limit. kUnboundedOrInfeasible counts as infeasible only without a plan (our models are
+# bounded). Any other stop keeps a plan it has, as feasible; without one it is no_solution.
+HIGHS_STATUS = {
+    "kOptimal": (Status.OPTIMAL, Termination.OPTIMAL),
+    "kInfeasible": (Status.INFEASIBLE, Termination.INFEASIBLE),
+    "kUnboundedOrInfeasible": (Status.INFEASIBLE, Termination.INFEASIBLE),
+    "kTimeLimit": (Status.FEASIBLE, Termination.TIME_LIMIT),
+}
+
+
+def highs_lp(model: LinearModel, *, with_offset: bool = False):
+    """The model as a ``highspy.HighsLp``, matrix passed whole in CSC form.
+
+    The backend leaves the offset out (``finish`` adds it to objective and bound); an exported
+    file carries it, so another solver reports the same objective.
+    """
+    import highspy
+
+    A = sp.csc_matrix(model.A)
+    lp = highspy.HighsLp()
+    lp.num_col_ = model.n_cols
+    lp.num_row_ = model.n_rows
+    lp.col_cost_ = np.asarray(model.c, dtype=float)
+    lp.col_lower_ = np.asarray(model.col_lower, dtype=float)
+    lp.col_upper_ = np.asarray(model.col_upper, dtype=float)
+    lp.row_lower_ = np.asarray(model.row_lower, dtype=float)
+    lp.row_upper_ = np.asarray(model.row_upper, dtype=float)
+    if with_offset:
+        lp.offset_ = float(model.offset)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = A.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = A.indices.astype(np.int32)
+    lp.a_matrix_.value_ = A.data.astype(float)
+    lp.sense_ = highspy.ObjSense.kMaximize if model.sense == MAXIMIZE else highspy.ObjSense.kMinimize
+    if model.integrality.any():
+        lp.integrality_ = [
+            highspy.HighsVarType.kInteger if flag else highspy.HighsVarType.kContinuous
+            for flag in model.integrality
+        ]
+    return lp
+
+
+class HighsBackend(Backend):
+    name = "highs"
+    library = "highspy"
+    # Each calling thread gets its own HiGHS task scheduler (HiGHS PR 818) and run() releases the GIL.
+    thread_safe = True
+
+    @staticmethod
+    def _stale_plan(h, model: LinearModel) -> bool:
+        """True when the returned column values do not give HiGHS's own objective."""
+        info = h.getInfo()
+        if info.primal_solution_status != 2:
+            return False
+        plan = float(model.c @ np.asarray(h.getSolution().col_value, dtype=float))
+        reported = float(info.objective_function_value)
+        return abs(plan - reported) > 1e-6 * max(1.0, abs(reported))
+
+    def solve(self, model: LinearModel, options: SolveOptions) -> LinearSolution:
+        import highspy
+
+        with quiet_stdout():  # the constructor prints a banner from C++
+            h = highspy.Highs()
+        h.setOptionValue("output_flag", bool(options.verbose))
+        h.setOptionValue("mip_rel_gap", float(options.gap))
+        h.setOptionValue("mip_abs_gap", 0.0 if options.gap == 0 else 1e-6)
+        if options.time_limit_s is not None:
+            h.setOptionValue("time_limit", float(options.time_limit_s))
+        if options.threads:
+            h.setOptionValue("threads", int(options.threads))
+        if not options.presolve:
+            h.setOptionValue("presolve", "off")
+
+        h.passModel(highs_lp(model))
+        if options.warm_start is not None:
+            start = highspy.HighsSolution()
+            start.col_value = list(np.asarray(options.warm_start, dtype=float))
+            start.value_valid = True
+            h.setSolution(start)
+
+        t0 = time.perf_counter()
+        h.run()
+        if options.warm_start is not None and self._stale_plan(h, model):
+            # Seen with highspy 1.16 on capacitated models: status optimal and the right objective,
+            # but col_value still holding the warm start. Solve again from scratch.
+            h.clearSolver()
+            h.passModel(highs_lp(model))
+            h.run()
+        solve_s = time.perf_counter() - t0
+
+        model_status = h.getModelStatus()
+        info = h.getInfo()
+        has_plan = info.primal_solution_status == 2  # kSolutionStatusFeasible
+        values = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None
+        is_mip = bool(model.integrality.any())
+        bound = float(info.mip_dual_bound) if is_mip else None
+        status, termination = HIGHS_STATUS.get(model_status.name, (Status.FEASIBLE, Termination.NO_SOLUTION))
+        if model_status.name == "kUnboundedOrInfeasible" and has_plan:
+            status, termination = Status.FEASIBLE, Termination.NO_SOLUTION
+        if status == Status.FEASIBLE and not has_plan:
+            status = Status.NO_SOLUTION
+        if status == Status.OPTIMAL and not is_mip:
+            bound = float(info.objective_function_value)
+        return finish(model, self.name, status, values, bound, solve_s,
+                      message=h.modelStatusToString(model_status), termination=termination)
+
+
+def highs_with(model: LinearModel):
+    """A quiet ``highspy.Highs`` holding ``model`` (objective offset included), not yet run.
+
+    Parameters
+    ----------
+    model : LinearModel
+        The model to pass, as :func:`highs_lp` builds it.
+
+    Returns
+    -------
+    highspy.Highs
+        With ``output_flag`` off; call ``run()`` to solve, ``writeModel()`` to write.
+    """
+    import highspy
+
+    with quiet_stdout():
+        h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.passModel(highs_lp(model, with_offset=True))
+    return h
