@@ -337,6 +337,17 @@ def _absolute(target) -> Path:
     return Path(os.path.abspath(target))
 
 
+def _start_temporary(target: Path, display: str) -> Path:
+    """A fresh marked temporary folder beside ``target``, after removing the stale ones a killed
+    run of the same target left; an OS refusal is one ScenarioError naming ``display``."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target.parent, target.name)
+        return _make_temporary(target.parent, target.name)
+    except OSError as error:
+        raise unwritable(display, error) from None
+
+
 @contextlib.contextmanager
 def atomic_folder(target, *, option: str = "--out", inputs=(), kind: str = "result"):
     """Yield a temporary folder; on success it becomes ``target``, with a marker listing its files.
@@ -349,13 +360,7 @@ def atomic_folder(target, *, option: str = "--out", inputs=(), kind: str = "resu
     display = str(target)
     target = _absolute(target)
     check_out_dir(target, inputs, option, display)
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(parent, target.name)
-        tmp = _make_temporary(parent, target.name)
-    except OSError as error:
-        raise unwritable(display, error) from None
+    tmp = _start_temporary(target, display)
     try:
         yield tmp
         write_marker(tmp, kind=kind)
@@ -420,13 +425,7 @@ def atomic_file(target, *, option: str, owned=None):
     display = str(target)
     target = _absolute(target)
     _check_file_target(target, display, option, owned)
-    parent = target.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        remove_stale_temporaries(parent, target.name)
-        tmp = _make_temporary(parent, target.name)
-    except OSError as error:
-        raise unwritable(display, error) from None
+    tmp = _start_temporary(target, display)
     try:
         yield tmp / target.name
         _check_file_target(target, display, option, owned)
