@@ -20,6 +20,7 @@ from click.testing import CliRunner
 
 from lifecircle.cli import main
 from lifecircle.optimizer.errors import ScenarioError
+from support.hostile import one_error_line, snapshot
 
 LIFECIRCLE = Path(sys.executable).parent / "lifecircle"
 ADDRESS_SPACE_BYTES = 1 << 30  # python, numpy and scipy start in well under this
@@ -27,17 +28,6 @@ ADDRESS_SPACE_BYTES = 1 << 30  # python, numpy and scipy start in well under thi
 # (MemoryError, checked above); one that looped would run for minutes. Start-up is 2-10 s when the
 # machine is busy.
 BOMB_SECONDS = 60.0
-
-
-def snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def one_error_line(stderr: str) -> str:
-    assert "Traceback" not in stderr, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    return lines[0]
 
 
 # ---- generate arguments -----------------------------------------------------------------------

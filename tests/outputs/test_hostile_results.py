@@ -24,6 +24,7 @@ from click.testing import CliRunner
 from support.scenarios import write_scenario
 
 from lifecircle.cli import main
+from support.hostile import one_error_line, snapshot
 
 LIFECIRCLE = Path(sys.executable).parent / "lifecircle"
 REWRITE = "re-run `lifecircle solve` to write the folder again"
@@ -31,17 +32,6 @@ REWRITE = "re-run `lifecircle solve` to write the folder again"
 
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
-
-
-def snapshot(folder: Path) -> dict:
-    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def one_error_line(stderr: str) -> str:
-    assert "Traceback" not in stderr, stderr
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1, stderr
-    return lines[0]
 
 
 @pytest.fixture(scope="module")
