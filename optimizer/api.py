@@ -153,7 +153,7 @@ def solve(scenario, budget: float | None = None, solver: str = DEFAULT_BACKEND, 
         An infeasible or unsolved run is a result with that status and a ``summary.reason``,
         as the CLI writes it, not an exception. Bad input raises ScenarioError.
     """
-    from lifecircle.optimizer.inputs.assemble import build_problem
+    from lifecircle.optimizer.inputs.assemble import build_problem_and_facts
 
     if gap is not None and not 0 <= gap < 1:  # also NaN
         raise ScenarioError(f"gap: value {gap} must be in [0, 1)")
@@ -170,10 +170,10 @@ def solve(scenario, budget: float | None = None, solver: str = DEFAULT_BACKEND, 
         from lifecircle.optimizer.inputs.network_reach import resolve_cache_dir
 
         kwargs["cache_dir"] = resolve_cache_dir(cache_dir)
-    problem = build_problem(scenario, **kwargs)
+    problem, facts = build_problem_and_facts(scenario, **kwargs)
     loaded_s = {"load": t_load - t0, "coverage": time.perf_counter() - t_load}
     options = SolveOptions(time_limit_s=time_limit, gap=gap or 0.0)
-    solved = solve_loaded(scenario, problem, solver, options, loaded_s)
+    solved = solve_loaded(scenario, problem, solver, options, loaded_s, facts)
     summary = summary_of(scenario, problem, solved.solution, solved.status, solved.timings_s, solved.reason,
-                         solver, scenario_path=str(Path(scenario.path).resolve()))
+                         solver, scenario_path=str(Path(scenario.path).resolve()), facts=facts)
     return Result(scenario, summary, solved.solution, solved)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from lifecircle.optimizer import __version__
-from lifecircle.optimizer.inputs.assemble import build_problem
+from lifecircle.optimizer.inputs.assemble import ReachFacts, build_problem_and_facts
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status
 from lifecircle.optimizer.core.status import default_termination
 from lifecircle.optimizer.errors import InfeasibleError, exit_code_for
@@ -77,7 +77,8 @@ def site_rows(scenario: Scenario, problem, solution: Solution) -> tuple[list, li
 
 def summary_of(scenario: Scenario, problem, solution: Solution | None, status: Status,
                timings: dict, reason: str = "", solver: str | None = None, *,
-               scenario_path: str | None = None, report: ReportFacts | None = None) -> RunSummary:
+               scenario_path: str | None = None, report: ReportFacts | None = None,
+               facts: ReachFacts | None = None) -> RunSummary:
     """The run's summary (summary.json's common keys). ``solver`` names the backend asked for,
     reported when the run stopped before any backend answered (a precheck found the data
     infeasible)."""
@@ -114,8 +115,8 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
         timings_s={k: round(float(v), 4) for k, v in timings.items()},
         crs=scenario.crs,
         metric_crs=scenario.metric_crs,
-        reach_m=dict(problem.meta.get("radii_m", {})),
-        network=problem.meta.get("network"),  # issue 4
+        reach_m=dict(facts.radii_m) if facts is not None else {},
+        network=dict(facts.network) if facts is not None and facts.network is not None else None,  # issue 4
         min_open=dict(scenario.min_open),
         equity=service["equity"],
         utilisation=service.get("utilisation"),
@@ -140,7 +141,8 @@ def _service_summary(problem, solution: Solution | None) -> dict:
 
 def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=None, cache_dir=None):
     """What every command does first: load the scenario, decide the output folder and build the
-    problem. Returns (scenario, problem, out_dir, {"load": s, "coverage": s}).
+    problem. Returns (scenario, problem, facts, out_dir, {"load": s, "coverage": s}), where
+    ``facts`` (:class:`ReachFacts`) is what the reach found, for summary.json and the report.
 
     ``out_dir`` defaults to ``results/<scenario><suffix>``. Network reach (scenarios with
     ``walking.network``) is cached in ``cache_dir``, by default the one
@@ -160,9 +162,9 @@ def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=No
         cache_dir = resolve_cache_dir(cache_dir, out_dir)
     logger.info("coverage: who each site could reach (%s)",
                 "walking network" if scenario.network_path is not None else "straight lines x detour factor")
-    problem = build_problem(scenario, cache_dir=cache_dir)
+    problem, facts = build_problem_and_facts(scenario, cache_dir=cache_dir)
     logger.debug("coverage built in %.2f s", time.perf_counter() - t_load)
-    return scenario, problem, out_dir, {"load": t_load - t0, "coverage": time.perf_counter() - t_load}
+    return scenario, problem, facts, out_dir, {"load": t_load - t0, "coverage": time.perf_counter() - t_load}
 
 
 @dataclass(frozen=True)
@@ -181,13 +183,15 @@ class Solved:
     solver: str
     options: SolveOptions | None
     timings_s: dict
+    facts: ReachFacts | None = None  # what the reach found (summary.json's reach_m, network)
 
 
 def solve_loaded(scenario: Scenario, problem, solver: str = DEFAULT_BACKEND, options: SolveOptions | None = None,
-                 loaded_s: dict | None = None) -> Solved:
+                 loaded_s: dict | None = None, facts: ReachFacts | None = None) -> Solved:
     """Solve a built problem; an infeasible or unsolved run is a status with a reason, not an error.
 
-    ``loaded_s``: the load and coverage seconds of :func:`load_problem`, kept in the timings.
+    ``loaded_s``: the load and coverage seconds of :func:`load_problem`, kept in the timings;
+    ``facts``: what its reach found, carried to the summary and the report.
     """
     from lifecircle.optimizer.solve.coverage import solve_problem
 
@@ -209,7 +213,7 @@ def solve_loaded(scenario: Scenario, problem, solver: str = DEFAULT_BACKEND, opt
     logger.debug("solve: %s in %.2f s", status, t_solved - t_cov)
     timings = {**(loaded_s or {}), "build": solution.timings_s["build"] if solution else 0.0,
                "solve": solution.timings_s["solve"] if solution else t_solved - t_cov}
-    return Solved(scenario, problem, solution, status, reason, solver, options, timings)
+    return Solved(scenario, problem, solution, status, reason, solver, options, timings, facts)
 
 
 def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | None = None,
@@ -237,7 +241,9 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
             language = resolve_language(lang, scenario.language)
             info = {"solver": solution.backend, "status": str(status), "objective": solution.objective,
                     "bound": solution.bound, "gap": solution.gap, "spent": solution.spent_cny,
-                    "budget": scenario.budget_cny, "timings_s": dict(timings)}
+                    "budget": scenario.budget_cny, "timings_s": dict(timings),
+                    "reach_m": dict(solved.facts.radii_m) if solved.facts else {},
+                    "network": dict(solved.facts.network) if solved.facts and solved.facts.network else {}}
             report_facts = ReportFacts(language, ("report.html", "sites.xlsx"),
                                        write_reports(tmp, scenario, problem, solution, info, lang=language,
                                                      solver=solution.backend, options=solved.options))
@@ -245,7 +251,7 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
         timings["total"] = time.perf_counter() - t0 if t0 is not None else sum(timings.values())
         summary = summary_of(scenario, problem, solution, status, timings, solved.reason, solved.solver,
                              scenario_path=str(Path(scenario.path).resolve()),  # issue 5: explain reloads it
-                             report=report_facts)
+                             report=report_facts, facts=solved.facts)
         write_summary(tmp, summary)
     return summary
 
@@ -262,9 +268,9 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
     only scenarios with ``walking.network`` use it.
     """
     t0 = time.perf_counter()
-    scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, budget_cny=budget_cny,
-                                                        cache_dir=cache_dir)
-    solved = solve_loaded(scenario, problem, solver, options, loaded_s)
+    scenario, problem, facts, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir,
+                                                               budget_cny=budget_cny, cache_dir=cache_dir)
+    solved = solve_loaded(scenario, problem, solver, options, loaded_s, facts)
     summary = write_solved(out_dir, solved, report=report, lang=lang, t0=t0)
     return RunResult(out_dir, summary, exit_code_for(solved.status))
 

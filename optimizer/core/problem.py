@@ -7,7 +7,7 @@ here knows about coordinates or files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Mapping
 
@@ -87,7 +87,6 @@ class CoverageProblem:
     must_open: np.ndarray
     forbidden: np.ndarray
     min_open: np.ndarray
-    meta: Mapping[str, object] = field(default_factory=dict)
     reach_weight: Mapping[tuple, sp.csr_matrix] | None = None
     weight_before: np.ndarray | None = None
     capacity: np.ndarray | None = None
@@ -126,7 +125,6 @@ class CoverageProblem:
             mat.sort_indices()
             coverage[key] = mat
         object.__setattr__(self, "coverage", MappingProxyType(coverage))
-        object.__setattr__(self, "meta", MappingProxyType(dict(self.meta)))
         for arr in (self.people, self.group_weight, self.cost_cny, self.covered_before,
                     self.serves, self.must_open, self.forbidden, self.min_open):
             arr.setflags(write=False)

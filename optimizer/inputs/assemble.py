@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Mapping
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -20,7 +24,25 @@ def reach_radii_m(scenario: Scenario) -> dict:
     return radii
 
 
+@dataclass(frozen=True)
+class ReachFacts:
+    """What the reach computation found, for summary.json and the report; not part of the
+    problem, whose arrays are all a model sees.
+
+    ``radii_m``: "type/group" -> straight-line reach in metres. ``network``: the walking
+    network's facts (nodes, components, snapping, cache hit or miss), None without a network.
+    """
+
+    radii_m: Mapping[str, float]
+    network: Mapping | None = None
+
+
 def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
+    """The scenario's :class:`CoverageProblem` (see :func:`build_problem_and_facts`)."""
+    return build_problem_and_facts(scenario, cache_dir)[0]
+
+
+def build_problem_and_facts(scenario: Scenario, cache_dir=None) -> tuple[CoverageProblem, ReachFacts]:
     """Arrays of a scenario. With ``walking.network``, coverage and covered_before come from
     network reach (optimizer/network_reach.py, cached in ``cache_dir`` when given), and so do the
     walking times of decay weights and existing capacities; without one, from the straight-line ×
@@ -69,7 +91,7 @@ def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
     people = np.column_stack([scenario.demand.columns[g] for g in groups])
     coverage, covered_before, service = service_fields(scenario, coverage, covered_before, demand_xy, sites_xy,
                                                        walks)
-    return CoverageProblem(
+    problem = CoverageProblem(
         group_names=groups,
         type_names=types,
         site_ids=scenario.sites.ids,
@@ -83,9 +105,12 @@ def build_problem(scenario: Scenario, cache_dir=None) -> CoverageProblem:
         must_open=must_open,
         forbidden=forbidden,
         min_open=np.array([scenario.min_open.get(k, 0) for k in types], dtype=np.int64),
-        meta={"radii_m": {f"{types[k]}/{groups[g]}": r for (k, g), r in radii.items()}} | network_meta,
         **service,
     )
+    # with a network, the reach is the walking limit (network_meta's radii_m), not the straight line
+    radii_m = network_meta.get("radii_m") or {f"{types[k]}/{groups[g]}": r for (k, g), r in radii.items()}
+    facts = ReachFacts(MappingProxyType(dict(radii_m)), network_meta.get("network"))
+    return problem, facts
 
 
 def _refuse_unreachable(scenario: Scenario, coverage: dict, demand_xy, sites_xy, radii: dict, network_meta: dict):

@@ -206,7 +206,7 @@ def solve_fact_rows(scenario, problem, n_sites: int, solve_info: dict, lang: str
     """[(label, text)] of how the plan was found: solver, status, gap, money, checksum, version, date."""
     gap = solve_info.get("gap")
     spent, budget = solve_info.get("spent"), solve_info.get("budget")
-    radii = problem.meta.get("radii_m", {})
+    radii = solve_info.get("reach_m") or {}
     return [
         (t("facts.scenario", lang), scenario.name),
         (t("facts.scenario_file", lang), str(scenario.path)),
@@ -352,7 +352,7 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         f'<div class="wrap">{render_map(scenario, problem, expl, covered, lang)}</div>',
         render_legend(scenario, lang),
         f'<p class="note">{esc(t("map.note_network" if on_network(scenario) else "map.note", lang))}</p>',
-        fragment_note(problem, lang),
+        fragment_note(solve_info, lang),
         f'<h2 id="sec-table">{esc(t("sec.table", lang))}</h2>',
         f"<h3>{esc(t('table.groups', lang))}</h3>",
         html_table(g_headers, g_rows, [False, True, True, True, False, True, False, True, True, True],
@@ -373,9 +373,9 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
     ])
 
 
-def fragment_note(problem, lang: str) -> str:
+def fragment_note(solve_info: dict, lang: str) -> str:
     """Sites and existing facilities on smaller street fragments, by id and street length (issue 12)."""
-    network = problem.meta.get("network") or {}
+    network = solve_info.get("network") or {}
     labels = {"sites": t("map.fragments_sites", lang), "existing": t("map.fragments_existing", lang)}
     out = []
     for what in ("sites", "existing"):

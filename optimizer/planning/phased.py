@@ -274,7 +274,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     if budgets.size != years:
         raise ScenarioError(f"--budget-per-year: {budgets.size} budgets for {years} years")
     t0 = time.perf_counter()
-    scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-plan")
+    scenario, problem, facts, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-plan")
     t_cov = time.perf_counter()
     total_problem = problem.with_budget(float(budgets.sum()))
 
@@ -326,7 +326,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
         if yearly is not None:
             extra["year_by_year"] = {"status": str(yearly.status), "objective": yearly.objective,
                                      "years": [_year_dict(y, scenario.group_names) for y in yearly.years]}
-        summary = replace(summary_of(scenario, total_problem, final, status, timings, reason, solver),
+        summary = replace(summary_of(scenario, total_problem, final, status, timings, reason, solver, facts=facts),
                           objective=None if plan is None else plan.objective,
                           bound=None if plan is None else plan.bound, gap=None if plan is None else plan.gap,
                           budget_cny=float(budgets.sum()), extra=extra)

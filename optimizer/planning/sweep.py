@@ -444,7 +444,7 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
     from lifecircle.optimizer.run import load_problem
 
     t0 = time.perf_counter()
-    scenario, problem, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-sweep")
+    scenario, problem, _facts, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-sweep")
     logger.info("sweeping %d budgets with %s", len(budgets), solver)
     result = sweep_problem(problem, budgets, solver, options, jobs=jobs, on_budget=on_budget)
     t_sweep = time.perf_counter()

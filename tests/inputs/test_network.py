@@ -28,7 +28,7 @@ from lifecircle.cli import main
 from support.network import (
     HAND_COST, HAND_LINES, X0, Y0, YAML, geojson_lines, write_hand_scenario,
 )
-from lifecircle.optimizer.inputs.assemble import build_problem
+from lifecircle.optimizer.inputs.assemble import build_problem, build_problem_and_facts
 from lifecircle.optimizer.inputs.network import read_network
 from lifecircle.optimizer.inputs.network_graph import snap_points
 from lifecircle.optimizer.inputs.network_reach import (
@@ -130,12 +130,12 @@ def test_river_one_way_and_slow_group_in_the_coverage_matrices(hand):
 
 
 def test_detour_factor_is_not_applied_with_a_network(hand):
-    a = build_problem(load_scenario(hand))
+    a, a_facts = build_problem_and_facts(load_scenario(hand))
     other = write_hand_scenario(hand.parent / "detour", YAML.replace("detour_factor: 1.3", "detour_factor: 2.5"))
     b = build_problem(load_scenario(other))
     for key in a.coverage:
         assert (a.coverage[key] != b.coverage[key]).nnz == 0
-    assert a.meta["radii_m"] == {"elder_child/elderly": 480.0, "elder_child/children": 600.0}
+    assert a_facts.radii_m == {"elder_child/elderly": 480.0, "elder_child/children": 600.0}
 
 
 def test_far_points_are_reported_not_dropped(hand, tmp_path):

@@ -26,7 +26,7 @@ from support.scenarios import write_scenario
 from support.network import HAND_COST, X0, Y0, csv_text, geojson_lines, write_hand_scenario
 
 from lifecircle.cli import main
-from lifecircle.optimizer.inputs.assemble import build_problem
+from lifecircle.optimizer.inputs.assemble import build_problem, build_problem_and_facts
 from lifecircle.optimizer.solve.backends import Status, exact_backends
 from lifecircle.optimizer.inputs.network import read_network
 from lifecircle.optimizer.inputs.network_reach import compute_reach
@@ -239,14 +239,14 @@ def test_reach_cache_round_trip_with_existing_walks(tmp_path):
     plain = load_scenario(cap_river(tmp_path / "plain", capacity=None))  # no capacity column
     capped = load_scenario(cap_river(tmp_path / "capped"))
 
-    first = build_problem(plain, cache_dir=cache)
-    assert first.meta["network"]["cache"] == "miss"
+    first, facts = build_problem_and_facts(plain, cache_dir=cache)
+    assert facts.network["cache"] == "miss"
     assert first.covered_before.ravel().tolist() == [True, False]  # E1, unlimited, reaches A
-    built = build_problem(capped, cache_dir=cache)
-    assert built.meta["network"]["cache"] == "miss"  # the entry has no per-facility walks
-    again = build_problem(capped, cache_dir=cache)
-    assert again.meta["network"]["cache"] == "hit"
-    assert build_problem(plain, cache_dir=cache).meta["network"]["cache"] == "hit"
+    built, built_facts = build_problem_and_facts(capped, cache_dir=cache)
+    assert built_facts.network["cache"] == "miss"  # the entry has no per-facility walks
+    again, again_facts = build_problem_and_facts(capped, cache_dir=cache)
+    assert again_facts.network["cache"] == "hit"
+    assert build_problem_and_facts(plain, cache_dir=cache)[1].network["cache"] == "hit"
     assert len(list(cache.glob("reach-*.npz"))) == 1
 
     for key in built.coverage:
