@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
-from lifecircle.optimizer.core.status import Status, Termination, default_termination
+from lifecircle.optimizer.core.status import BoundSource, Status, Termination, default_termination
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.core.tolerances import ASSIGN_TOL, BUDGET_TOL, PEOPLE_TOL
 
@@ -67,6 +67,8 @@ class Solution:
     worst_share: float | None = None  # maximin: the first solve's worst covered share
     # Why the solve stopped (optimal, gap_limit, time_limit, ...); None: the one the status implies.
     termination: Termination | None = None
+    # Where ``bound`` comes from (issue 14); None while a backend does not say yet.
+    bound_source: BoundSource | None = None
 
     def __post_init__(self):
         if self.termination is None:

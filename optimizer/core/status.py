@@ -39,6 +39,23 @@ class Termination(str, enum.Enum):
         return self.value
 
 
+class BoundSource(str, enum.Enum):
+    """Where a reported bound comes from (issue 14), so a trivial ceiling is never read as a solver
+    gap. ``ceiling``: everyone any candidate can reach (or an equally trivial count); ``lp``: a
+    linear relaxation solved to optimality; ``lagrangian``: a Lagrangian/Volume dual bound;
+    ``mip``: the branch-and-bound bound of a MIP solver; ``certificate``: a proof outside the
+    solver (a brute force, a covering check at the next distance level, a closed form)."""
+
+    CEILING = "ceiling"
+    LP = "lp"
+    LAGRANGIAN = "lagrangian"
+    MIP = "mip"
+    CERTIFICATE = "certificate"
+
+    def __str__(self) -> str:
+        return self.value
+
+
 def default_termination(status: Status | str) -> Termination:
     """The termination a status implies when nothing more is known (a plan built without a
     solver's stop reason, such as a precheck's infeasibility or an empty model)."""
