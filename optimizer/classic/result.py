@@ -24,6 +24,10 @@ class ClassicResult:
     size: dict = field(default_factory=dict)
     message: str = ""
     presolve: dict | None = None  # issue 8: sizes before/after the presolve (coordinate MCLP)
+    # issue 16: why the solve stopped (a Termination value) and where ``bound`` comes from (a
+    # BoundSource value); None while the path does not say yet.
+    termination: str | None = None
+    bound_source: str | None = None
 
     def as_json(self) -> dict:
         return asdict(self)
