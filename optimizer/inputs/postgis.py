@@ -177,6 +177,9 @@ def _reason(error, uri: str) -> str:
     # libpq prefixes "connection to server at ... failed: "; the reason follows it
     if "failed: " in first:
         first = first.rsplit("failed: ", 1)[1]
+    for level in ("FATAL:", "ERROR:"):  # the server's severity adds nothing to the reason
+        if first.startswith(level):
+            first = first[len(level):].strip()
     return scrub(first, uri)[:200]
 
 
@@ -214,6 +217,7 @@ def read_db_table(layer: DbLayer, where: str):
     """Read a database layer like a vector file: (properties as a DataFrame of strings, x, y, crs
     or None, digest). ``digest`` is a SHA-256 of what was read, for the scenario's checksum."""
     import pandas as pd
+    import psycopg
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -247,7 +251,7 @@ def read_db_table(layer: DbLayer, where: str):
                     frame = pd.read_sql(text(sql), conn)
             except ScenarioError:
                 raise
-            except SQLAlchemyError as error:
+            except (SQLAlchemyError, psycopg.Error) as error:  # psycopg's own: the raw cursor above
                 raise ScenarioError(f"{where}: {layer} cannot be read: {_reason(error, uri)}") from None
     finally:
         engine.dispose()

@@ -83,13 +83,14 @@ class CityDb:
     def masked_uri(self) -> str:
         return mask_uri(self.uri)
 
-    def write_circle(self, circle, row: dict, run) -> None:
+    def write_circle(self, circle, row: dict, run, folder) -> None:
         """Replace ``circle``'s rows in one transaction. ``row`` is its city.csv row (as a dict),
-        ``run`` its RunSummary (None when it failed before writing anything)."""
+        ``run`` its RunSummary (None when it failed before writing anything), ``folder`` its
+        result folder (sites.csv gives names and positions)."""
         from sqlalchemy import text
         from sqlalchemy.exc import SQLAlchemyError
 
-        sites = _site_rows(circle.id, run, row)
+        sites = _site_rows(circle.id, run, Path(folder))
         coverage = [{"circle_id": circle.id, "group_name": g, **c} for g, c in row["coverage"].items()]
         params = {"circle_id": circle.id, "status": row["status"], "error": row["error"] or None,
                   "resumed": bool(row["resumed"]), "budget": row["budget"], "spent": row["spent"],
@@ -159,17 +160,17 @@ def _boundary_wkt(circle) -> str | None:
         return None  # city.geojson reports it (boundary_error); the database keeps NULL
 
 
-def _site_rows(circle_id: str, run, row: dict) -> list:
+def _site_rows(circle_id: str, run, folder: Path) -> list:
     """The selected sites of ``run`` with name and position from the circle's sites.csv, the
     position moved to EPSG:4490. A resumed circle whose sites.csv is gone keeps NULL positions."""
-    if run is None or not run.selected or run.folder is None:
+    if run is None or not run.selected:
         return []
     import numpy as np
 
     from lifecircle.optimizer.inputs.geo import transform
 
     found = {}
-    path = run.folder / "sites.csv"
+    path = folder / "sites.csv"
     if path.is_file():
         with open(path, encoding="utf-8-sig", newline="") as fh:
             for r in csv.DictReader(fh):

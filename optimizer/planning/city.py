@@ -330,7 +330,7 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
         logger.info("writing %d circles to %s", len(circles), city_db.masked_uri)
         try:
             for circle, row in zip(circles, rows):
-                city_db.write_circle(circle, row, outcome[circle.id]["summary"])
+                city_db.write_circle(circle, row, outcome[circle.id]["summary"], out_dir / circle.id)
         finally:
             city_db.close()
     n_failed = sum(1 for r in rows if r["status"] not in SUCCESS)
