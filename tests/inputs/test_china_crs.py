@@ -261,3 +261,32 @@ def test_a_geojson_declaring_a_projected_crs_is_not_read_as_gcj02(tmp_path):
                         encoding="utf-8")
     refused(scenario, "{f}/sites.geojson: declares EPSG:4545, a projected CRS, but sites_crs GCJ-02 is "
                       "longitude/latitude; export the layer as longitude/latitude or drop the key")
+
+
+def test_the_worked_gaode_example_of_format_md(tmp_path):
+    """scenarios/jiefangbei_gaode: Gaode POIs (id, name, kind, lon, lat in GCJ-02) beside demand in
+    EPSG:4490. Read with sites_crs/existing_crs it gives the numbers FORMAT.md quotes; read as plain
+    longitude/latitude it reports other numbers and another plan."""
+    from support.scenarios import REPO
+
+    folder = REPO / "scenarios" / "jiefangbei_gaode"
+    summary, rows = solve(folder / "scenario.yaml", tmp_path / "gaode")
+    assert summary["objective"] == pytest.approx(4039.5)
+    assert summary["input_crs"] == {"demand": "EPSG:4490", "sites": "GCJ-02", "existing": "GCJ-02"}
+    # the unique optimum: forbidding any one of these sites lowers the objective (3,660.5-4,032.5)
+    assert plan(summary) == [("P01", "canteen"), ("P03", "elder_child"), ("P04", "canteen"),
+                             ("P08", "canteen"), ("P10", "elder_child")]
+    given = {r["id"]: r for r in csv.DictReader(open(folder / "sites_gaode.csv", encoding="utf-8"))}
+    for row in rows:
+        assert (row["lon_gcj02"], row["lat_gcj02"]) == tuple(str(float(given[row["site_id"]][c])) for c in ("lon", "lat"))
+        # x/y are true positions: 300-700 m from the Gaode ones
+        assert 300 < metres(float(row["x"]), float(row["y"]), float(row["lon_gcj02"]), float(row["lat_gcj02"])) < 700
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    for name in ("demand.csv", "sites_gaode.csv", "existing_gaode.csv"):
+        (raw / name).write_bytes((folder / name).read_bytes())
+    text = (folder / "scenario.yaml").read_text(encoding="utf-8")
+    (raw / "scenario.yaml").write_text("\n".join(l for l in text.splitlines() if "_crs:" not in l), encoding="utf-8")
+    plain, _ = solve(raw / "scenario.yaml", tmp_path / "plain")
+    assert plain["objective"] == pytest.approx(3456.0)
+    assert plan(plain) != plan(summary)

@@ -7,7 +7,7 @@ folder (no TCP port, so parallel runs cannot collide). As root (CI, this machine
 in a URI is accepted and ignored, which lets the tests check that it never appears in any output.
 
 Without the binaries (or PostGIS) the tests skip with the reason, except in CI (``CI=true``),
-where a missing server fails: .ci/run installs ``postgresql`` and ``postgresql-15-postgis-3``.
+where a missing server fails: .ci/run installs ``postgresql`` and ``postgresql-postgis``.
 """
 
 from __future__ import annotations
@@ -49,8 +49,8 @@ class Server:
 def _unavailable(reason: str):
     if os.environ.get("CI") == "true":
         pytest.fail(f"PostgreSQL/PostGIS needed in CI: {reason}; .ci/run installs postgresql and "
-                    "postgresql-15-postgis-3", pytrace=False)
-    pytest.skip(f"no PostgreSQL server here ({reason}); apt-get install postgresql postgresql-15-postgis-3")
+                    "postgresql-postgis", pytrace=False)
+    pytest.skip(f"no PostgreSQL server here ({reason}); apt-get install postgresql postgresql-postgis")
 
 
 def find_bin_dir() -> Path | None:
