@@ -186,7 +186,8 @@ def test_sites_in_web_map_coordinates_give_the_same_coverage_as_cgcs2000(tmp_pat
     assert base["input_crs"] == {"demand": "EPSG:4490", "sites": "EPSG:4490", "existing": "EPSG:4490"}
     # sites.csv keeps WGS84 x/y within a millimetre of the base run's and adds the input coordinates
     suffix = {"GCJ-02": "gcj02", "BD-09": "bd09"}[system]
-    given = {r["id"]: r for r in csv.DictReader(open(scenario.parent / "sites.csv", encoding="utf-8"))}
+    given = {r["id"]: r for r in
+             csv.DictReader((scenario.parent / "sites.csv").read_text(encoding="utf-8").splitlines())}
     by_id = {r["site_id"]: r for r in base_rows}
     for row in rows:
         assert float(row[f"lon_{suffix}"]) == float(given[row["site_id"]]["x"])
@@ -276,7 +277,8 @@ def test_the_worked_gaode_example_of_format_md(tmp_path):
     # the unique optimum: forbidding any one of these sites lowers the objective (3,660.5-4,032.5)
     assert plan(summary) == [("P01", "canteen"), ("P03", "elder_child"), ("P04", "canteen"),
                              ("P08", "canteen"), ("P10", "elder_child")]
-    given = {r["id"]: r for r in csv.DictReader(open(folder / "sites_gaode.csv", encoding="utf-8"))}
+    given = {r["id"]: r for r in
+             csv.DictReader((folder / "sites_gaode.csv").read_text(encoding="utf-8").splitlines())}
     for row in rows:
         assert (row["lon_gcj02"], row["lat_gcj02"]) == tuple(str(float(given[row["site_id"]][c])) for c in ("lon", "lat"))
         # x/y are true positions: 300-700 m from the Gaode ones

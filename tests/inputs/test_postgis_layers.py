@@ -19,7 +19,6 @@ from support.postgres import PASSWORD
 from support.scenarios import DEMAND_CSV, SITES_CSV, write_scenario
 
 from lifecircle.cli import main
-
 HAND_OPTIMUM = 69.0  # tests/planning/test_city.py: the tiny scenario's hand-worked optimum
 
 
@@ -34,7 +33,7 @@ def db(postgis_server):
     """The tiny scenario's sites and demand as tables: idle_sites (geometry, EPSG:4545),
     idle_sites_lonlat (EPSG:4490), demand_points (x, y columns, no geometry)."""
     server = postgis_server
-    header, rows = _values(SITES_CSV)
+    _, rows = _values(SITES_CSV)
     values = ", ".join(
         f"('{r[0]}', '{r[1]}', '{r[2]}', ST_SetSRID(ST_MakePoint({r[3]}, {r[4]}), 4545), "
         f"{r[5] or 'NULL'}, {r[6] or 'NULL'})" for r in rows)
@@ -43,7 +42,7 @@ def db(postgis_server):
                 f"cost_elder_child double precision, cost_canteen double precision); insert into idle_sites values {values}")
     server.psql("create table idle_sites_lonlat as select id, name, kind, cost_elder_child, cost_canteen, "
                 "ST_Transform(geom, 4490)::geometry(Point, 4490) as geom from idle_sites")
-    header, rows = _values(DEMAND_CSV)
+    _, rows = _values(DEMAND_CSV)
     values = ", ".join(f"('{r[0]}', {r[1]}, {r[2]}, {r[3]}, {r[4]})" for r in rows)
     server.psql("create table demand_points (id text, x double precision, y double precision, elderly integer, "
                 f"children integer); insert into demand_points values {values}")

@@ -65,8 +65,8 @@ def test_city_db_writes_rows_resumes_without_duplicates_and_replaces_a_rerun_cir
     assert (result.n_solved, result.n_failed, result.db_written) == (3, 1, 4)
     rows = tables(server)
     assert [r[:4] for r in rows["circles"]] == [
-        ("broken", "failed", f"{city}/broken/scenario.yaml: field 'crs': unknown CRS 'EPSG:999999'; give an EPSG "
-                             "code such as EPSG:4545, or GCJ-02 (Gaode/Tencent) or BD-09 (Baidu)", "f"),
+        ("broken", "failed", (f"{city}/broken/scenario.yaml: field 'crs': unknown CRS 'EPSG:999999'; give an "
+                              "EPSG code such as EPSG:4545, or GCJ-02 (Gaode/Tencent) or BD-09 (Baidu)"), "f"),
         ("c00", "optimal", "", "f"), ("c01", "optimal", "", "f"), ("c02", "optimal", "", "f")]
     # the tiny scenario's hand-worked optimum: 69, spending 800 on S1 (canteen) and S3 (elder_child)
     assert {r[0]: (float(r[4]), float(r[5])) for r in rows["circles"][1:]} == {c: (69.0, 800.0) for c in ("c00", "c01", "c02")}

@@ -40,7 +40,7 @@ class Server:
     def psql(self, sql: str, database: str = DATABASE) -> str:
         out = subprocess.run([*self.run_as, str(self.bin_dir / "psql"), "-h", str(self.folder), "-U", USER,
                               "-d", database, "-v", "ON_ERROR_STOP=1", "-qAt", "-c", sql],
-                             capture_output=True, text=True, timeout=60)
+                             check=False, capture_output=True, text=True, timeout=60)
         if out.returncode:
             raise RuntimeError(out.stderr)
         return out.stdout
@@ -77,7 +77,7 @@ def start_server() -> Server:
     data = folder / "data"
 
     def run(*args, timeout=120):
-        out = subprocess.run([*run_as, *args], capture_output=True, text=True, timeout=timeout)
+        out = subprocess.run([*run_as, *args], check=False, capture_output=True, text=True, timeout=timeout)
         if out.returncode:
             raise RuntimeError(f"{' '.join(map(str, args))} failed: {out.stderr or out.stdout}")
         return out
@@ -93,5 +93,5 @@ def start_server() -> Server:
 
 def stop_server(server: Server) -> None:
     subprocess.run([*server.run_as, str(server.bin_dir / "pg_ctl"), "-D", str(server.folder / "data"),
-                    "-m", "immediate", "-w", "stop"], capture_output=True, timeout=60)
+                    "-m", "immediate", "-w", "stop"], check=False, capture_output=True, timeout=60)
     shutil.rmtree(server.folder, ignore_errors=True)
