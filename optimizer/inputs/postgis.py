@@ -5,9 +5,9 @@ A scenario names a database layer as a mapping::
     sites: {db: "postgresql://planner@/city?host=/var/run/postgresql", table: idle_sites}
     demand: {db: "postgresql://planner@db.example/city", query: "select * from census where district = '渝中区'"}
 
-The rows are read with SQLAlchemy (driver psycopg 3) and, when the result has a PostGIS
-``geometry`` column, geopandas' ``read_postgis``; the geometry gives x and y (polygons and lines a
-representative point, as for GeoPackage files) and its SRID the layer's own CRS. A result without
+The rows are read with SQLAlchemy (driver psycopg 3). When the result has a PostGIS ``geometry``
+column, the server gives x and y (``ST_PointOnSurface``: a point itself, polygons and lines a
+representative point, as for GeoPackage files) and its SRID is the layer's own CRS. A result without
 a geometry column needs ``x`` and ``y`` columns, as a CSV does. Several geometry columns need
 ``geometry: <column>``.
 
@@ -198,19 +198,17 @@ def _quoted_table(conn, table: str) -> str:
     return ".".join(preparer.quote(part) for part in table.split("."))
 
 
-def _geometry_columns(conn, sql: str) -> list:
-    """Names of the PostGIS geometry columns of ``sql``'s result (empty without PostGIS)."""
-    from sqlalchemy import text
+def _columns(cursor, sql: str, geometry_oids: set) -> tuple[list, list]:
+    """(every column name, the PostGIS geometry column names) of ``sql``'s result."""
+    cursor.execute(f"select * from ({sql}) as lifecircle_layer limit 0")
+    names = [col.name for col in cursor.description]
+    return names, [col.name for col in cursor.description if col.type_code in geometry_oids]
 
-    oids = {row[0] for row in conn.execute(text("select oid from pg_type where typname = 'geometry'"))}
-    if not oids:
-        return []
-    cursor = conn.connection.driver_connection.cursor()
-    try:
-        cursor.execute(f"select * from ({sql}) as lifecircle_layer limit 0")
-        return [col.name for col in cursor.description if col.type_code in oids]
-    finally:
-        cursor.close()
+
+# Coordinates are computed by the server (ST_PointOnSurface: a point as it is, a polygon's or a
+# line's representative point, GEOS's algorithm as shapely's representative_point), so no geometry
+# crosses the wire and none is parsed here: 100,000 points read ~2x faster than with read_postgis.
+_X, _Y, _SRID = "lifecircle_x", "lifecircle_y", "lifecircle_srid"
 
 
 def read_db_table(layer: DbLayer, where: str):
@@ -225,16 +223,19 @@ def read_db_table(layer: DbLayer, where: str):
     engine = make_engine(uri, where)
     try:
         with connect(engine, uri, where) as conn:
+            quote = conn.dialect.identifier_preparer.quote
             if layer.table is not None:
-                found = conn.execute(text("select to_regclass(:name)"), {"name": layer.table}).scalar()
-                if found is None:
+                table = _quoted_table(conn, layer.table)
+                if conn.execute(text("select to_regclass(:name)"), {"name": table}).scalar() is None:
                     raise ScenarioError(f"{where}: the database {mask_uri(uri)} has no table {layer.table!r}")
-                sql = f"select * from {_quoted_table(conn, layer.table)}"
+                sql = f"select * from {table}"
             else:
                 sql = layer.query.rstrip().rstrip(";")
+            oids = {row[0] for row in conn.execute(text("select oid from pg_type where typname = 'geometry'"))}
+            # the raw cursor runs the user's SQL as written: no bind-parameter parsing of ':' or '%'
+            cursor = conn.connection.driver_connection.cursor()
             try:
-                geometry_columns = _geometry_columns(conn, sql)
-                conn.rollback()
+                names, geometry_columns = _columns(cursor, sql, oids)
                 geometry = layer.geometry
                 if geometry is not None and geometry not in geometry_columns:
                     raise ScenarioError(f"{where}: field '{layer.key}.geometry': {layer} has no geometry column "
@@ -243,47 +244,64 @@ def read_db_table(layer: DbLayer, where: str):
                     raise ScenarioError(f"{where}: {layer} has {len(geometry_columns)} geometry columns "
                                         f"({', '.join(geometry_columns)}); name one with '{layer.key}.geometry'")
                 geometry = geometry or (geometry_columns[0] if geometry_columns else None)
+                keep = [c for c in names if c not in geometry_columns]
+                select = [f"q.{quote(c)}" for c in keep]
                 if geometry is not None:
-                    import geopandas as gpd
-
-                    frame = gpd.read_postgis(text(sql), conn, geom_col=geometry)
-                else:
-                    frame = pd.read_sql(text(sql), conn)
-            except ScenarioError:
-                raise
-            except (SQLAlchemyError, psycopg.Error) as error:  # psycopg's own: the raw cursor above
-                raise ScenarioError(f"{where}: {layer} cannot be read: {_reason(error, uri)}") from None
+                    point = f"ST_PointOnSurface(q.{quote(geometry)})"
+                    select += [f"ST_X({point}) as {_X}", f"ST_Y({point}) as {_Y}", f"ST_SRID(q.{quote(geometry)}) as {_SRID}"]
+                cursor.execute(f"select {', '.join(select) or '1'} from ({sql}) as q")
+                frame = pd.DataFrame(cursor.fetchall(), columns=[*keep, *([_X, _Y, _SRID] if geometry else [])])
+            finally:
+                cursor.close()
+    except (SQLAlchemyError, psycopg.Error) as error:  # psycopg's own: the raw cursor
+        raise ScenarioError(f"{where}: {layer} cannot be read: {_reason(error, uri)}") from None
     finally:
         engine.dispose()
-    return _as_strings(frame, geometry, layer, where)
+    return _as_strings(frame, geometry, layer)
 
 
-def _as_strings(frame, geometry, layer: DbLayer, where: str):
+def _as_strings(frame, geometry, layer: DbLayer):
     """(DataFrame of strings, x, y, crs, digest) as :func:`geo.read_vector_table` gives a file."""
     from lifecircle.optimizer.inputs.tables import numeric_column
 
     digest = hashlib.sha256()
+    if geometry is not None:
+        x = frame.pop(_X).to_numpy(dtype=float, na_value=np.nan)
+        y = frame.pop(_Y).to_numpy(dtype=float, na_value=np.nan)
+        srids = frame.pop(_SRID)
+        missing = ~(np.isfinite(x) & np.isfinite(y))
+        if missing.any():
+            raise ScenarioError(f"{layer} row {int(np.flatnonzero(missing)[0]) + 1}: no geometry (NULL or empty)")
+        crs = _srid_crs(srids, layer)
+    plain = frame.astype(str).where(frame.notna(), "")
+    plain.columns = [str(c).strip() for c in plain.columns]
     if geometry is None:
-        plain = frame.astype(str).where(frame.notna(), "")
-        plain.columns = [str(c).strip() for c in plain.columns]
+        crs = None
         for column in ("x", "y"):
             if column not in plain.columns:
                 raise ScenarioError(f"{layer}: no geometry column and no column '{column}'; give a PostGIS "
                                     "geometry or x and y columns")
         x = numeric_column(plain, "x", layer, "row", finite_only=True)
         y = numeric_column(plain, "y", layer, "row", finite_only=True)
-        digest.update(plain.to_csv(index=False).encode("utf-8"))
-        return plain, x, y, None, digest.hexdigest()
-    shapes = frame.geometry
-    missing = (shapes.isna() | shapes.is_empty).to_numpy()
-    if missing.any():
-        raise ScenarioError(f"{layer} row {int(np.flatnonzero(missing)[0]) + 1}: no geometry")
-    points = shapes if (shapes.geom_type == "Point").all() else shapes.representative_point()
-    props = frame.drop(columns=frame.geometry.name)
-    plain = props.astype(str).where(props.notna(), "")
-    plain.columns = [str(c).strip() for c in plain.columns]
-    x, y = points.x.to_numpy(dtype=float), points.y.to_numpy(dtype=float)
     digest.update(plain.to_csv(index=False).encode("utf-8"))
     digest.update(np.ascontiguousarray(x).tobytes() + np.ascontiguousarray(y).tobytes())
-    digest.update(str(frame.crs).encode("utf-8"))
-    return plain, x, y, frame.crs, digest.hexdigest()
+    digest.update(str(crs).encode("utf-8"))
+    return plain, x, y, crs, digest.hexdigest()
+
+
+def _srid_crs(srids, layer: DbLayer):
+    """The layer's CRS from its geometries' SRID: None for 0 (the layer's crs key applies); one
+    ScenarioError line for mixed SRIDs or one pyproj does not know."""
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    found = sorted({int(v) for v in srids})
+    if len(found) > 1:
+        raise ScenarioError(f"{layer}: geometries in several SRIDs ({', '.join(map(str, found))}); "
+                            "transform them to one (ST_Transform)")
+    if not found or found[0] == 0:
+        return None
+    try:
+        return CRS.from_epsg(found[0])
+    except CRSError:
+        raise ScenarioError(f"{layer}: SRID {found[0]} is not an EPSG code pyproj knows") from None
