@@ -295,6 +295,7 @@ def validate(scenario_path) -> dict:
         "scenario": scenario.name,
         "crs": scenario.crs,
         "metric_crs": scenario.metric_crs,
+        "input_crs": dict(scenario.input_crs),  # issue 17
         "circle_type": scenario.circle_type,
         "budget": scenario.budget_cny,
         "demand_points": len(scenario.demand),

@@ -271,6 +271,9 @@ def test_the_worked_gaode_example_of_format_md(tmp_path):
     from support.scenarios import REPO
 
     folder = REPO / "scenarios" / "jiefangbei_gaode"
+    result = CliRunner().invoke(main, ["validate", str(folder / "scenario.yaml")])
+    assert result.exit_code == 0 and result.output.splitlines()[2] == (
+        "  layers read as: demand EPSG:4490, sites GCJ-02 (converted to WGS84), existing GCJ-02 (converted to WGS84)")
     summary, rows = solve(folder / "scenario.yaml", tmp_path / "gaode")
     assert summary["objective"] == pytest.approx(4039.5)
     assert summary["input_crs"] == {"demand": "EPSG:4490", "sites": "GCJ-02", "existing": "GCJ-02"}
