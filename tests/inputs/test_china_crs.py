@@ -295,3 +295,16 @@ def test_the_worked_gaode_example_of_format_md(tmp_path):
     plain, _ = solve(raw / "scenario.yaml", tmp_path / "plain")
     assert plain["objective"] == pytest.approx(3456.0)
     assert plan(plain) != plan(summary)
+
+
+def test_a_circle_boundary_in_gcj02_is_converted_for_city_maps(tmp_path):
+    from lifecircle.optimizer.inputs.geo import read_boundary_lonlat
+
+    ring = [(106.57, 29.55), (106.58, 29.55), (106.58, 29.56), (106.57, 29.56), (106.57, 29.55)]
+    glon, glat = wgs84_to_gcj02(*np.array(ring).T)
+    path = tmp_path / "boundary.geojson"
+    path.write_text(json.dumps({"type": "Polygon", "coordinates": [np.column_stack([glon, glat]).tolist()]}),
+                    encoding="utf-8")
+    for crs in ("GCJ-02", "gcj02"):  # the circle scenario's crs, as city passes it
+        got = np.array(read_boundary_lonlat(path, crs).exterior.coords)
+        assert metres(got[:, 0], got[:, 1], *np.array(ring).T).max() < 0.001
