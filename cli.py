@@ -566,8 +566,7 @@ def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, com
 @click.option("--gap", type=float, default=None, help="Per circle relative gap.")
 @click.option("--report", is_flag=True, help="Also write report.html and sites.xlsx per circle (slower).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-@click.option("--db", default=None, metavar="URI",
-              help="Also write each circle's status, coverage and sites to PostGIS, e.g. postgresql://user@/city.")
+@click.option("--db", default=None, metavar="URI", help="Also write each circle's results to PostGIS (postgresql://…).")
 def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report, no_progress, db):
     """Solve every circle under CITY_DIR on Dask; resumable. Exit 5 if any circle failed.
 
@@ -592,9 +591,4 @@ def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report,
     except LifecircleError as error:
         fail(error)
     echo_lines(city_lines(result))
-    if result.db_written is not None:  # issue 17
-        from lifecircle.optimizer.inputs.postgis import mask_uri
-
-        click.echo(f"PostGIS: {result.db_written} circles written to {mask_uri(db)} "
-                   "(lifecircle_circles, lifecircle_sites, lifecircle_coverage)")
     sys.exit(result.exit_code)

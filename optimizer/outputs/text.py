@@ -330,4 +330,7 @@ def city_lines(result) -> list:
         lines.append("time per phase, summed over solved circles (s): "
                      + ", ".join(f"{k} {v:.1f}" for k, v in result.phase_s.items()))
     lines.append(f"outputs: {result.out_dir} (city.csv, city.geojson)")
+    if getattr(result, "db_written", None) is not None:  # issue 17: city --db
+        lines.append(f"PostGIS: {result.db_written} circles written to {result.db_uri} "
+                     "(lifecircle_circles, lifecircle_sites, lifecircle_coverage)")
     return lines

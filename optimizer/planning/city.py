@@ -82,6 +82,7 @@ class CityResult:
     seconds: float
     phase_s: dict = field(default_factory=dict)
     db_written: int | None = None  # issue 17: circles written to --db (None: no --db)
+    db_uri: str | None = None  # issue 17: --db with its password masked
 
     @property
     def exit_code(self) -> int:
@@ -343,7 +344,8 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
             for key, value in summary.timings_s.items():
                 phase[key] = phase.get(key, 0.0) + float(value)
     return CityResult(out_dir, rows, len(circles), n_solved, n_skipped, n_failed,
-                      time.perf_counter() - t0, phase, None if city_db is None else city_db.written)
+                      time.perf_counter() - t0, phase, None if city_db is None else city_db.written,
+                      None if city_db is None else city_db.masked_uri)
 
 
 def shutdown(client, cluster) -> None:

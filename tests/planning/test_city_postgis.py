@@ -18,6 +18,7 @@ from support.scenarios import write_scenario
 
 from lifecircle.cli import main
 from lifecircle.optimizer.files import command_line
+from lifecircle.optimizer.outputs.text import city_lines
 from lifecircle.optimizer.planning.city import run_city
 
 BOUNDARY = {"type": "FeatureCollection",
@@ -63,6 +64,8 @@ def test_city_db_writes_rows_resumes_without_duplicates_and_replaces_a_rerun_cir
     city, out = make_city(tmp_path / "city"), tmp_path / "out"
     result = run_city(city, out_dir=out, workers=1, processes=False, progress=False, db=uri)
     assert (result.n_solved, result.n_failed, result.db_written) == (3, 1, 4)
+    assert city_lines(result)[-1] == (f"PostGIS: 4 circles written to {server.uri().replace('lifecircle@', 'lifecircle:***@')} "
+                                      "(lifecircle_circles, lifecircle_sites, lifecircle_coverage)")
     rows = tables(server)
     assert [r[:4] for r in rows["circles"]] == [
         ("broken", "failed", (f"{city}/broken/scenario.yaml: field 'crs': unknown CRS 'EPSG:999999'; give an "
