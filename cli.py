@@ -566,7 +566,8 @@ def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, com
 @click.option("--gap", type=float, default=None, help="Per circle relative gap.")
 @click.option("--report", is_flag=True, help="Also write report.html and sites.xlsx per circle (slower).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report, no_progress):
+@click.option("--db", default=None, metavar="URI", help="Also write each circle's results to PostGIS (postgresql://…).")
+def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report, no_progress, db):
     """Solve every circle under CITY_DIR on Dask; resumable. Exit 5 if any circle failed.
 
     Each sub-folder with scenario.yaml is a circle (its folder name is the id); its results go to
@@ -586,7 +587,7 @@ def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report,
     try:
         with phases("city", show=False if no_progress else None):
             result = run_city(city_dir, out_dir=out_dir, scheduler=scheduler, workers=workers, solver=solver,
-                              options=options, report=report, progress=not no_progress)
+                              options=options, report=report, progress=not no_progress, db=db)
     except LifecircleError as error:
         fail(error)
     echo_lines(city_lines(result))

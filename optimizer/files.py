@@ -88,10 +88,15 @@ def current_umask() -> int:
 
 def command_line() -> str:
     """The command that runs, as a shell would show it."""
+    import re
+
     argv = list(sys.argv)
     if argv and Path(argv[0]).name in ("lifecircle", "cli.py", "__main__.py"):
         argv[0] = "lifecircle"
-    return shlex.join(str(a) for a in argv)
+    # issue 17: a database URI's password (user:password@, password=) never reaches a marker
+    argv = [re.sub(r"([?&]password=)[^&\s]*", r"\1***", re.sub(r"(://[^/:@\s]*):[^@/\s]*@", r"\1:***@", str(a)))
+            for a in argv]
+    return shlex.join(argv)
 
 
 def _marker_base(kind: str) -> dict:

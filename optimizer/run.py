@@ -61,6 +61,9 @@ def site_rows(scenario: Scenario, problem, solution: Solution) -> tuple[list, li
     order = np.argsort(solution.site, kind="stable")
     header = ["site_id", "name", "kind", "facility_type", "cost"] + [f"unique_{g}" for g in groups] \
         + ["facility_label"] + [f"newly_{g}" for g in groups] + ["x", "y"]
+    # issue 17: sites read as GCJ-02 / BD-09 carry their input coordinates back, for web maps
+    mapped = [c for c in ("lon_gcj02", "lat_gcj02", "lon_bd09", "lat_bd09") if c in scenario.sites.columns]
+    header += mapped
     rows, props = [], []
     for n in order:
         j, k = int(solution.site[n]), int(solution.type[n])
@@ -69,7 +72,8 @@ def site_rows(scenario: Scenario, problem, solution: Solution) -> tuple[list, li
         newly = [float(v) for v in ev.newly_covered[n]]
         row = [scenario.sites.ids[j], scenario.sites.columns["name"][j], scenario.sites.columns["kind"][j],
                key, float(problem.cost_cny[j, k]), *unique, scenario.facility_types[key].label, *newly,
-               float(scenario.sites.x[j]), float(scenario.sites.y[j])]
+               float(scenario.sites.x[j]), float(scenario.sites.y[j]),
+               *(float(scenario.sites.columns[c][j]) for c in mapped)]
         rows.append(row)
         props.append(dict(zip(header, row)))
     return header, rows, props
@@ -115,6 +119,7 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
         timings_s={k: round(float(v), 4) for k, v in timings.items()},
         crs=scenario.crs,
         metric_crs=scenario.metric_crs,
+        input_crs=dict(scenario.input_crs) or None,  # issue 17
         reach_m=dict(facts.radii_m) if facts is not None else {},
         network=dict(facts.network) if facts is not None and facts.network is not None else None,  # issue 4
         min_open=dict(scenario.min_open),
@@ -290,6 +295,7 @@ def validate(scenario_path) -> dict:
         "scenario": scenario.name,
         "crs": scenario.crs,
         "metric_crs": scenario.metric_crs,
+        "input_crs": dict(scenario.input_crs),  # issue 17
         "circle_type": scenario.circle_type,
         "budget": scenario.budget_cny,
         "demand_points": len(scenario.demand),

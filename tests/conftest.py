@@ -20,3 +20,14 @@ def pmed_dir() -> Path:
     if not SHARED_PMED.is_dir():
         pytest.skip(f"OR-Library data not found at {SHARED_PMED}; the shared folder is absent")
     return SHARED_PMED
+
+
+@pytest.fixture(scope="session")
+def postgis_server():
+    """A real PostgreSQL + PostGIS on a unix socket for the whole session (issue 17; see
+    tests/support/postgres.py): skipped without the server binaries, except in CI, where it fails."""
+    from support.postgres import start_server, stop_server
+
+    server = start_server()
+    yield server
+    stop_server(server)

@@ -561,6 +561,11 @@ def read_boundary_lonlat(path: Path, default_crs: str | None):
     if not shapes:
         raise ScenarioError(f"{path}: no Polygon or MultiPolygon in the file")
     boundary = shapely.union_all(shapes)
+    from lifecircle.optimizer.inputs.chinacrs import china_system, to_wgs84
+
+    if china_system(crs_text) is not None:  # issue 17: a circle drawn on a Gaode or Baidu map
+        system = china_system(crs_text)
+        return shapely.transform(boundary, lambda xy: np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], system)))
     crs = parse_crs(crs_text or BOUNDARY_CRS, f"{path}: crs")
     if crs.to_epsg() != 4490:
         transformer = Transformer.from_crs(crs, BOUNDARY_CRS, always_xy=True)

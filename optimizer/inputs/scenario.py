@@ -21,7 +21,7 @@ from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.inputs.guards import MAX_NUMBER, MAX_WEIGHTED_TOTAL, file_problem
 from lifecircle.optimizer.inputs.tables import (
     CIRCLE_COLUMN, VECTOR_SUFFIXES, PointTable, capacity_columns, circle_column, numeric_column, point_table,
-    read_rows, require_columns, row_label,
+    require_columns, row_label,
 )
 from lifecircle.optimizer.recipes import RECIPES_PATH, load_recipes
 
@@ -33,11 +33,14 @@ TOP_KEYS = {
     "groups": True, "facility_types": True, "demand": True, "sites": True, "existing": False,
     "rules": False, "language": False, "description": False,
     "equity": False,
+    # issue 17: a layer's own CRS (an EPSG code, GCJ-02 or BD-09), overriding `crs` for that layer
+    "demand_crs": False, "sites_crs": False, "existing_crs": False,
 }
 WALKING_KEYS = ("speed_m_s", "group_speed_m_s", "detour_factor", "network", "max_snap_m", "oneway")
 # walking.oneway (issue 12): OSM one-way tags are car rules, so walking ignores them by default.
 ONEWAY_CHOICES = ("ignore", "respect")
-# demand/sites/existing: a file name, or {file: x.gpkg, layer: name} for a multi-layer file
+# demand/sites/existing: a file name, or {file: x.gpkg, layer: name} for a multi-layer file, or
+# {db: postgresql://..., table: name | query: SQL} (issue 17, optimizer/inputs/postgis.py)
 TABLE_KEYS = ("file", "layer")
 TYPE_KEYS = ("label", "serves", "walk_minutes", "capacity", "decay")
 RULE_KEYS = ("must_open", "forbid", "min_open")
@@ -112,6 +115,7 @@ class Scenario:
     max_snap_m: float = DEFAULT_MAX_SNAP_M
     files: tuple = ()  # the YAML and every data file it reads (its checksum's files; issue 12)
     respect_oneway: bool = False  # walking.oneway: respect (issue 12); default: streets walk both ways
+    input_crs: Mapping[str, str] = field(default_factory=dict)  # issue 17: layer -> CRS its rows were in
 
     @property
     def group_names(self) -> tuple:
@@ -212,13 +216,16 @@ def load_yaml(path: Path) -> dict:
 # ---------------------------------------------------------------------------------------------
 
 
-def checksum_of(paths) -> str:
-    """sha256 over the scenario's files and the recipes, which decide min_open as much as they do."""
+def checksum_of(paths, digests=()) -> str:
+    """sha256 over the scenario's files and the recipes, which decide min_open as much as they do;
+    ``digests``: hashes of what database layers returned (issue 17)."""
     digest = hashlib.sha256()
     digest.update(RECIPES_PATH.read_bytes())
     for p in paths:
         digest.update(p.name.encode("utf-8"))
         digest.update(p.read_bytes())
+    for d in digests:
+        digest.update(d.encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -393,16 +400,25 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         facility_types[key] = FacilityType(key, str(spec.get("label", key)), tuple(str(g) for g in serves), minutes,
                                            MappingProxyType(capacity), decay)
 
-    from lifecircle.optimizer.inputs.geo import check_extent, check_layers, parse_crs, to_metric
+    from lifecircle.optimizer.inputs.geo import check_extent, check_layers, to_metric
+    from lifecircle.optimizer.inputs.layers import LAYER_CRS_KEYS, layer_crs_of, layer_in_crs, read_layer
+    from lifecircle.optimizer.inputs.chinacrs import parse_layer_crs
+    from lifecircle.optimizer.inputs.postgis import db_layer
 
-    crs = parse_crs(data["crs"], _where(path, "crs"))
+    scenario_crs = parse_layer_crs(data["crs"], _where(path, "crs"))  # issue 17: GCJ-02, BD-09 too
+    crs = scenario_crs.crs  # GCJ-02 / BD-09 layers are converted to WGS84, the scenario's CRS then
+    layer_crs = {key: layer_crs_of(data, key, scenario_crs, lambda k: _where(path, k)) for key in LAYER_CRS_KEYS}
 
     files = [path]
+    digests = []  # issue 17: what database layers returned, for the checksum
+    input_crs = {}  # issue 17: layer -> the CRS its rows were written in (summary.json)
     layer_of = {}  # key -> layer name asked for ({file: x.gpkg, layer: name}), issue 12
     placed = []  # (name, x, y, crs, where the crs came from, x_m, y_m) per layer, issue 12
 
     def resolve(key):
         value = data.get(key)
+        if isinstance(value, dict) and "db" in value:
+            return db_layer(value, key, str(path))
         if isinstance(value, dict):
             _check_keys(value, TABLE_KEYS, path, f"{key}.", ("file",))
             layer = value.get("layer")
@@ -422,13 +438,23 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         files.append(p)
         return p
 
-    def place(table_path, x, y, src, table=None):
+    def load(key):
+        """(source, frame, labels, layer placed in its CRS) of demand, sites or existing."""
+        source = resolve(key)
+        frame, x, y, labels, declared, digest = read_layer(source, _where(path, key), layer_of.get(key))
+        if digest is not None:
+            digests.append(digest)
+        layer = layer_in_crs(x, y, declared, *layer_crs[key], key, source, path)
+        input_crs[key] = layer.input_crs
+        return source, frame, labels, layer
+
+    def place(table_path, layer, table=None):
         """Check a layer against its CRS's area of use; with ``table``, keep it for the overlap check."""
+        src = layer.src if layer.src is not None else crs
         if table is None:
-            check_extent(x, y, src if src is not None else crs, str(table_path))
+            check_extent(layer.x, layer.y, src, str(table_path))
             return
-        placed.append((str(table_path), x, y, src if src is not None else crs,
-                       "declared in the file" if src is not None else "the scenario's crs", table.x_m, table.y_m))
+        placed.append((str(table_path), layer.x, layer.y, src, layer.source, table.x_m, table.y_m))
 
     network_path = _network_path(walking.get("network"), base, path)
     if network_path is not None:
@@ -437,12 +463,12 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         files.extend(network_files(network_path))
 
     # demand: its coordinates decide the metric CRS when the scenario CRS is geographic
-    demand_path = resolve("demand")
-    frame, x, y, labels, src = read_rows(demand_path, _where(path, "demand"), layer_of.get("demand"))
+    demand_path, frame, labels, layer = load("demand")
     if len(frame) == 0:
         raise ScenarioError(f"{demand_path}: the table is empty; it needs at least one row")
     require_columns(frame, ["id", *groups], demand_path)
-    place(demand_path, x, y, src)
+    place(demand_path, layer)
+    x, y, src = layer.x, layer.y, layer.src
     sx, sy = x, y
     if src is not None and src != crs:
         from lifecircle.optimizer.inputs.geo import transform
@@ -460,10 +486,9 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
     if CIRCLE_COLUMN in frame.columns and CIRCLE_COLUMN not in groups:
         demand_cols[CIRCLE_COLUMN] = circle_column(frame, demand_path, labels)
     demand = point_table(frame, x, y, demand_path, labels, src, crs, metric, demand_cols)
-    place(demand_path, x, y, src, demand)
+    place(demand_path, layer, demand)
 
-    sites_path = resolve("sites")
-    frame, x, y, labels, src = read_rows(sites_path, _where(path, "sites"), layer_of.get("sites"))
+    sites_path, frame, labels, layer = load("sites")
     if len(frame) == 0:
         raise ScenarioError(f"{sites_path}: the table is empty; it needs at least one row")
     cost_cols = [f"cost_{k}" for k in facility_types]
@@ -479,14 +504,14 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
                  "kind": np.asarray(kinds.tolist(), dtype=object)}
     for col in cost_cols:
         site_cols[col] = numeric_column(frame, col, sites_path, labels, minimum=0, blank_ok=True)
-    place(sites_path, x, y, src)
-    sites = point_table(frame, x, y, sites_path, labels, src, crs, metric, site_cols)
-    place(sites_path, x, y, src, sites)
+    site_cols.update(layer.columns)  # issue 17: lon_gcj02/lat_gcj02 (or _bd09) for sites.csv
+    place(sites_path, layer)
+    sites = point_table(frame, layer.x, layer.y, sites_path, labels, layer.src, crs, metric, site_cols)
+    place(sites_path, layer, sites)
 
     existing = None
     if data.get("existing") is not None:
-        ex_path = resolve("existing")
-        frame, x, y, labels, src = read_rows(ex_path, _where(path, "existing"), layer_of.get("existing"))
+        ex_path, frame, labels, layer = load("existing")
         if len(frame):
             require_columns(frame, ["id", "type"], ex_path)
             types = frame["type"].astype(str).str.strip()
@@ -498,9 +523,9 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
                 )
             ex_cols = {"type": np.asarray(types.tolist(), dtype=object)}
             ex_cols.update(capacity_columns(frame, groups, ex_path, labels))
-            place(ex_path, x, y, src)
-            existing = point_table(frame, x, y, ex_path, labels, src, crs, metric, ex_cols)
-            place(ex_path, x, y, src, existing)
+            place(ex_path, layer)
+            existing = point_table(frame, layer.x, layer.y, ex_path, labels, layer.src, crs, metric, ex_cols)
+            place(ex_path, layer, existing)
     # issue 12: layers in different places mean a wrong CRS somewhere; the longest walk is the slack
     longest_walk_m = max(ft.reach_minutes * 60.0 * max([speed, *group_speed.values()])
                          for ft in facility_types.values())
@@ -544,8 +569,8 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         groups=MappingProxyType(groups), facility_types=MappingProxyType(facility_types),
         demand=demand, sites=sites, existing=existing,
         must_open=MappingProxyType(must_open), forbid=tuple(str(s) for s in forbid),
-        min_open=MappingProxyType(min_open), checksum=checksum_of(files),
+        min_open=MappingProxyType(min_open), checksum=checksum_of(files, digests),
         raw=MappingProxyType(data), equity=equity,
         network_path=network_path, max_snap_m=max_snap, files=tuple(files),
-        respect_oneway=oneway == "respect",
+        respect_oneway=oneway == "respect", input_crs=MappingProxyType(input_crs),
     )

@@ -26,6 +26,8 @@ __all__ = ["BIG_CSV_BYTES", "CIRCLE_COLUMN", "VECTOR_SUFFIXES", "PointTable", "c
 
 CIRCLE_COLUMN = "circle"
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")
+# Coordinate column pairs read when a table has neither x nor y (issue 17: POI exports).
+LONLAT_COLUMNS = (("lon", "lat"), ("lng", "lat"), ("经度", "纬度"))
 
 
 @dataclass(frozen=True)
@@ -94,11 +96,16 @@ def read_rows(path: Path, where: str, layer=None):
         frame = read_csv_strings(path)
         labels = CsvLines(path)
     frame.columns = [str(c).strip() for c in frame.columns]
-    for column in ("x", "y"):
+    x_col, y_col = "x", "y"
+    if x_col not in frame.columns and y_col not in frame.columns:
+        # issue 17: web-map POI exports (Gaode, Baidu) name their coordinates lon/lat or 经度/纬度
+        x_col, y_col = next(((a, b) for a, b in LONLAT_COLUMNS if a in frame.columns and b in frame.columns),
+                            (x_col, y_col))
+    for column in (x_col, y_col):
         if column not in frame.columns:
             raise ScenarioError(f"{path}: missing column '{column}'")
-    x = numeric_column(frame, "x", path, labels, finite_only=True)
-    y = numeric_column(frame, "y", path, labels, finite_only=True)
+    x = numeric_column(frame, x_col, path, labels, finite_only=True)
+    y = numeric_column(frame, y_col, path, labels, finite_only=True)
     return frame, x, y, labels, None
 
 

@@ -81,13 +81,13 @@ _KEYS = {
     "scenario": "scenario", "scenario_file": "scenario_file", "scenario_checksum": "scenario_checksum",
     "solver": "solver", "status": "status", "termination": "termination", "reason": "reason", "objective": "objective", "bound": "bound",
     "gap": "gap", "budget": "budget_cny", "spent": "spent_cny", "coverage": "coverage", "selected": "selected",
-    "timings_s": "timings_s", "crs": "crs", "metric_crs": "metric_crs", "reach_m": "reach_m",
+    "timings_s": "timings_s", "crs": "crs", "metric_crs": "metric_crs", "input_crs": "input_crs", "reach_m": "reach_m",
     "network": "network", "min_open": "min_open", "equity": "equity", "utilisation": "utilisation",
     "model": "model", "lifecircle_version": "lifecircle_version", "scenario_path": "scenario_path",
     "report": "report",
 }
 # written only when not None (termination: absent from folders written before issue 13)
-_WHEN_PRESENT = ("termination", "network", "utilisation", "scenario_path", "report")
+_WHEN_PRESENT = ("termination", "network", "utilisation", "scenario_path", "report", "input_crs")
 
 
 @dataclass(frozen=True)
@@ -116,6 +116,7 @@ class RunSummary:
     timings_s: dict = field(default_factory=dict)
     crs: str | None = None
     metric_crs: str | None = None
+    input_crs: dict | None = None  # issue 17: layer -> the CRS its rows were in (GCJ-02, EPSG:4490 ...)
     reach_m: dict = field(default_factory=dict)  # "type/group" -> walking reach in metres
     network: dict | None = None  # issue 4: the walking network's facts (scenarios with one)
     min_open: dict = field(default_factory=dict)
@@ -216,7 +217,7 @@ class RunSummary:
             objective=_number(data, "objective", path, fix, none=True), bound=number("bound"), gap=number("gap"),
             budget_cny=number("budget"), spent_cny=number("spent"), coverage=coverage, selected=tuple(selected),
             timings_s={key: _number(timings, key, path, fix, "timings_s") for key in timings},
-            crs=text("crs"), metric_crs=text("metric_crs"),
+            crs=text("crs"), metric_crs=text("metric_crs"), input_crs=section("input_crs", dict, None),
             reach_m={key: _number(reach, key, path, fix, "reach_m") for key in reach},
             network=section("network", dict, None), min_open=section("min_open", dict, {}),
             equity=section("equity", dict, {}), utilisation=section("utilisation", list, None),

@@ -210,6 +210,10 @@ def validate_lines(facts: dict) -> list:
     lines = [f"{facts['scenario']}: valid",
              f"  crs {facts['crs']} (distances in {facts['metric_crs']}), circle type {facts['circle_type']}",
              f"  {facts['demand_points']} demand points, {facts['sites']} sites, {facts['existing']} existing facilities"]
+    layers = facts.get("input_crs") or {}  # issue 17: layers read in another system than crs
+    if any(v != facts["crs"] for v in layers.values()):
+        lines.insert(2, "  layers read as: " + ", ".join(
+            f"{k} {v}" + (" (converted to WGS84)" if v in ("GCJ-02", "BD-09") else "") for k, v in layers.items()))
     lines += [f"  people {group}: {people:,.0f}" for group, people in facts["people"].items()]
     lines += [f"  candidate cost {key}: {cost:,.0f}" for key, cost in facts["candidate_cost"].items()]
     lines.append(f"  budget {facts['budget']:,.0f}; min_open {facts['min_open']}")
@@ -326,4 +330,7 @@ def city_lines(result) -> list:
         lines.append("time per phase, summed over solved circles (s): "
                      + ", ".join(f"{k} {v:.1f}" for k, v in result.phase_s.items()))
     lines.append(f"outputs: {result.out_dir} (city.csv, city.geojson)")
+    if getattr(result, "db_written", None) is not None:  # issue 17: city --db
+        lines.append(f"PostGIS: {result.db_written} circles written to {result.db_uri} "
+                     "(lifecircle_circles, lifecircle_sites, lifecircle_coverage)")
     return lines

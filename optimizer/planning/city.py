@@ -81,6 +81,8 @@ class CityResult:
     n_failed: int
     seconds: float
     phase_s: dict = field(default_factory=dict)
+    db_written: int | None = None  # issue 17: circles written to --db (None: no --db)
+    db_uri: str | None = None  # issue 17: --db with its password masked
 
     @property
     def exit_code(self) -> int:
@@ -262,7 +264,7 @@ def connect(scheduler: str | None, workers: int | None, processes: bool = True):
 
 def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: int | None = None,
              solver: str = DEFAULT_BACKEND, options: SolveOptions | None = None, report: bool = False,
-             progress: bool = True, processes: bool = True) -> CityResult:
+             progress: bool = True, processes: bool = True, db: str | None = None) -> CityResult:
     """Solve every circle of ``city_dir`` (see the module docstring) and write the city files.
 
     Parameters
@@ -279,6 +281,8 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     progress : show the progress bar on stderr (when it is a terminal and not --quiet; see
         :func:`optimizer.outputs.progress.progress`).
     processes : False runs the LocalCluster's workers as threads of this process (tests).
+    db : a ``postgresql://`` URI: also write every circle's status, coverage and selected sites
+        there (:mod:`optimizer.outputs.postgis`), one transaction per circle, resumed ones too.
     """
     from lifecircle.optimizer.solve.backends import REGISTRY, get_backend
 
@@ -290,6 +294,11 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     circles = find_circles(city_dir)
     if scheduler:  # before anything is written: a wrong address leaves no empty --out behind
         check_scheduler(scheduler)
+    city_db = None
+    if db is not None:  # issue 17: checked (tables made) before anything is solved or written
+        from lifecircle.optimizer.outputs.postgis import open_city_db
+
+        city_db = open_city_db(db)
     out_dir = Path(out_dir) if out_dir is not None else Path("results") / (city_dir.resolve().name or "city")
     _prepare_out_dir(out_dir, circles)
 
@@ -318,6 +327,13 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     rows = tuple(_row(circle, outcome[circle.id]) for circle in circles)
     logger.info("writing city.csv and city.geojson into %s", out_dir)
     _write_city_files(out_dir, circles, rows)
+    if city_db is not None:
+        logger.info("writing %d circles to %s", len(circles), city_db.masked_uri)
+        try:
+            for circle, row in zip(circles, rows):
+                city_db.write_circle(circle, row, outcome[circle.id]["summary"], out_dir / circle.id)
+        finally:
+            city_db.close()
     n_failed = sum(1 for r in rows if r["status"] not in SUCCESS)
     n_skipped = sum(1 for r in rows if r["resumed"])
     n_solved = sum(1 for r in rows if r["status"] in SUCCESS and not r["resumed"])
@@ -328,7 +344,8 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
             for key, value in summary.timings_s.items():
                 phase[key] = phase.get(key, 0.0) + float(value)
     return CityResult(out_dir, rows, len(circles), n_solved, n_skipped, n_failed,
-                      time.perf_counter() - t0, phase)
+                      time.perf_counter() - t0, phase, None if city_db is None else city_db.written,
+                      None if city_db is None else city_db.masked_uri)
 
 
 def shutdown(client, cluster) -> None:

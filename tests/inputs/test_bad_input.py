@@ -58,7 +58,8 @@ CASES = [
     ("unknown-type-in-existing", dict(existing="id,type,x,y\nE1,clinic,501000,3300100\n"),
      r"{f}/existing.csv line 2, column 'type': unknown facility type 'clinic'; types are elder_child, canteen"),
     ("unknown-crs", dict(yaml_text=yaml_with("crs: EPSG:4545", "crs: EPSG:999999")),
-     r"{f}/scenario.yaml: field 'crs': unknown CRS 'EPSG:999999'; give an EPSG code such as EPSG:4545"),
+     r"{f}/scenario.yaml: field 'crs': unknown CRS 'EPSG:999999'; give an EPSG code such as EPSG:4545, "
+     r"or GCJ-02 \(Gaode/Tencent\) or BD-09 \(Baidu\)"),
     ("geographic-crs-no-projection", dict(yaml_text=yaml_with("crs: EPSG:4545", "crs: EPSG:4326"),
                                           demand=DEMAND_CSV.replace("500000", "-70").replace("500300", "-70.01")
                                           .replace("501000", "-70.02").replace("502000", "-70.03")
