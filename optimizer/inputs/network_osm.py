@@ -66,6 +66,7 @@ FOOT_ONLY_CLASSES = frozenset({"trunk", "trunk_link", "cycleway", "bridleway"})
 FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
 FOOT_BANNED = frozenset({"no", "private", "use_sidepath"})
 ACCESS_BANNED = frozenset({"no", "private"})
+COORDINATE_PRECISION = 10_000_000  # OSM stores degrees x 1e7 as integers (libosmium's Location.x/y)
 PROGRESS_EVERY = 200_000  # ways: one progress line per this many highway ways read
 
 
@@ -136,7 +137,7 @@ def _read_ways(path: Path):
     except ImportError as error:  # a runtime dependency; kept lazy like every reader
         raise ScenarioError(f"{path}: reading OSM extracts needs pyosmium ('pip install osmium'): {error}") from None
 
-    refs, lon, lat, way_of = [], [], [], []
+    refs, xs, ys, sizes = [], [], [], []
     way_ids, classes, factors = [], [], []
     read = 0
     try:
@@ -149,28 +150,29 @@ def _read_ways(path: Path):
             if read % PROGRESS_EVERY == 0:
                 logger.info("OSM extract: %d highway ways read, %d walked", read, len(way_ids))
             tags = way.tags
-            factor = walk_rule({k: tags.get(k) for k in ("highway", "foot", "access")})
+            factor = walk_rule(tags)
             if factor is None:
                 continue
-            w = len(way_ids)
-            for node in way.nodes:
+            before = len(refs)
+            for node in way.nodes:  # the one loop per node: fixed-point x/y, divided in numpy below
                 location = node.location
                 refs.append(node.ref)
-                if location.valid():
-                    lon.append(location.lon)
-                    lat.append(location.lat)
-                else:  # a node outside a cut extract: the way breaks there
-                    lon.append(np.nan)
-                    lat.append(np.nan)
-            way_of.extend([w] * len(way.nodes))
+                xs.append(location.x)
+                ys.append(location.y)
+            sizes.append(len(refs) - before)
             way_ids.append(way.id)
             classes.append(tags.get("highway"))
             factors.append(factor)
     except (RuntimeError, ValueError, OSError) as error:  # libosmium's io and format errors
         raise _open_error(path, error) from None
-    return (np.asarray(refs, np.int64), np.asarray(lon, float), np.asarray(lat, float),
-            np.asarray(way_of, np.int64), np.asarray(way_ids, np.int64), np.asarray(classes, object),
-            np.asarray(factors, float), read)
+    x, y = np.asarray(xs, np.int64), np.asarray(ys, np.int64)
+    # libosmium marks a node missing from the extract with an undefined location (outside the range)
+    valid = (np.abs(x) <= 180 * COORDINATE_PRECISION) & (np.abs(y) <= 90 * COORDINATE_PRECISION)
+    lon = np.where(valid, x / COORDINATE_PRECISION, np.nan)
+    lat = np.where(valid, y / COORDINATE_PRECISION, np.nan)
+    way_of = np.repeat(np.arange(len(sizes), dtype=np.int64), sizes)
+    return (np.asarray(refs, np.int64), lon, lat, way_of, np.asarray(way_ids, np.int64),
+            np.asarray(classes, object), np.asarray(factors, float), read)
 
 
 def read_osm_walk(path, area=None, area_name: str = "the area") -> OsmWalk:
