@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from lifecircle.optimizer.errors import ScenarioError
-from lifecircle.optimizer.inputs.network_osm import OSM_RULES, OsmWalk, read_osm_walk
+from lifecircle.optimizer.inputs.network_osm import OSM_RULES, STEPS_FACTOR, OsmWalk, read_osm_walk
 
 __all__ = ["LAYER", "area_from_bbox", "area_from_polygon", "is_osm_network_file", "write_osm_network"]
 
@@ -130,10 +130,9 @@ def osm_network_lines(walk: OsmWalk, out) -> list:
     classes, counts = np.unique(walk.highway.astype(str), return_counts=True)
     length = {c: walk.length_m[walk.highway == c].sum() for c in classes}
     order = np.argsort(-np.array([length[c] for c in classes]))
-    lines = [f"{out}: {walk.n_nodes:,} nodes, {walk.n_edges:,} edges from {walk.ways_kept:,} of "
-             f"{walk.ways_read:,} highway ways, total length {walk.length_m.sum() / 1000:,.2f} km",
-             "  oneway: ignored (every way walked both ways); steps: walk_factor "
-             f"{walk.walk_factor[walk.highway == 'steps'].max() if (walk.highway == 'steps').any() else 2:g}"]
+    lines = [f"{out}: {walk.n_edges:,} edges between {walk.n_nodes:,} junctions and dead ends, from "
+             f"{walk.ways_kept:,} of {walk.ways_read:,} highway ways, total length {walk.length_m.sum() / 1000:,.2f} km",
+             f"  oneway: ignored (every way walked both ways); steps: walk_factor {STEPS_FACTOR:g}"]
     lines.append("  by class: " + ", ".join(f"{classes[i]} {counts[i]:,} ({length[classes[i]] / 1000:,.1f} km)"
                                           for i in order))
     return lines

@@ -280,6 +280,34 @@ def test_bbox_keeps_ways_touching_it(extracts, tmp_path):
     assert shapely.intersects(per_way.geometry.values, shapely.box(*box)).all()
 
 
+def test_polygon_in_a_projected_crs_keeps_ways_touching_it(extracts, tmp_path):
+    import geopandas as gpd
+    import shapely
+    from pyproj import Transformer
+
+    centre = Transformer.from_crs("EPSG:4326", "EPSG:32635", always_xy=True).transform(24.945, 60.168)
+    circle = shapely.Point(centre).buffer(300.0)  # a 300 m circle, drawn in UTM 35N metres
+    gpd.GeoDataFrame({"name": ["circle"]}, geometry=[circle], crs="EPSG:32635").to_file(tmp_path / "circle.gpkg")
+    out = tmp_path / "circle-walk.gpkg"
+    result = CliRunner().invoke(main, ["network", "--from-osm", extracts["helsinki_pbf"], "--polygon",
+                                       str(tmp_path / "circle.gpkg"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    frame = read_gpkg(out)
+    per_way = frame.to_crs("EPSG:32635").dissolve(by="osm_way_id")
+    assert 0 < len(frame) < COUNTS["helsinki_pbf"][0]
+    assert shapely.intersects(per_way.geometry.values, circle).all()
+    # and every walked way that touches the circle is there
+    full = read_gpkg(_full_gpkg(extracts, tmp_path)).to_crs("EPSG:32635").dissolve(by="osm_way_id")
+    touching = set(full.index[shapely.intersects(full.geometry.values, circle)])
+    assert set(per_way.index) == touching
+
+
+def _full_gpkg(extracts, tmp_path):
+    out = tmp_path / "full.gpkg"
+    assert CliRunner().invoke(main, ["network", "--from-osm", extracts["helsinki_pbf"], "--out", str(out)]).exit_code == 0
+    return out
+
+
 def _refused(args, folder):
     before = snapshot(folder)
     result = CliRunner().invoke(main, args)
