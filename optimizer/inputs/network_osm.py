@@ -31,9 +31,9 @@ geodesic on the WGS84 ellipsoid (pyproj.Geod), summed over its segments.
 Why pyosmium
 ------------
 pyosmium (``osmium`` on PyPI) binds libosmium, the C++ library of the OSM tools themselves,
-maintained by OSM developers; it ships wheels for CPython 3.8–3.13 on Linux, macOS and Windows,
-streams the file (memory grows with the ways kept, plus 8 bytes per node location in libosmium's
-index, not with Python objects per node), and reads PBF in parallel threads. pyrosm reads into
+maintained by OSM developers; it ships wheels for CPython 3.10–3.13 on Linux, macOS and Windows,
+streams the file (node locations stay in libosmium's C++ index; Python holds only the walked
+ways' node lists), and reads PBF in parallel threads. pyrosm reads into
 GeoDataFrames at once (the whole layer in memory), depends on protobuf and rapidjson, and its
 network is already filtered by its own rules; it is used in the tests only, as the source of a
 real extract (its wheel ships Helsinki's).
