@@ -16,7 +16,8 @@ import numpy as np
 from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.inputs.network_osm import OSM_RULES, STEPS_FACTOR, OsmWalk, read_osm_walk
 
-__all__ = ["LAYER", "area_from_bbox", "area_from_polygon", "is_osm_network_file", "write_osm_network"]
+__all__ = ["LAYER", "area_from_bbox", "area_from_polygon", "is_osm_network_file", "network_from_osm",
+           "osm_network_lines", "write_osm_network", "write_walk"]
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +99,7 @@ def write_osm_network(extract, out, *, area=None, area_name: str = "the area") -
     Written through :func:`lifecircle.optimizer.files.atomic_file`: the file appears whole or
     not at all, and an existing ``out`` is replaced only when lifecircle wrote it.
     """
-    import pyogrio.raw
-    import shapely
-
-    from lifecircle.optimizer.files import atomic_file, check_file_target
+    from lifecircle.optimizer.files import check_file_target
 
     out = Path(out)
     if out.suffix.lower() != ".gpkg":
@@ -110,6 +108,18 @@ def write_osm_network(extract, out, *, area=None, area_name: str = "the area") -
     if Path(extract).exists() and out.exists() and out.resolve() == Path(extract).resolve():
         raise ScenarioError(f"--out {out}: is the extract itself; choose another --out")
     walk = read_osm_walk(extract, area=area, area_name=area_name)
+    write_walk(walk, out)
+    return walk
+
+
+def write_walk(walk: OsmWalk, out) -> None:
+    """Write an :class:`OsmWalk` as ``out`` (GeoPackage, layer ``walk``, EPSG:4326), atomically."""
+    import pyogrio.raw
+    import shapely
+
+    from lifecircle.optimizer.files import atomic_file
+
+    out = Path(out)
     lines = shapely.linestrings(walk.lonlat, indices=walk.edge_of_coord)
     fields = {
         "osm_way_id": walk.way_id, "highway": walk.highway.astype(str), "u": walk.u, "v": walk.v,
@@ -120,9 +130,8 @@ def write_osm_network(extract, out, *, area=None, area_name: str = "the area") -
         pyogrio.raw.write(
             tmp, shapely.to_wkb(lines), list(fields.values()), list(fields), layer=LAYER, driver="GPKG",
             geometry_type="LineString", crs="EPSG:4326", encoding="UTF-8",
-            layer_metadata={MARK_KEY: f"osm walking network from {Path(extract).name} ({OSM_RULES})"},
+            layer_metadata={MARK_KEY: f"osm walking network from {walk.path.name} ({OSM_RULES})"},
         )
-    return walk
 
 
 def osm_network_lines(walk: OsmWalk, out) -> list:
