@@ -67,7 +67,7 @@ FOOT_ALLOWED = frozenset({"yes", "designated", "permissive"})
 FOOT_BANNED = frozenset({"no", "private", "use_sidepath"})
 ACCESS_BANNED = frozenset({"no", "private"})
 COORDINATE_PRECISION = 10_000_000  # OSM stores degrees x 1e7 as integers (libosmium's Location.x/y)
-PROGRESS_EVERY = 200_000  # ways: one progress line per this many highway ways read
+PROGRESS_EVERY = 50_000  # highway ways: one status line per this many read (--verbose prints each)
 
 
 def walk_rule(tags) -> float | None:
@@ -148,7 +148,7 @@ def _read_ways(path: Path):
         for way in processor:
             read += 1
             if read % PROGRESS_EVERY == 0:
-                logger.info("OSM extract: %d highway ways read, %d walked", read, len(way_ids))
+                logger.info("OSM extract: %s highway ways read, %s walked", f"{read:,}", f"{len(way_ids):,}")
             tags = way.tags
             factor = walk_rule(tags)
             if factor is None:
@@ -268,7 +268,7 @@ def read_osm_walk(path, area=None, area_name: str = "the area") -> OsmWalk:
         highway=classes[edge_way][good], length_m=length_m[good], walk_factor=factors[edge_way][good],
         ways_read=int(read), ways_kept=kept_ways,
     )
-    logger.info("OSM extract: %d walked ways -> %d edges between %d nodes", kept_ways, walk.n_edges, walk.n_nodes)
+    logger.info("OSM extract: %s walked ways -> %s edges", f"{kept_ways:,}", f"{walk.n_edges:,}")
     return walk
 
 
