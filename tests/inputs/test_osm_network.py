@@ -300,6 +300,14 @@ def test_polygon_in_a_projected_crs_keeps_ways_touching_it(extracts, tmp_path):
     full = read_gpkg(_full_gpkg(extracts, tmp_path)).to_crs("EPSG:32635").dissolve(by="osm_way_id")
     touching = set(full.index[shapely.intersects(full.geometry.values, circle)])
     assert set(per_way.index) == touching
+    # our own file is replaced on a second run; the planner's circle.gpkg (a GeoPackage too) is not
+    again = CliRunner().invoke(main, ["network", "--from-osm", extracts["helsinki_pbf"], "--bbox",
+                                      "24.94,60.165,24.95,60.17", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert len(read_gpkg(out)) != len(frame)
+    assert _refused(["network", "--from-osm", extracts["helsinki_pbf"], "--out", str(tmp_path / "circle.gpkg")],
+                    tmp_path) == (f"error: {tmp_path / 'circle.gpkg'} is a file lifecircle did not write; "
+                                  "choose another --out or remove it")
 
 
 def _full_gpkg(extracts, tmp_path):
@@ -321,6 +329,14 @@ def test_bad_input_is_one_line_and_exit_2(extracts, tmp_path):
     junk.write_bytes(b"this is not a protocol buffer\n" * 10)
     assert _refused(["network", "--from-osm", str(junk), "--out", str(tmp_path / "a.gpkg")], tmp_path).startswith(
         f"error: {junk}: not a readable OSM extract (.osm.pbf): ")
+    csv = tmp_path / "streets.csv"
+    csv.write_text("a,b\n1,2\n")
+    assert _refused(["network", "--from-osm", str(csv), "--out", str(tmp_path / "a.gpkg")], tmp_path) == \
+        f"error: {csv}: an OSM extract must end in .osm.pbf (or .osm), not '.csv'"
+    assert _refused(["network", "--from-osm", str(tmp_path / "nowhere.osm.pbf"), "--out", str(tmp_path / "a.gpkg")],
+                    tmp_path) == f"error: {tmp_path / 'nowhere.osm.pbf'}: OSM extract does not exist"
+    assert _refused(["network", "--from-osm", extracts["test_pbf"], "--out", str(tmp_path / "a.shp")], tmp_path) == \
+        f"error: --out {tmp_path / 'a.shp'}: the walking network is written as a GeoPackage; name it *.gpkg"
     line = _refused(["network", "--from-osm", extracts["test_pbf"], "--bbox", "106.5,29.5,106.6,29.6",
                      "--out", str(tmp_path / "a.gpkg")], tmp_path)
     assert line == (f"error: {extracts['test_pbf']}: no walkable way within --bbox 106.5,29.5,106.6,29.6; "
