@@ -264,6 +264,13 @@ def test_scenario_osm_key_solves_like_the_written_file(extracts, tmp_path):
     assert out["osm"]["objective"] == pytest.approx(out["file"]["objective"], rel=1e-12)
     assert out["osm"]["objective"] > 0
     assert out["osm"]["network"]["nodes"] == out["file"]["network"]["nodes"]
+    assert out["osm"]["network"]["cache"] == "miss"
+    # a second solve of the {osm: ...} scenario takes its walks from the reach cache
+    again = runner.invoke(main, ["solve", str(by_osm), "--budget", "200", "--out", str(tmp_path / "out-again"),
+                                 "--cache-dir", str(tmp_path / "cache"), "--no-report"])
+    assert again.exit_code == 0, again.output
+    summary = json.loads((tmp_path / "out-again" / "summary.json").read_text(encoding="utf-8"))
+    assert summary["network"]["cache"] == "hit"
 
 
 def test_bbox_keeps_ways_touching_it(extracts, tmp_path):
