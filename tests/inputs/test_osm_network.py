@@ -372,3 +372,29 @@ def test_scenario_osm_key_is_checked(tmp_path, extracts):
         with pytest.raises(Exception) as caught:
             load_scenario(path)
         assert message in str(caught.value)
+
+
+@pytest.mark.parametrize("tags, factor", [
+    ({"highway": "footway"}, 1.0),
+    ({"highway": "steps"}, 2.0),
+    ({"highway": "residential", "oneway": "yes"}, 1.0),        # car one-way: walked (both ways)
+    ({"highway": "motorway"}, None),
+    ({"highway": "motorway_link", "foot": "yes"}, None),        # foot=yes never opens a motorway
+    ({"highway": "trunk"}, None),
+    ({"highway": "trunk", "foot": "yes"}, 1.0),                 # an expressway with a pavement
+    ({"highway": "cycleway"}, None),
+    ({"highway": "cycleway", "foot": "designated"}, 1.0),
+    ({"highway": "service", "access": "private"}, None),
+    ({"highway": "service", "access": "private", "foot": "permissive"}, 1.0),  # foot is more specific
+    ({"highway": "pedestrian", "access": "no", "foot": "yes"}, 1.0),
+    ({"highway": "footway", "foot": "no"}, None),
+    ({"highway": "primary", "foot": "use_sidepath"}, None),     # the pavement is mapped on its own
+    ({"highway": "steps", "foot": "private"}, None),
+    ({"highway": "construction", "foot": "designated"}, None),
+    ({"highway": "platform", "foot": "yes"}, None),
+])
+def test_walk_rule_table(tags, factor):
+    from lifecircle.optimizer.inputs.network_osm import walk_rule
+
+    assert walk_rule(tags) == factor
+    assert rule(tags) == factor  # the tests' own if-chain says the same
