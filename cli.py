@@ -403,15 +403,22 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
-def network(scenario):
-    """Print facts about SCENARIO's walking network and how its points snap onto it."""
+@click.argument("scenario", required=False, type=click.Path(dir_okay=False, path_type=str))
+@click.option("--from-osm", "extract", help="Write this OSM extract's (.osm.pbf) pedestrian network to --out.")
+@click.option("--bbox", help="With --from-osm: keep ways touching minlon,minlat,maxlon,maxlat (WGS84).")
+@click.option("--polygon", help="With --from-osm: keep ways touching this polygon file (a circle).")
+@click.option("--out", help="With --from-osm: the GeoPackage to write (walking.network may name it).")
+def network(scenario, extract, bbox, polygon, out):
+    """Print SCENARIO's walking network and its snaps, or (--from-osm) write an OSM extract's."""
     from lifecircle.optimizer.errors import ScenarioError
     from lifecircle.optimizer.inputs.network_reach import network_facts
     from lifecircle.optimizer.inputs.scenario import load_scenario
+    from lifecircle.optimizer.outputs.osm_network import network_from_osm
     from lifecircle.optimizer.outputs.text import network_lines
 
     try:
+        if scenario is None or extract or bbox or polygon or out:  # issue 17: an OSM extract
+            return echo_lines(network_from_osm(scenario, extract, bbox, polygon, out))
         loaded = load_scenario(scenario)
         if loaded.network_path is None:
             raise ScenarioError(f"{scenario}: no walking.network; reach uses straight lines × detour_factor")

@@ -15,6 +15,10 @@ scenario's CRS; coordinates that cannot be in the CRS they are read in are refus
 One-way rules (``oneway`` columns, a directed graph's single edges) are read only when
 ``oneway=True``. Scenarios pass ``walking.oneway: respect`` for that; by default they walk every
 street both ways, since OSM's ``oneway`` is a rule for cars (issue 12).
+
+An OpenStreetMap extract (``.osm.pbf``, a scenario's ``walking.network: {osm: file}``) is read
+by :mod:`lifecircle.optimizer.inputs.network_osm` into the same lines the GeoPackage written by
+``lifecircle network --from-osm`` holds, so both give the same network (issue 17).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 
 from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.inputs.network_graph import WalkNetwork, build_network, join_line_ends
+from lifecircle.optimizer.inputs.network_osm import OSM_RULES, OSM_SUFFIXES, STEPS_FACTOR, read_osm_walk
 
 VECTOR_SUFFIXES = (".gpkg", ".geojson", ".json", ".shp")
 GRAPHML_SUFFIXES = (".graphml",)
@@ -56,8 +61,15 @@ def network_files(path: Path) -> list:
     return files
 
 
+def is_osm_extract(path) -> bool:
+    """Whether ``path`` names an OpenStreetMap extract (.osm.pbf or .osm)."""
+    return Path(path).name.lower().endswith(OSM_SUFFIXES)
+
+
 def network_digest(path: Path) -> str:
     digest = hashlib.sha256()
+    if is_osm_extract(path):  # the walking rules shape the network as much as the bytes do
+        digest.update(OSM_RULES.encode("ascii"))
     for p in network_files(path):
         digest.update(p.suffix.lower().encode("ascii"))
         digest.update(p.read_bytes())
@@ -82,6 +94,8 @@ def read_network(path, scenario_crs: str, metric_crs: str, oneway: bool = True) 
     if not path.is_file():
         raise ScenarioError(f"{path}: walking network file does not exist")
     suffix = path.suffix.lower()
+    if is_osm_extract(path):
+        return _read_osm(path, scenario_crs, metric_crs)
     if suffix in GRAPHML_SUFFIXES:
         return _read_graphml(path, scenario_crs, metric_crs, oneway)
     if suffix in VECTOR_SUFFIXES:
@@ -226,6 +240,21 @@ def _read_vector(path: Path, scenario_crs: str, metric_crs: str, oneway: bool = 
     coords, part_of_coord = join_line_ends(coords, part_of_coord)
     return build_network(path, coords, part_of_coord, feature_of_part, length, factor, fwd, bwd,
                   n_features=n, columns=used)
+
+
+def _read_osm(path: Path, scenario_crs: str, metric_crs: str) -> WalkNetwork:
+    """An OSM extract's pedestrian network, built exactly as its ``--from-osm`` GeoPackage reads:
+    the same lon/lat vertices, the same per-edge length_m and walk_factor, both ways."""
+    walk = read_osm_walk(path)
+    coords = _project(path, walk.lonlat, "EPSG:4326", scenario_crs, metric_crs)
+    coords, part_of_coord = join_line_ends(coords, walk.edge_of_coord)
+    n = walk.n_edges
+    both = np.ones(n, dtype=bool)
+    used = (("length", "OSM: geodesic length of each edge"),
+            ("walk_factor", f"OSM: steps {STEPS_FACTOR:g}, other ways 1"),
+            ("oneway", "OSM oneway ignored: every way walked both ways (a rule for cars)"))
+    return build_network(path, coords, part_of_coord, np.arange(n), walk.length_m, walk.walk_factor,
+                         both, both, n_features=n, columns=used)
 
 
 def _oneway_used(present: bool, respected: bool, what: str) -> str:

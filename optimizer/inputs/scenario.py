@@ -319,17 +319,30 @@ def _resolved(p: Path) -> Path:
 
 
 def _network_path(value, base: Path, path: Path) -> Path | None:
-    """walking.network: a file relative to the YAML's folder; its contents are read at solve time."""
+    """walking.network: a file relative to the YAML's folder (or ``{osm: extract.osm.pbf}``); its contents
+    are read at solve time."""
     from lifecircle.optimizer.inputs.network import NETWORK_SUFFIXES
+    from lifecircle.optimizer.inputs.network_osm import OSM_SUFFIXES
 
     if value is None:
         return None
+    osm = False
+    if isinstance(value, dict):  # issue 17: {osm: extract.osm.pbf}, built at load time
+        if set(value) != {"osm"} or not isinstance(value["osm"], str) or not value["osm"].strip():
+            raise ScenarioError(f"{_where(path, 'walking.network')}: expected a file name or "
+                                f"{{osm: extract.osm.pbf}}, got {value!r}")
+        value, osm = value["osm"], True
     if not isinstance(value, str) or not value.strip():
         raise ScenarioError(f"{_where(path, 'walking.network')}: expected a file name, got {value!r}")
     p = _resolved(base / value)
     problem = file_problem(p)
     if problem:
         raise ScenarioError(f"{_where(path, 'walking.network')}: file {p} {problem}")
+    if osm or p.name.lower().endswith(OSM_SUFFIXES):
+        if not (osm and p.name.lower().endswith(OSM_SUFFIXES)):
+            raise ScenarioError(f"{_where(path, 'walking.network')}: an OpenStreetMap extract is named as "
+                                f"{{osm: NAME.osm.pbf}}; got {value!r}")
+        return p
     if p.suffix.lower() not in NETWORK_SUFFIXES:
         raise ScenarioError(
             f"{_where(path, 'walking.network')}: {p.name} is not one of {', '.join(NETWORK_SUFFIXES)}"
