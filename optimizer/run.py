@@ -95,6 +95,10 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
         for j, k in sorted(zip(solution.site.tolist(), solution.type.tolist())):
             selected.append(SelectedFacility(scenario.sites.ids[j], scenario.type_names[k], float(problem.cost_cny[j, k])))
     service = _service_summary(problem, solution)  # issue 7: equity, utilisation
+    from lifecircle.optimizer.outputs.services import services_keys
+
+    # issue 14: coverage_mode, and per service (coverage: per_service) the services block
+    per_service = services_keys(scenario, problem, solution.evaluation if solution is not None else None)
     return RunSummary(
         scenario=scenario.name,
         scenario_file=str(scenario.path),
@@ -124,6 +128,7 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
         lifecircle_version=__version__,
         scenario_path=scenario_path,
         report=report,
+        extra=per_service,
     )
 
 

@@ -11,7 +11,7 @@ from lifecircle.optimizer.outputs.report import binding_rows, coord, next_budget
 
 
 def _people(scenario, values, lang: str) -> str:
-    return ", ".join(f"{group_label(g, lang)} {num(v)}" for g, v in zip(scenario.group_names, values))
+    return ", ".join(f"{group_label(g, lang, scenario)} {num(v)}" for g, v in zip(scenario.group_names, values))
 
 
 def _site_name(scenario, j: int) -> tuple:
@@ -96,7 +96,7 @@ def plan_lines(scenario, facts: PlanFacts, n_sites: int, lang: str) -> list:
                                   how=how, detail=detail))
     lines.append(t("plan.uncovered", lang))
     for g, group in enumerate(scenario.group_names):
-        lines.append("  " + t("explain.group_line", lang, group=group_label(group, lang),
+        lines.append("  " + t("explain.group_line", lang, group=group_label(group, lang, scenario),
                               uncovered=num(facts.uncovered[g]), unreachable=num(facts.unreachable[g])))
         for i, people, reachable in facts.uncovered_points[g]:
             lines.append("    " + t("explain.where_line", lang, point=scenario.demand.ids[i],
