@@ -15,8 +15,8 @@ from lifecircle.optimizer.inputs.assemble import build_problem
 from lifecircle.optimizer.inputs.scenario import load_scenario
 from lifecircle.optimizer.solve.backends import Status, exact_backends
 from lifecircle.optimizer.solve.coverage import solve_problem
-from tests.support.bruteforce_service import brute_force_per_service, per_service_value, write_random_per_service
-from tests.support.scenarios import write_scenario
+from support.bruteforce_service import brute_force_per_service, per_service_value, write_random_per_service
+from support.scenarios import write_scenario
 
 EXACT = exact_backends()
 

@@ -1,0 +1,85 @@
+"""``coverage:`` and ``facility_types.<k>.weight`` (issue 14): bad values are one line, exit 2,
+nothing written; per-service equity floors in their two YAML forms."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from lifecircle.cli import main
+from lifecircle.optimizer.errors import ScenarioError
+from lifecircle.optimizer.inputs.assemble import build_problem
+from lifecircle.optimizer.inputs.scenario import load_scenario
+from support.scenarios import SCENARIO_YAML, write_scenario
+
+PER = SCENARIO_YAML.replace("circle_type: other\n", "circle_type: other\ncoverage: per_service\n")
+CANTEEN = "  canteen: {label: 社区食堂, serves: [elderly], walk_minutes: 10}"
+
+
+def with_canteen(extra: str, yaml_text=PER) -> str:
+    assert CANTEEN in yaml_text
+    return yaml_text.replace(CANTEEN, CANTEEN[:-1] + extra + "}")
+
+
+CASES = [
+    ("typo", SCENARIO_YAML.replace("circle_type: other\n", "circle_type: other\ncoverage: per-servce\n"),
+     "{f}/scenario.yaml: field 'coverage': value 'per-servce' is not one of any_service, per_service"),
+    ("not-text", SCENARIO_YAML.replace("circle_type: other\n", "circle_type: other\ncoverage: [per_service]\n"),
+     "{f}/scenario.yaml: field 'coverage': value ['per_service'] is not one of any_service, per_service"),
+    ("negative-weight", with_canteen(", weight: -1"),
+     "{f}/scenario.yaml: field 'facility_types.canteen.weight': value -1 must be >= 0"),
+    ("nan-weight", with_canteen(", weight: .nan"),
+     "{f}/scenario.yaml: field 'facility_types.canteen.weight': value nan is not finite"),
+    ("text-weight", with_canteen(", weight: high"),
+     "{f}/scenario.yaml: field 'facility_types.canteen.weight': value 'high' is not a number"),
+    ("weight-without-per-service", with_canteen(", weight: 2", SCENARIO_YAML),
+     "{f}/scenario.yaml: field 'facility_types.canteen.weight': a type weight counts only with coverage: "
+     "per_service; remove it or set coverage: per_service"),
+    ("floor-per-type-any-service", SCENARIO_YAML + "equity: {min_coverage: {elderly: {canteen: 0.2}}}\n",
+     "{f}/scenario.yaml: field 'equity.min_coverage.elderly': a floor per facility type needs coverage: "
+     "per_service; give one share for the group"),
+    ("floor-type-not-serving", PER + "equity: {min_coverage: {children: {canteen: 0.2}}}\n",
+     "{f}/scenario.yaml: field 'equity.min_coverage.children.canteen': 'canteen' is not a facility type "
+     "serving children; types serving children are elder_child"),
+    ("floor-share-above-1", PER + "equity: {min_coverage: {elderly: {canteen: 1.5}}}\n",
+     "{f}/scenario.yaml: field 'equity.min_coverage.elderly.canteen': value 1.5 is a share and must be in [0, 1]"),
+]
+
+
+@pytest.mark.parametrize("yaml_text, expected", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_coverage_keys_are_one_line(tmp_path, yaml_text, expected):
+    scenario = write_scenario(tmp_path / "s", yaml_text)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", str(scenario), "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["error: " + expected.format(f=tmp_path / "s")]
+    assert not out.exists()
+
+
+def test_default_is_any_service(tmp_path):
+    scenario = load_scenario(write_scenario(tmp_path / "s"))
+    assert scenario.coverage_mode == "any_service" and not scenario.services
+    assert scenario.group_names == ("elderly", "children")
+
+
+def test_floors_per_group_and_per_service(tmp_path):
+    """``elderly: 0.4`` floors both elderly services; ``{canteen: 0.1}`` overrides one of them."""
+    text = PER + "equity: {min_coverage: {elderly: 0.4, children: {elder_child: 0.25}}}\n"
+    problem = build_problem(load_scenario(write_scenario(tmp_path / "a", text)))
+    assert problem.group_names == ("elderly·elder_child", "elderly·canteen", "children·elder_child")
+    np.testing.assert_allclose(problem.equity.min_share, [0.4, 0.4, 0.25])
+    text = PER + "equity: {min_coverage: {elderly: {canteen: 0.1}}}\n"
+    problem = build_problem(load_scenario(write_scenario(tmp_path / "b", text)))
+    floors = problem.equity.min_share
+    assert math.isnan(floors[0]) and floors[1] == 0.1 and math.isnan(floors[2])
+
+
+def test_floor_on_a_weightless_service_is_refused(tmp_path):
+    text = with_canteen(", weight: 0") + "equity: {min_coverage: {elderly: 0.3}}\n"
+    with pytest.raises(ScenarioError, match=r"field 'equity.min_coverage.elderly': service elderly · canteen has "
+                                            r"weight 0 \(group weight × type weight\)"):
+        load_scenario(write_scenario(tmp_path / "s", text))
