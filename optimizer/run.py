@@ -20,6 +20,7 @@ from lifecircle.optimizer.files import (
 )
 from lifecircle.optimizer.inputs.scenario import Scenario, load_scenario
 from lifecircle.optimizer.core.solution import Solution
+from lifecircle.optimizer.outputs.services import group_coverage, services_keys
 from lifecircle.optimizer.outputs.results import (
     GroupCoverage, ReportFacts, RunSummary, SelectedFacility, write_summary,
 )
@@ -90,13 +91,15 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
     after = solution.evaluation.people_after if solution and solution.evaluation else None
     coverage = {g: GroupCoverage(float(population[n]), float(before[n]), None if after is None else float(after[n]))
                 for n, g in enumerate(groups)}
+    # issue 14: under per_service the problem's groups are services; coverage stays per YAML group
+    per_group = group_coverage(scenario, problem, solution.evaluation if solution is not None else None)
+    if per_group is not None:
+        coverage = {g: GroupCoverage(*values) for g, values in per_group.items()}
     selected = []
     if solution is not None and solution.has_plan:
         for j, k in sorted(zip(solution.site.tolist(), solution.type.tolist())):
             selected.append(SelectedFacility(scenario.sites.ids[j], scenario.type_names[k], float(problem.cost_cny[j, k])))
     service = _service_summary(problem, solution)  # issue 7: equity, utilisation
-    from lifecircle.optimizer.outputs.services import services_keys
-
     # issue 14: coverage_mode, and per service (coverage: per_service) the services block
     per_service = services_keys(scenario, problem, solution.evaluation if solution is not None else None)
     return RunSummary(

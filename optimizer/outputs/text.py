@@ -172,6 +172,9 @@ def solve_lines(s: dict, out_dir, exit_code: int) -> list:
     for group, c in s["coverage"].items():
         lines.append(f"  {group:<12} population {_people_or_dash(c['population']):>10}  "
                      f"covered before {_people_or_dash(c['covered_before']):>10}  after {_people_or_dash(c['covered_after']):>10}")
+    for service, c in (s.get("services") or {}).items():  # issue 14: per_service, 缺啥补啥
+        lines.append(f"  {c['group']} · {c['facility_type']:<12} covered before {_people_or_dash(c['covered_before']):>10}  "
+                     f"after {_people_or_dash(c['covered_after']):>10}")
     if "network" in s:  # issue 4: never let points off the network pass unnoticed
         n = s["network"]
         far = {k: n[f"snap_{k}"]["beyond_max_snap"] for k in ("demand", "sites", "existing")}

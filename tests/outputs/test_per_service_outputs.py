@@ -40,8 +40,11 @@ def solved(tmp_path_factory):
 def test_summary_has_services_and_group_figures(solved):
     s = json.loads((solved / "summary.json").read_text(encoding="utf-8"))
     assert s["objective"] == 40.0 and s["coverage_mode"] == "per_service"
-    assert list(s["coverage"]) == SERVICES
-    assert s["coverage"]["elderly·canteen"] == {"population": 10.0, "covered_before": 0.0, "covered_after": 10.0}
+    # coverage stays per group of the YAML: reached by at least one of its services (D1's elderly by
+    # the station before), as under any_service
+    assert s["coverage"] == {"elderly": {"population": 10.0, "covered_before": 10.0, "covered_after": 10.0},
+                             "children": {"population": 5.0, "covered_before": 0.0, "covered_after": 0.0}}
+    assert list(s["services"]) == SERVICES
     assert s["services"]["elderly·canteen"] == {
         "group": "elderly", "facility_type": "canteen", "weight": 2.0, "group_weight": 2.0, "type_weight": 1.0,
         "population": 10.0, "covered_before": 0.0, "covered_after": 10.0, "weighted_before": 0.0, "weighted_after": 20.0}
@@ -49,9 +52,6 @@ def test_summary_has_services_and_group_figures(solved):
     assert s["services"]["children·station"]["covered_after"] == 0.0
     # the weighted service figures add up to the objective
     assert sum(v["weighted_after"] for v in s["services"].values()) == s["objective"]
-    # per group: reached by at least one of its services (D1's elderly by the station before)
-    assert s["coverage_by_group"] == {"elderly": {"population": 10.0, "covered_before": 10.0, "covered_after": 10.0},
-                                      "children": {"population": 5.0, "covered_before": 0.0, "covered_after": 0.0}}
     assert s["equity"]["groups"]["elderly·canteen"] == {"people": 10.0, "share_before": 0.0, "share_after": 1.0}
 
 
@@ -112,5 +112,6 @@ def test_city_table_has_columns_per_service(tmp_path):
     assert float(rows["per"]["objective"]) == 40.0 and float(rows["any"]["objective"]) == 25.0
     assert float(rows["per"]["before_elderly·canteen"]) == 0.0 and float(rows["per"]["after_elderly·canteen"]) == 10.0
     assert float(rows["per"]["after_elderly·station"]) == 10.0
+    assert float(rows["per"]["before_elderly"]) == 10.0 and float(rows["per"]["after_children"]) == 0.0
     # the any_service circle fills its own group columns and leaves the service columns blank
     assert float(rows["any"]["after_children"]) == 5.0 and rows["any"]["after_elderly·canteen"] == ""
