@@ -96,7 +96,11 @@ def test_sweep_curve_has_a_column_per_service(tmp_path):
     result = run("sweep", path, "--budgets", "0,300,500,700", "--out", tmp_path / "sweep")
     assert result.exit_code == 0, result.output
     rows = read_csv(tmp_path / "sweep" / "curve.csv")
-    assert list(rows[0])[:5] == ["budget", "objective", *(f"covered_{s}" for s in SERVICES)]
+    assert list(rows[0])[:7] == ["budget", "objective", "covered_elderly", "covered_children",
+                                 *(f"covered_{s}" for s in SERVICES)]
+    # per group: D1's elderly are reached by the station before any budget; D2's children at 700
+    assert [float(r["covered_elderly"]) for r in rows] == [10.0, 10.0, 10.0, 10.0]
+    assert [float(r["covered_children"]) for r in rows] == [0.0, 0.0, 0.0, 5.0]
     # 0: the station before (20); 300 and 500: the canteen (40); 700: both sites (40 + 5)
     assert [float(r["objective"]) for r in rows] == [20.0, 40.0, 40.0, 45.0]
     assert [float(r["covered_elderly·canteen"]) for r in rows] == [0.0, 10.0, 10.0, 10.0]
