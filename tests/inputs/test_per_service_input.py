@@ -83,3 +83,29 @@ def test_floor_on_a_weightless_service_is_refused(tmp_path):
     with pytest.raises(ScenarioError, match=r"field 'equity.min_coverage.elderly': service elderly · canteen has "
                                             r"weight 0 \(group weight × type weight\)"):
         load_scenario(write_scenario(tmp_path / "s", text))
+
+
+def test_network_reach_per_service(tmp_path):
+    """With a walking network each service keeps its type's network reach, and the existing
+    elder_child facility E1 covers the elder_child services only (tests/support/network.py's map)."""
+    from support.network import SITES, X0, Y0, YAML, csv_text, write_hand_scenario
+
+    two_types = YAML.replace("  elder_child: {serves: [elderly, children], walk_minutes: 10}\n",
+                             "  elder_child: {serves: [elderly, children], walk_minutes: 10}\n"
+                             "  canteen: {serves: [elderly], walk_minutes: 8}\n")
+    problems = {}
+    for mode in ("any_service", "per_service"):
+        path = write_hand_scenario(tmp_path / mode, two_types.replace("circle_type: other\n",
+                                                                      f"circle_type: other\ncoverage: {mode}\n"))
+        path.with_name("sites.csv").write_text(csv_text("id,name,kind,x,y,cost_elder_child,cost_canteen", [
+            (i, i, "other", X0 + x, Y0 + y, 100, 80) for i, x, y in SITES]), encoding="utf-8")
+        problems[mode] = build_problem(load_scenario(path), cache_dir=tmp_path / "cache")
+    any_p, per_p = problems["any_service"], problems["per_service"]
+    assert per_p.group_names == ("elderly·elder_child", "elderly·canteen", "children·elder_child")
+    for (k, g), s in (((0, 0), 0), ((1, 0), 1), ((0, 1), 2)):
+        assert (any_p.coverage[(k, g)] != per_p.coverage[(k, s)]).nnz == 0, (k, g)
+    assert per_p.coverage[(1, 1)].nnz and per_p.coverage[(0, 1)].nnz != per_p.coverage[(1, 1)].nnz
+    assert any_p.covered_before[:, 0].any()  # E1 reaches some elderly
+    np.testing.assert_array_equal(per_p.covered_before[:, 0], any_p.covered_before[:, 0])
+    assert not per_p.covered_before[:, 1].any()  # no existing canteen
+    np.testing.assert_array_equal(per_p.covered_before[:, 2], any_p.covered_before[:, 1])

@@ -127,3 +127,21 @@ def test_type_weight_scales_the_service(tmp_path):
         sol = solve_problem(problem, solver)
         assert sol.objective == pytest.approx(25.0), solver
         assert [problem.type_names[k] for k in sol.type] == ["station"], solver
+
+
+def test_capacities_per_service_by_hand(tmp_path):
+    """Capacities carry over per (type, group): the existing station E1 serves 6 elderly
+    (capacity_elderly 6) and a new canteen 4. Before: elderly·station min(10, 6) = 6, worth 12.
+    S1 canteen adds elderly·canteen 4 × 2 = 8 -> 20; S2 station adds children·station 5 -> 17.
+    The station's capacity must not serve the canteen service, nor the canteen's the station's."""
+    text = HAND_YAML.format(mode="per_service").replace(
+        "serves: [elderly], walk_minutes: 10}", "serves: [elderly], walk_minutes: 10, capacity: {elderly: 4}}")
+    existing = "id,type,x,y,capacity_elderly\nE1,station,500100,3300000,6\n"
+    problem = build_problem(load_scenario(write_scenario(tmp_path / "c", text, HAND_DEMAND, HAND_SITES, existing)))
+    for solver in EXACT:
+        sol = solve_problem(problem, solver)
+        assert sol.status == Status.OPTIMAL, (solver, sol.message)
+        assert sol.objective == pytest.approx(20.0), solver
+        assert [problem.site_ids[j] for j in sol.site] == ["S1"], solver
+        np.testing.assert_allclose(sol.evaluation.people_before, [6, 0, 0])
+        np.testing.assert_allclose(sol.evaluation.people_after, [6, 4, 0])
