@@ -104,7 +104,7 @@ def test_network_reach_per_service(tmp_path):
     assert per_p.group_names == ("elderly·elder_child", "elderly·canteen", "children·elder_child")
     for (k, g), s in (((0, 0), 0), ((1, 0), 1), ((0, 1), 2)):
         assert (any_p.coverage[(k, g)] != per_p.coverage[(k, s)]).nnz == 0, (k, g)
-    assert per_p.coverage[(1, 1)].nnz and per_p.coverage[(0, 1)].nnz != per_p.coverage[(1, 1)].nnz
+    assert per_p.coverage[(1, 1)].nnz and (per_p.coverage[(0, 0)] != per_p.coverage[(1, 1)]).nnz  # 10 vs 8 minutes
     assert any_p.covered_before[:, 0].any()  # E1 reaches some elderly
     np.testing.assert_array_equal(per_p.covered_before[:, 0], any_p.covered_before[:, 0])
     assert not per_p.covered_before[:, 1].any()  # no existing canteen
