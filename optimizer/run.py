@@ -303,7 +303,9 @@ def validate(scenario_path) -> dict:
         "demand_points": len(scenario.demand),
         "sites": len(scenario.sites),
         "existing": 0 if scenario.existing is None else len(scenario.existing),
-        "people": {g: float(scenario.demand.columns[g].sum()) for g in scenario.group_names},
+        # per group of the YAML (under per_service the groups are services, people counted once each)
+        "people": {g: float(scenario.demand.columns[g].sum()) for g in (scenario.base_groups or scenario.groups)},
+        "coverage_mode": scenario.coverage_mode,  # issue 14
         "candidate_cost": {k: float(np.nansum(costs[:, n])) for n, k in enumerate(scenario.type_names)},
         "min_open": dict(scenario.min_open),
     }

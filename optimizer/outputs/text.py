@@ -216,6 +216,8 @@ def validate_lines(facts: dict) -> list:
     lines += [f"  people {group}: {people:,.0f}" for group, people in facts["people"].items()]
     lines += [f"  candidate cost {key}: {cost:,.0f}" for key, cost in facts["candidate_cost"].items()]
     lines.append(f"  budget {facts['budget']:,.0f}; min_open {facts['min_open']}")
+    if facts.get("coverage_mode"):  # issue 14
+        lines.append(f"  coverage {facts['coverage_mode']}")
     if "network" in facts:
         n = facts["network"]
         lines.append(f"  walking network {n['file']}: {n['nodes']:,} nodes, {n['segments']:,} edges, "

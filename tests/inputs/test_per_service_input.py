@@ -109,3 +109,11 @@ def test_network_reach_per_service(tmp_path):
     np.testing.assert_array_equal(per_p.covered_before[:, 0], any_p.covered_before[:, 0])
     assert not per_p.covered_before[:, 1].any()  # no existing canteen
     np.testing.assert_array_equal(per_p.covered_before[:, 2], any_p.covered_before[:, 1])
+
+
+def test_validate_prints_the_mode_and_people_per_group(tmp_path):
+    result = CliRunner().invoke(main, ["validate", str(write_scenario(tmp_path / "s", PER))])
+    assert result.exit_code == 0, result.output
+    # tests/support/scenarios.py: elderly 10 + 4 + 7 + 9 = 30, children 5 + 20 + 0 + 9 = 34, counted once
+    assert "  people elderly: 30\n  people children: 34\n" in result.output
+    assert "  coverage per_service\n" in result.output
