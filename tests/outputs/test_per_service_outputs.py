@@ -119,3 +119,16 @@ def test_city_table_has_columns_per_service(tmp_path):
     assert float(rows["per"]["before_elderly"]) == 10.0 and float(rows["per"]["after_children"]) == 0.0
     # the any_service circle fills its own group columns and leaves the service columns blank
     assert float(rows["any"]["after_children"]) == 5.0 and rows["any"]["after_elderly·canteen"] == ""
+
+
+def test_phased_plan_keeps_the_services_block(tmp_path):
+    """Two years of 300 CNY: the canteen S1 (300) opens in year 1 and serves elderly·canteen 10 in
+    both years; the station S2 (400) never fits. The plan's summary.json keeps the services block."""
+    out = tmp_path / "plan"
+    result = run("plan", hand_scenario(tmp_path / "per", "per_service"), "--years", "2", "--budget-per-year", "300",
+                 "--out", out)
+    assert result.exit_code == 0, result.output
+    s = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert s["coverage_mode"] == "per_service" and "horizon_years" in s
+    assert s["services"]["elderly·canteen"]["covered_after"] == 10.0
+    assert [y["covered"]["elderly·canteen"] for y in s["years"]] == [10.0, 10.0]
