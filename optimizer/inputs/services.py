@@ -90,7 +90,6 @@ def expand_services(scenario, nested_floors: dict, check_share, where):
     key)`` validates one, ``where(key)`` names the file and field for messages.
     """
     from lifecircle.optimizer.inputs.guards import MAX_WEIGHTED_TOTAL
-    from lifecircle.optimizer.inputs.scenario import Equity
 
     services, weights, speeds, columns = {}, {}, {}, dict(scenario.demand.columns)
     for g, w_g in scenario.groups.items():
@@ -123,10 +122,10 @@ def expand_services(scenario, nested_floors: dict, check_share, where):
             if f"capacity_{g}" in ex_cols:
                 ex_cols[f"capacity_{s}"] = ex_cols[f"capacity_{g}"]
         existing = replace(existing, columns=MappingProxyType(ex_cols))
-    equity = scenario.equity
-    if equity is not None or nested_floors:
+    equity = scenario.equity  # per-service floors come only with an equity section
+    if equity is not None:
         floors = {}
-        old = dict(equity.min_coverage) if equity is not None else {}
+        old = dict(equity.min_coverage)
         for s, (g, k) in services.items():
             if (g, k) in nested_floors:
                 floors[s] = check_share(nested_floors[(g, k)], f"equity.min_coverage.{g}.{k}")
@@ -137,9 +136,7 @@ def expand_services(scenario, nested_floors: dict, check_share, where):
             if weights[s] <= 0:
                 raise ScenarioError(f"{where(f'equity.min_coverage.{g}')}: service {g} · {k} has weight 0 "
                                     f"(group weight × type weight); give it a positive weight to ask for a floor")
-        equity = Equity(MappingProxyType(floors),
-                        equity.min_coverage_per_circle if equity is not None else None,
-                        equity.maximin if equity is not None else None)
+        equity = replace(equity, min_coverage=MappingProxyType(floors))
     return replace(
         scenario, groups=MappingProxyType(weights), group_speed_m_s=MappingProxyType(speeds),
         facility_types=MappingProxyType(types), demand=replace(scenario.demand, columns=MappingProxyType(columns)),
