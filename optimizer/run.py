@@ -20,6 +20,7 @@ from lifecircle.optimizer.files import (
 )
 from lifecircle.optimizer.inputs.scenario import Scenario, load_scenario
 from lifecircle.optimizer.core.solution import Solution
+from lifecircle.optimizer.outputs.services import group_coverage, services_keys
 from lifecircle.optimizer.outputs.results import (
     GroupCoverage, ReportFacts, RunSummary, SelectedFacility, write_summary,
 )
@@ -94,11 +95,17 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
     after = solution.evaluation.people_after if solution and solution.evaluation else None
     coverage = {g: GroupCoverage(float(population[n]), float(before[n]), None if after is None else float(after[n]))
                 for n, g in enumerate(groups)}
+    # issue 14: under per_service the problem's groups are services; coverage stays per YAML group
+    per_group = group_coverage(scenario, problem, solution.evaluation if solution is not None else None)
+    if per_group is not None:
+        coverage = {g: GroupCoverage(*values) for g, values in per_group.items()}
     selected = []
     if solution is not None and solution.has_plan:
         for j, k in sorted(zip(solution.site.tolist(), solution.type.tolist())):
             selected.append(SelectedFacility(scenario.sites.ids[j], scenario.type_names[k], float(problem.cost_cny[j, k])))
     service = _service_summary(problem, solution)  # issue 7: equity, utilisation
+    # issue 14: coverage_mode, and per service (coverage: per_service) the services block
+    per_service = services_keys(scenario, problem, solution.evaluation if solution is not None else None)
     return RunSummary(
         scenario=scenario.name,
         scenario_file=str(scenario.path),
@@ -129,6 +136,7 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
         lifecircle_version=__version__,
         scenario_path=scenario_path,
         report=report,
+        extra=per_service,
     )
 
 
@@ -301,7 +309,9 @@ def validate(scenario_path) -> dict:
         "demand_points": len(scenario.demand),
         "sites": len(scenario.sites),
         "existing": 0 if scenario.existing is None else len(scenario.existing),
-        "people": {g: float(scenario.demand.columns[g].sum()) for g in scenario.group_names},
+        # per group of the YAML (under per_service the groups are services, people counted once each)
+        "people": {g: float(scenario.demand.columns[g].sum()) for g in (scenario.base_groups or scenario.groups)},
+        "coverage_mode": scenario.coverage_mode,  # issue 14
         "candidate_cost": {k: float(np.nansum(costs[:, n])) for n, k in enumerate(scenario.type_names)},
         "min_open": dict(scenario.min_open),
     }

@@ -400,6 +400,7 @@ def _scenario_yaml(prof, profile, name, budget_cny):
         "circle_type": prof.circle_type,
         "budget": budget_cny,
         "language": prof.language,
+        "coverage": "per_service",  # issue 14: a circle lacking a canteen needs one (缺啥补啥)
         "walking": {
             "speed_m_s": prof.walk_speed_m_s,
             "group_speed_m_s": {"elderly": prof.elderly_speed_m_s},

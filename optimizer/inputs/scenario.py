@@ -35,6 +35,7 @@ TOP_KEYS = {
     "equity": False,
     # issue 17: a layer's own CRS (an EPSG code, GCJ-02 or BD-09), overriding `crs` for that layer
     "demand_crs": False, "sites_crs": False, "existing_crs": False,
+    "coverage": False,  # issue 14: any_service (default) | per_service, see inputs/services.py
 }
 WALKING_KEYS = ("speed_m_s", "group_speed_m_s", "detour_factor", "network", "max_snap_m", "oneway")
 # walking.oneway (issue 12): OSM one-way tags are car rules, so walking ignores them by default.
@@ -42,7 +43,7 @@ ONEWAY_CHOICES = ("ignore", "respect")
 # demand/sites/existing: a file name, or {file: x.gpkg, layer: name} for a multi-layer file, or
 # {db: postgresql://..., table: name | query: SQL} (issue 17, optimizer/inputs/postgis.py)
 TABLE_KEYS = ("file", "layer")
-TYPE_KEYS = ("label", "serves", "walk_minutes", "capacity", "decay")
+TYPE_KEYS = ("label", "serves", "walk_minutes", "capacity", "decay", "weight")
 RULE_KEYS = ("must_open", "forbid", "min_open")
 # Capacities, decay and equity (issue 7); semantics in models/service.py.
 DECAY_KEYS = ("shape", "full_minutes", "zero_minutes", "beta")
@@ -81,6 +82,7 @@ class FacilityType:
     walk_minutes: float
     capacity: Mapping[str, float] = field(default_factory=dict)  # group -> people one facility serves
     decay: Decay | None = None
+    weight: float = 1.0  # issue 14: the service's objective weight under coverage: per_service
 
     @property
     def reach_minutes(self) -> float:
@@ -116,6 +118,10 @@ class Scenario:
     files: tuple = ()  # the YAML and every data file it reads (its checksum's files; issue 12)
     respect_oneway: bool = False  # walking.oneway: respect (issue 12); default: streets walk both ways
     input_crs: Mapping[str, str] = field(default_factory=dict)  # issue 17: layer -> CRS its rows were in
+    # issue 14 (inputs/services.py): under per_service, groups are services and these map them back
+    coverage_mode: str = "any_service"
+    services: Mapping[str, tuple] = field(default_factory=dict)  # service -> (group, type); empty: any_service
+    base_groups: Mapping[str, float] = field(default_factory=dict)  # the YAML's groups and weights
 
     @property
     def group_names(self) -> tuple:
@@ -391,6 +397,9 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
             raise ScenarioError(f"{_where(path, f'walking.group_speed_m_s.{g}')}: unknown group {g!r}; groups are {', '.join(groups)}")
         group_speed[str(g)] = _number(s, path, f"walking.group_speed_m_s.{g}", minimum=0, strict=True)
 
+    from lifecircle.optimizer.inputs.services import coverage_mode, expand_services, service_floors
+
+    coverage = coverage_mode(data.get("coverage"), _where(path, "coverage"))
     types_raw = _mapping(data["facility_types"], path, "facility_types")
     if not types_raw:
         raise ScenarioError(f"{_where(path, 'facility_types')}: at least one facility type is needed")
@@ -410,8 +419,12 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         minutes = _number(spec["walk_minutes"], path, f"facility_types.{key}.walk_minutes", minimum=0, strict=True)
         capacity = _type_capacity(spec.get("capacity"), serves, path, key)
         decay = _type_decay(spec.get("decay"), minutes, path, key)
+        weight = _number(spec.get("weight", 1.0), path, f"facility_types.{key}.weight", minimum=0)
+        if "weight" in spec and coverage != "per_service":
+            raise ScenarioError(f"{_where(path, f'facility_types.{key}.weight')}: a type weight counts only with "
+                                "coverage: per_service; remove it or set coverage: per_service")
         facility_types[key] = FacilityType(key, str(spec.get("label", key)), tuple(str(g) for g in serves), minutes,
-                                           MappingProxyType(capacity), decay)
+                                           MappingProxyType(capacity), decay, weight)
 
     from lifecircle.optimizer.inputs.geo import check_extent, check_layers, to_metric
     from lifecircle.optimizer.inputs.layers import LAYER_CRS_KEYS, layer_crs_of, layer_in_crs, read_layer
@@ -572,10 +585,12 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
             raise ScenarioError(f"{_where(path, f'rules.min_open.{tkey}')}: unknown facility type {tkey!r}; types are {', '.join(facility_types)}")
         min_open_rule[str(tkey)] = int(_number(count, path, f"rules.min_open.{tkey}", minimum=0, integer=True))
     recipe = load_recipes().get(circle_type, {})
-    equity = _equity(data.get("equity"), groups, demand, path, demand_path)
+    raw_equity, service_floor = service_floors(data.get("equity"), groups, facility_types, coverage,
+                                               lambda key: _where(path, key))
+    equity = _equity(raw_equity, groups, demand, path, demand_path)
     min_open = {k: int(recipe.get(k, 0)) for k in facility_types} | min_open_rule
 
-    return Scenario(
+    scenario = Scenario(
         path=path, name=name, crs=crs.to_string(), metric_crs=metric.to_string(),
         circle_type=circle_type, budget_cny=budget, language=language,
         speed_m_s=speed, group_speed_m_s=MappingProxyType(group_speed), detour_factor=detour,
@@ -586,4 +601,8 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         raw=MappingProxyType(data), equity=equity,
         network_path=network_path, max_snap_m=max_snap, files=tuple(files),
         respect_oneway=oneway == "respect", input_crs=MappingProxyType(input_crs),
+        coverage_mode=coverage, base_groups=MappingProxyType(groups),
     )
+    if coverage != "per_service":
+        return scenario
+    return expand_services(scenario, service_floor, lambda v, key: _share(v, path, key), lambda key: _where(path, key))

@@ -288,8 +288,16 @@ def _lookup(prefix: str, name, lang: str) -> str:
     return t(key, lang) if key in CATALOGUE else str(name)
 
 
-def group_label(group: str, lang: str) -> str:
-    """A population group's label; names the catalogue does not know are shown as written."""
+def group_label(group: str, lang: str, scenario=None) -> str:
+    """A population group's label; names the catalogue does not know are shown as written.
+
+    Under ``coverage: per_service`` (issue 14) a group is a service: with ``scenario`` it reads
+    "elderly · canteen" (老年人 · 社区食堂), the group's label then the type's.
+    """
+    services = getattr(scenario, "services", None) or {}
+    if group in services:
+        g, k = services[group]
+        return f"{_lookup('group', g, lang)} · {type_label(scenario, scenario.type_names.index(k), lang)}"
     return _lookup("group", group, lang)
 
 

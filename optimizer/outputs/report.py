@@ -47,8 +47,8 @@ def site_list(scenario, problem, expl: SiteExplanations, lang: str):
     ids, names, kinds = scenario.sites.ids, scenario.sites.columns["name"], scenario.sites.columns["kind"]
     headers = [t("col.site_id", lang), t("col.name", lang), t("col.kind", lang), t("col.facility_type", lang),
                t("col.cost", lang)]
-    headers += [t("col.newly_group", lang, group=group_label(g, lang)) for g in groups]
-    headers += [t("col.unique_group", lang, group=group_label(g, lang)) for g in groups]
+    headers += [t("col.newly_group", lang, group=group_label(g, lang, scenario)) for g in groups]
+    headers += [t("col.unique_group", lang, group=group_label(g, lang, scenario)) for g in groups]
     headers += [t("col.newly_weighted", lang), t("col.unique_weighted", lang), t("col.cost_per_person", lang),
                 t("col.gain_rank", lang), t("col.marginal_gain", lang), t("col.alt_site", lang),
                 t("col.alt_name", lang), t("col.alt_type", lang), t("col.alt_cost", lang),
@@ -88,7 +88,7 @@ def group_rows(scenario, facts: PlanFacts, lang: str):
     rows = []
     for g, name in enumerate(scenario.group_names):
         pop, before, after = facts.population[g], facts.covered_before[g], facts.covered_after[g]
-        rows.append([group_label(name, lang), float(scenario.groups[name]), float(pop), float(before),
+        rows.append([group_label(name, lang, scenario), float(scenario.groups[name]), float(pop), float(before),
                      pct(before, pop), float(after), pct(after, pop), float(after - before),
                      float(facts.uncovered[g]), float(facts.unreachable[g])])
     return headers, rows
@@ -178,7 +178,7 @@ def uncovered_rows(scenario, facts: PlanFacts, lang: str):
             f"{scenario.demand.ids[i]} ({coord(scenario, scenario.demand.x[i])}, {coord(scenario, scenario.demand.y[i])}): "
             f"{num(p)} {t('yes_reachable', lang) if reachable else t('not_reachable', lang)}"
             for i, p, reachable in facts.uncovered_points[g])
-        rows.append([group_label(name, lang), float(facts.uncovered[g]), float(facts.unreachable[g]), where or "—"])
+        rows.append([group_label(name, lang, scenario), float(facts.uncovered[g]), float(facts.unreachable[g]), where or "—"])
     return [t("col.group", lang), t("col.uncovered", lang), t("col.unreachable", lang), t("col.where", lang)], rows
 
 
@@ -196,7 +196,7 @@ def next_budget_rows(scenario, facts: PlanFacts, lang: str):
                  objective=num(nb.objective, 1), status=status_label(nb.status, lang))
     if nb.method in ("bound", "ceiling"):
         sentence += " " + t(f"next.by_{nb.method}", lang)
-    rows = [[group_label(name, lang), float(facts.covered_after[g]), float(nb.people_after[g]),
+    rows = [[group_label(name, lang, scenario), float(facts.covered_after[g]), float(nb.people_after[g]),
              float(nb.people_after[g] - facts.covered_after[g])] for g, name in enumerate(scenario.group_names)]
     headers = [t("col.group", lang), t("col.covered_after", lang), t("col.covered_next", lang), t("col.change", lang)]
     return sentence, headers, rows, added, removed
@@ -231,7 +231,7 @@ def equity_section(scenario, equity: dict | None, utilisation: list | None, lang
     """Covered shares per group and circle, group gap, Gini across circles, capacity use (issue 7)."""
     if not equity:
         return ""
-    group_rows_ = [[group_label(g, lang), v["people"], pct_value(v["share_before"]), pct_value(v["share_after"])]
+    group_rows_ = [[group_label(g, lang, scenario), v["people"], pct_value(v["share_before"]), pct_value(v["share_after"])]
                    for g, v in equity["groups"].items()]
     heads = [t("equity.people", lang), t("equity.before", lang), t("equity.after", lang)]
     out = [f'<h2 id="sec-equity">{esc(t("sec.equity", lang))}</h2>',
@@ -248,14 +248,14 @@ def equity_section(scenario, equity: dict | None, utilisation: list | None, lang
     out.append(html_table([t("equity.measure", lang), t("equity.before", lang), t("equity.after", lang)],
                           measures, [False, True, True], table_id="equity-measures", digits=[0, 3, 3]))
     rules = equity.get("rules") or {}
-    parts = [f"min_coverage {group_label(g, lang)} ≥ {100 * v:g}%" for g, v in (rules.get("min_coverage") or {}).items()]
+    parts = [f"min_coverage {group_label(g, lang, scenario)} ≥ {100 * v:g}%" for g, v in (rules.get("min_coverage") or {}).items()]
     if rules.get("min_coverage_per_circle") is not None:
         parts.append(f"min_coverage_per_circle ≥ {100 * rules['min_coverage_per_circle']:g}%")
     if rules.get("maximin"):
         parts.append(f"maximin: {rules['maximin']}")
     out.append(f"<p>{esc(t('equity.rules', lang))}: {esc('; '.join(parts) or t('equity.none', lang))}</p>")
     if utilisation:
-        rows = [[u["site_id"], type_label(scenario, scenario.type_names.index(u["facility_type"]), lang), group_label(g, lang), v["served"],
+        rows = [[u["site_id"], type_label(scenario, scenario.type_names.index(u["facility_type"]), lang), group_label(g, lang, scenario), v["served"],
                  v["capacity"], pct_value(v["utilisation"])]
                 for u in utilisation for g, v in u["groups"].items()]
         out.append(html_table([t("util.site", lang), t("util.type", lang), t("equity.group", lang),

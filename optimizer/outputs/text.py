@@ -11,7 +11,7 @@ from lifecircle.optimizer.outputs.report import binding_rows, coord, next_budget
 
 
 def _people(scenario, values, lang: str) -> str:
-    return ", ".join(f"{group_label(g, lang)} {num(v)}" for g, v in zip(scenario.group_names, values))
+    return ", ".join(f"{group_label(g, lang, scenario)} {num(v)}" for g, v in zip(scenario.group_names, values))
 
 
 def _site_name(scenario, j: int) -> tuple:
@@ -96,7 +96,7 @@ def plan_lines(scenario, facts: PlanFacts, n_sites: int, lang: str) -> list:
                                   how=how, detail=detail))
     lines.append(t("plan.uncovered", lang))
     for g, group in enumerate(scenario.group_names):
-        lines.append("  " + t("explain.group_line", lang, group=group_label(group, lang),
+        lines.append("  " + t("explain.group_line", lang, group=group_label(group, lang, scenario),
                               uncovered=num(facts.uncovered[g]), unreachable=num(facts.unreachable[g])))
         for i, people, reachable in facts.uncovered_points[g]:
             lines.append("    " + t("explain.where_line", lang, point=scenario.demand.ids[i],
@@ -172,6 +172,9 @@ def solve_lines(s: dict, out_dir, exit_code: int) -> list:
     for group, c in s["coverage"].items():
         lines.append(f"  {group:<12} population {_people_or_dash(c['population']):>10}  "
                      f"covered before {_people_or_dash(c['covered_before']):>10}  after {_people_or_dash(c['covered_after']):>10}")
+    for service, c in (s.get("services") or {}).items():  # issue 14: per_service, 缺啥补啥
+        lines.append(f"  {c['group']} · {c['facility_type']:<12} covered before {_people_or_dash(c['covered_before']):>10}  "
+                     f"after {_people_or_dash(c['covered_after']):>10}")
     if "network" in s:  # issue 4: never let points off the network pass unnoticed
         n = s["network"]
         far = {k: n[f"snap_{k}"]["beyond_max_snap"] for k in ("demand", "sites", "existing")}
@@ -217,6 +220,8 @@ def validate_lines(facts: dict) -> list:
     lines += [f"  people {group}: {people:,.0f}" for group, people in facts["people"].items()]
     lines += [f"  candidate cost {key}: {cost:,.0f}" for key, cost in facts["candidate_cost"].items()]
     lines.append(f"  budget {facts['budget']:,.0f}; min_open {facts['min_open']}")
+    if facts.get("coverage_mode"):  # issue 14
+        lines.append(f"  coverage {facts['coverage_mode']}")
     if "network" in facts:
         n = facts["network"]
         lines.append(f"  walking network {n['file']}: {n['nodes']:,} nodes, {n['segments']:,} edges, "

@@ -438,6 +438,9 @@ def _row(circle: Circle, result: dict) -> dict:
            "objective": run.objective if run else None,
            "seconds": round(float((run.timings_s if run else {}).get("total", result["seconds"])), 4)}
     row["coverage"] = {g: c.to_json() for g, c in run.coverage.items()} if run else {}
+    # issue 14: per_service circles add a column triple per service (group·type) beside their groups
+    row["coverage"] |= {s: {k: c[k] for k in ("population", "covered_before", "covered_after")}
+                        for s, c in ((run.extra.get("services") or {}) if run else {}).items()}
     return row
 
 

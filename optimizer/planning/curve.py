@@ -133,14 +133,22 @@ def budget_knee(budgets, objectives, step: float = KNEE_BUDGET_STEP,
     return None if last == slope.size - 1 else float(b[last + 1])
 
 
-def curve_rows(result: SweepResult) -> tuple[list, list]:
-    """(header, rows) of curve.csv: one row per budget."""
+def curve_rows(result: SweepResult, by_group=None) -> tuple[list, list]:
+    """(header, rows) of curve.csv: one row per budget.
+
+    ``by_group`` (issue 14, ``coverage: per_service``, where the problem's groups are services):
+    (the YAML's group names, per point the people of each reached by at least one of its services,
+    or None); their ``covered_<group>`` columns come first, then one ``covered_<group·type>`` per
+    service.
+    """
     groups = result.group_names
-    header = ["budget", "objective", *(f"covered_{g}" for g in groups), "spent", "status", "gap",
+    first, per_point = by_group if by_group is not None else ((), [None] * len(result.points))
+    header = ["budget", "objective", *(f"covered_{g}" for g in (*first, *groups)), "spent", "status", "gap",
               "solve_s", "sites"]
     rows = []
-    for p in result.points:
+    for p, extra in zip(result.points, per_point):
         covered = [""] * len(groups) if p.covered_after is None else [float(v) for v in p.covered_after]
+        covered = ([""] * len(first) if extra is None else [float(v) for v in extra]) + covered
         rows.append([p.budget_cny, "" if p.objective is None else p.objective, *covered,
                      "" if p.spent_cny is None else p.spent_cny, str(p.status),
                      "" if p.gap is None else p.gap, round(p.solve_s, 4), int(p.site.size)])

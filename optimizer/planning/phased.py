@@ -326,10 +326,10 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
         if yearly is not None:
             extra["year_by_year"] = {"status": str(yearly.status), "objective": yearly.objective,
                                      "years": [_year_dict(y, scenario.group_names) for y in yearly.years]}
-        summary = replace(summary_of(scenario, total_problem, final, status, timings, reason, solver, facts=facts),
-                          objective=None if plan is None else plan.objective,
+        base = summary_of(scenario, total_problem, final, status, timings, reason, solver, facts=facts)
+        summary = replace(base, objective=None if plan is None else plan.objective,
                           bound=None if plan is None else plan.bound, gap=None if plan is None else plan.gap,
-                          budget_cny=float(budgets.sum()), extra=extra)
+                          budget_cny=float(budgets.sum()), extra=base.extra | extra)  # issue 14: keep services
         write_summary(tmp, summary)
     return RunResult(out_dir, summary, exit_code_for(status))
 

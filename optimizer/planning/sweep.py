@@ -451,7 +451,7 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
     logger.info("writing %s", out_dir)
     timings = {**loaded_s, **result.timings_s}
     with atomic_folder(out_dir, inputs=scenario.files) as tmp:
-        header, rows = curve_rows(result)
+        header, rows = curve_rows(result, _group_columns(scenario, problem, result))
         write_csv_bom(tmp / "curve.csv", header, rows)
         header, rows = plan_rows(scenario, problem, result)
         write_csv_bom(tmp / "plans.csv", header, rows)
@@ -470,3 +470,23 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
             "timings_s": {k: round(float(v), 4) for k, v in timings.items()},
         })
     return SweepRun(out_dir, result, timings)
+
+
+def _group_columns(scenario, problem, result: SweepResult):
+    """Issue 14: under ``per_service`` curve.csv keeps a ``covered_<group>`` column per YAML group
+    (people reached by at least one of its services, re-evaluated from each plan) beside the
+    per-service columns; None under ``any_service``."""
+    if not scenario.services:
+        return None
+    from lifecircle.optimizer.core.solution import evaluate
+    from lifecircle.optimizer.outputs.services import group_coverage
+
+    names = tuple(scenario.base_groups)
+    values = []
+    for p in result.points:
+        if p.covered_after is None:
+            values.append(None)
+            continue
+        cov = group_coverage(scenario, problem, evaluate(problem, p.site, p.type))
+        values.append([cov[g][2] for g in names])
+    return names, values
