@@ -265,6 +265,24 @@ def _model_options(command):
     return command
 
 
+def _research_options(command):
+    """Issue 16: the p-center method, weighted p-center, and pinned threads and seed."""
+    options = [
+        click.option("--pcenter-method", type=click.Choice(("levels", "compact")), default="levels",
+                     show_default=True, help="pcenter: search over distance levels, or the "
+                     "compact MIP (for comparison)."),
+        click.option("--weighted", is_flag=True,
+                     help="pcenter: minimise the largest weight x cost (weights multiply costs)."),
+        click.option("--threads", type=click.IntRange(min=1), default=None,
+                     help="Solver threads (default: the solver's own)."),
+        click.option("--seed", "solver_seed", type=int, default=None,
+                     help="Solver random seed (HiGHS, SCIP, CP-SAT; default: the solver's own)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 def _load_kwargs(weights, site_costs, demand_col, site_col, cost_col, weight_col, site_cost_col):
     return {"weights": weights, "site_costs": site_costs, "demand_col": demand_col,
             "site_col": site_col, "cost_col": cost_col, "weight_col": weight_col,
@@ -278,14 +296,18 @@ def _load_kwargs(weights, site_costs, demand_col, site_col, cost_col, weight_col
 @_model_options
 @solver_option
 @time_limit_option
+@_research_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")
 def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cost_col, weight_col,
-            site_cost_col, p, radius, budget, preselected, solver, time_limit, as_json):
+            site_cost_col, p, radius, budget, preselected, solver, time_limit, pcenter_method,
+            weighted, threads, solver_seed, as_json):
     """Solve one textbook MODEL (mclp, lscp, pmedian, pcenter) on an instance file."""
     import json
     import time
 
-    options = solve_options(time_limit, None)
+    from dataclasses import replace
+
+    options = replace(solve_options(time_limit, None, threads), seed=solver_seed)
     from lifecircle.optimizer.classic.solve import solve_classic
     from lifecircle.optimizer.classic.formats import load_instance
 
@@ -296,7 +318,9 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
         read_s = time.perf_counter() - t0
         pre = [s.strip() for s in preselected.split(",") if s.strip()] if preselected else ()
         result = solve_classic(inst, model, p=p, radius=radius, budget=budget, preselected=pre,
-                               solver=solver, options=options, read_s=read_s)
+                               solver=solver, options=options, read_s=read_s,
+                               method=pcenter_method if model == "pcenter" else None,
+                               weighted=weighted)
     except LifecircleError as error:
         fail(error)
     code = exit_code_for(result.status)
@@ -321,10 +345,16 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="bench", show_default=True)
 @_instance_options
 @_model_options
+@_research_options
+@click.option("--repeat", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Run each job N times; rows show the median and the spread.")
+@click.option("--compare", type=click.Choice(("spopt",)), default=None,
+              help="Also run spopt's model on each instance (when installed); objectives checked.")
 def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, site_costs,
-          demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected):
+          demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected,
+          pcenter_method, weighted, threads, solver_seed, repeat, compare):
     """Run MODEL on every INSTANCE with every solver; write bench.csv and bench.md as rows finish."""
-    from lifecircle.optimizer.classic.bench import run_bench
+    from lifecircle.optimizer.classic.bench import SPOPT_ABSENT, run_bench, spopt_available
     from lifecircle.optimizer.classic.formats import read_known
     from lifecircle.optimizer.outputs.progress import progress
 
@@ -334,6 +364,8 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
     names = [s.strip() for s in solvers.split(",") if s.strip()]
     params = {"p": p, "radius": radius, "budget": budget,
               "preselected": [s.strip() for s in preselected.split(",")] if preselected else ()}
+    if model == "pcenter":
+        params.update(method=pcenter_method, weighted=weighted)
     command = "lifecircle " + " ".join(sys.argv[1:])
     try:  # the bar is erased when it closes, so an error stays the only line on stderr
         best = read_known(known) if known else {}
@@ -342,9 +374,15 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
                              time_limit=time_limit, out_dir=out_dir, params=params,
                              load=_load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
                                                weight_col, site_cost_col),
-                             command=command, on_row=lambda row: bar.update(1))
+                             command=command, on_row=lambda row: bar.update(1),
+                             threads=threads, seed=solver_seed, repeat=repeat, compare=compare)
     except LifecircleError as error:
         fail(error)
+    if compare == "spopt" and not spopt_available():
+        click.echo(SPOPT_ABSENT)
+    for row in rows:
+        if row.get("mismatch"):
+            click.echo(f"OBJECTIVE MISMATCH on {row['instance']}: {row['note']}", err=True)
     ok = sum(r["status"] == "optimal" for r in rows)
     click.echo(f"{ok} of {len(rows)} rows optimal; wrote {out_dir}/bench.csv and {out_dir}/bench.md")
 

@@ -93,18 +93,32 @@ def active_points(table: CostTable) -> np.ndarray:
 
 # ---- the covering model at one level ------------------------------------------------------------
 
-def _dominated(C: sp.csr_matrix, *, ties: bool) -> np.ndarray:
-    """Rows of ``C`` whose set contains another row's set (``ties``: identical rows, keep first)."""
+def _subset_pairs(C: sp.csr_matrix, max_dense: int = 4_000_000):
+    """Pairs ``(i, k)``, ``i != k``, where row ``k``'s set is contained in row ``i``'s.
+
+    The row-overlap counts ``C C^T`` are nearly dense at the larger radii (most rows share a
+    site), so below ``max_dense`` cells they come from one BLAS product (pmed27: 10 ms against
+    0.3 s for the sparse product); above it, from the sparse one.
+    """
     size = np.diff(C.indptr)
+    n, m = C.shape
+    if n * max(n, m) <= max_dense:
+        dense = C.toarray().astype(np.float32)  # counts below 2**24 are exact
+        inter = dense @ dense.T
+        np.fill_diagonal(inter, -1.0)
+        i, k = np.nonzero(inter == size[None, :].astype(np.float32))
+        return i, k, size
     inter = (C @ C.T).tocoo()
-    off = inter.row != inter.col
-    i, k, v = inter.row[off], inter.col[off], inter.data[off]
-    # k is a subset of i: |i & k| = |k|; strictly smaller, or identical and i comes later
-    sub = v == size[k]
-    strict = sub & (size[k] < size[i])
-    same = sub & (size[k] == size[i]) & (k < i) if ties else np.zeros_like(sub)
+    off = (inter.row != inter.col) & (inter.data == size[inter.col])
+    return inter.row[off], inter.col[off], size
+
+
+def _dominated(C: sp.csr_matrix) -> np.ndarray:
+    """Rows of ``C`` whose set contains another row's (identical rows: keep the first)."""
+    i, k, size = _subset_pairs(C)
+    drop = (size[k] < size[i]) | ((size[k] == size[i]) & (k < i))
     out = np.zeros(C.shape[0], dtype=bool)
-    out[i[strict | same]] = True
+    out[i[drop]] = True
     return out
 
 
@@ -129,7 +143,7 @@ def reduce_cover(C: sp.csr_matrix, rounds: int = 3) -> tuple[sp.csr_matrix, np.n
     C = C[np.sort(rep)]
     sites = np.arange(C.shape[1])
     for _ in range(rounds):
-        C = C[~_dominated(C, ties=True)]
+        C = C[~_dominated(C)]
         T = sp.csr_matrix(C.T)
         drop = _subset_rows(T) | (np.diff(T.indptr) == 0)
         if not drop.any():
@@ -141,12 +155,8 @@ def reduce_cover(C: sp.csr_matrix, rounds: int = 3) -> tuple[sp.csr_matrix, np.n
 
 def _subset_rows(T: sp.csr_matrix) -> np.ndarray:
     """Rows of ``T`` whose set is contained in another row's (identical rows: keep the first)."""
-    size = np.diff(T.indptr)
-    inter = (T @ T.T).tocoo()
-    off = inter.row != inter.col
-    j, l, v = inter.row[off], inter.col[off], inter.data[off]
-    sub = v == size[j]  # j is a subset of l
-    drop = sub & ((size[l] > size[j]) | (l < j))
+    bigger, j, size = _subset_pairs(T)  # j is a subset of bigger
+    drop = (size[bigger] > size[j]) | (bigger < j)
     out = np.zeros(T.shape[0], dtype=bool)
     out[j[drop]] = True
     return out

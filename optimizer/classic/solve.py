@@ -135,6 +135,9 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
     :mod:`lifecircle.optimizer.classic.pcenter`) or ``"compact"`` (one MIP, for comparison);
     ``weighted`` minimises the largest weight x cost.
     """
+    if weighted and model != "pcenter":
+        raise ScenarioError(f"--weighted: only pcenter takes weights this way ({model} uses the "
+                            "instance's weights as they are)")
     if model == "pcenter":
         method = method or "levels"
         if method not in PCENTER_METHODS:
