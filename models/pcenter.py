@@ -59,25 +59,28 @@ CoverCheck = Callable[[LinearModel, "float | None", bool], tuple]
 
 
 def weighted_table(costs: CostTable, weights=None) -> CostTable:
-    """The table of ``e_ij = w_i d_ij`` over the points of positive weight (others dropped).
+    """The table of ``e_ij = w_i d_ij`` over the points of positive weight only.
 
     Parameters
     ----------
     costs : CostTable
     weights : (n,) array of numbers >= 0, optional
-        None: every point has weight 1.
+        None: every point has weight 1 (the table is returned as is).
 
     Returns
     -------
     CostTable
-        Same shape; pairs of zero-weight points are removed.
+        One demand row per point of positive weight, in their order (renumbered from 0), so
+        that a radius is a maximum over the points that matter.
     """
     if weights is None:
         return costs
     w = np.asarray(weights, dtype=float)
-    keep = w[costs.demand] > 0
-    return CostTable(costs.n_demand, costs.n_sites, costs.demand[keep], costs.site[keep],
-                     costs.cost[keep] * w[costs.demand[keep]])
+    positive = w > 0
+    new_index = np.cumsum(positive) - 1
+    keep = positive[costs.demand]
+    return CostTable(int(positive.sum()), costs.n_sites, new_index[costs.demand[keep]],
+                     costs.site[keep], costs.cost[keep] * w[costs.demand[keep]])
 
 
 def radius_of(table: CostTable, sites: np.ndarray, active: np.ndarray) -> float:
