@@ -199,6 +199,20 @@ def spopt_version() -> str:
         return "not installed"
 
 
+def bench_lines(rows: list[dict], compare: str | None, out_dir: str) -> list:
+    """The console lines after a bench run: spopt's absence, any objective mismatch (on stderr,
+    loudly), and the count of optimal rows."""
+    from lifecircle.optimizer.outputs.text import ToStderr
+
+    lines = [SPOPT_ABSENT] if compare == "spopt" and not spopt_available() else []
+    lines += [ToStderr(f"OBJECTIVE MISMATCH on {r['instance']}: {r['note']}") for r in rows
+              if r.get("mismatch")]
+    ok = sum(r["status"] == "optimal" for r in rows)
+    lines.append(f"{ok} of {len(rows)} rows optimal; wrote {out_dir}/bench.csv and "
+                 f"{out_dir}/bench.md")
+    return lines
+
+
 SPOPT_ABSENT = "bench --compare spopt: spopt is not installed (pip install spopt); no spopt rows"
 
 

@@ -22,13 +22,12 @@ from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, g
 from lifecircle.optimizer.solve.backends.base import Capability, relative_gap
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.classic.instance import ClassicInstance
+from lifecircle.optimizer.classic.options import PCENTER_METHODS
 from lifecircle.optimizer.classic.params import check_p, reachable_or_fail
 from lifecircle.optimizer.classic.result import ClassicResult
 from lifecircle.optimizer.solve.linear import solve_linear
 
 logger = logging.getLogger(__name__)
-
-PCENTER_METHODS = ("levels", "compact")
 
 # An integral check only asks "is there a cover with at most p sites?": any plan answers it, so
 # the solver may stop at its first one (a relative gap this wide is met by any incumbent).
