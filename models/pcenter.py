@@ -183,6 +183,28 @@ def cover_model(C: sp.csr_matrix, p: int, *, integral: bool) -> LinearModel:
         col_blocks={"open": slice(0, m)}, row_blocks=row_blocks)
 
 
+def greedy_cover(C: sp.csr_matrix, p: int, score: np.ndarray | None = None) -> np.ndarray | None:
+    """At most ``p`` columns of ``C`` covering every row, chosen greedily; None if they do not.
+
+    Each step takes the column covering the most rows still uncovered, ties broken by ``score``
+    (the covering LP's values: a column the LP likes is more likely in a small cover). A hit
+    spares the MIP: on OR-Library it answers the LP-bound level of pmed12, 16, 21 and 27.
+    """
+    R = sp.csr_matrix(C)
+    by_col = sp.csc_matrix(C)
+    tie = np.zeros(R.shape[1]) if score is None else 1e-3 * np.asarray(score, dtype=float)
+    uncovered = np.ones(R.shape[0], dtype=bool)
+    chosen = []
+    for _ in range(p):
+        if not uncovered.any():
+            break
+        gain = np.asarray(R[uncovered].sum(axis=0)).reshape(-1)
+        j = int(np.argmax(gain + tie))
+        chosen.append(j)
+        uncovered[by_col.indices[by_col.indptr[j]:by_col.indptr[j + 1]]] = False
+    return None if uncovered.any() else np.asarray(chosen, dtype=np.int64)
+
+
 # ---- heuristic plan: farthest first, then swaps -------------------------------------------------
 
 def gonzalez(table: CostTable, p: int, active: np.ndarray) -> np.ndarray:
@@ -330,7 +352,8 @@ def pcenter_levels(table: CostTable, p: int, check: CoverCheck, *,
     m = table.n_sites
     active = active_points(table)
     levels = np.unique(table.cost)
-    stats = {"levels": int(levels.size), "lp_checks": 0, "mip_checks": 0}
+    stats = {"levels": int(levels.size), "lp_checks": 0, "mip_checks": 0, "greedy_hits": 0}
+    lp_values = {}  # level index -> the covering LP's values, to steer the greedy cover
     if not active.any():  # nobody to serve: any p sites, radius 0
         sites = np.arange(p)
         return LevelSearch(sites, 0.0, 0.0, True, "certificate", None, stats)
@@ -362,8 +385,9 @@ def pcenter_levels(table: CostTable, p: int, check: CoverCheck, *,
                 break
             mid = (a + b) // 2
             C, _ = reduce_cover(_coverage_at(table, levels[mid], active))
-            outcome, _, value = check(cover_model(C, p, integral=False), remaining(), False)
+            outcome, x, value = check(cover_model(C, p, integral=False), remaining(), False)
             stats["lp_checks"] += 1
+            lp_values[mid] = x
             if outcome != FEASIBLE or value is None:
                 stopped = "time_limit" if timed_out() else "no_answer"
                 break
@@ -384,8 +408,14 @@ def pcenter_levels(table: CostTable, p: int, check: CoverCheck, *,
         mid = lo if first else (lo + hi) // 2
         first = False
         C, kept = reduce_cover(_coverage_at(table, levels[mid], active))
-        outcome, values, _ = check(cover_model(C, p, integral=True), remaining(), True)
-        stats["mip_checks"] += 1
+        quick = greedy_cover(C, p, lp_values.get(mid))
+        if quick is not None:
+            outcome, values = FEASIBLE, np.zeros(kept.size)
+            values[quick] = 1.0
+            stats["greedy_hits"] += 1
+        else:
+            outcome, values, _ = check(cover_model(C, p, integral=True), remaining(), True)
+            stats["mip_checks"] += 1
         if outcome == FEASIBLE:
             plan = _pad(kept[np.asarray(values)[: kept.size] > 0.5], p, m)
             r = radius_of(table, plan, active)

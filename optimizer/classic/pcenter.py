@@ -107,13 +107,15 @@ def solve_pcenter_levels(instance: ClassicInstance, *, p: int | None = None, wei
     termination = Termination.OPTIMAL if search.proven else (
         Termination.TIME_LIMIT if search.stopped == "time_limit" else Termination.NO_SOLUTION)
     stats = search.stats
-    message = (f"levels: {stats['lp_checks']} LP and {stats['mip_checks']} MIP covering checks "
-               f"over {stats['levels']} distance levels")
+    message = (f"levels: {stats['lp_checks']} LP and {stats['mip_checks']} MIP covering checks, "
+               f"{stats['greedy_hits']} levels answered by a greedy cover, over {stats['levels']} "
+               "distance levels")
     if search.stopped == "no_answer":
         message += "; a covering check gave no answer, search stopped"
     size = {"rows": None, "cols": instance.n_sites, "nonzeros": table.n_pairs,
             "binaries": instance.n_sites, "levels": stats["levels"],
-            "lp_checks": stats["lp_checks"], "mip_checks": stats["mip_checks"]}
+            "lp_checks": stats["lp_checks"], "mip_checks": stats["mip_checks"],
+            "greedy_hits": stats["greedy_hits"]}
     timings = {"read": round(read_s, 4), "build": round(t1 - t0, 4), "solve": round(t2 - t1, 4)}
     return ClassicResult(
         instance.name, "pcenter", backend.name, str(status), objective, search.lower,

@@ -180,7 +180,11 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
     timings = {"read": round(read_s, 4), "build": round(t1 - t0, 4), "solve": round(t2 - t1, 4)}
     termination, bound_source = stop_facts(sol, bool(lin.integrality.any()))
     if sol.values is None:
-        return ClassicResult(instance.name, model, sol.backend, str(sol.status), None, sol.bound,
+        # A solver stopped before its first bound reports -inf: no bound, not a number to print.
+        no_bound = sol.bound is None or not np.isfinite(sol.bound)
+        bound_source = None if no_bound else bound_source
+        return ClassicResult(instance.name, model, sol.backend, str(sol.status), None,
+                             None if no_bound else sol.bound,
                              None, [], None, None, timings, size, sol.message,
                              termination=termination, bound_source=bound_source)
     sites = cm.open_sites(lin, sol.values)
