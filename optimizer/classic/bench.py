@@ -205,7 +205,7 @@ def bench_lines(rows: list[dict], compare: str | None, out_dir: str) -> list:
     from lifecircle.optimizer.outputs.text import ToStderr
 
     lines = [SPOPT_ABSENT] if compare == "spopt" and not spopt_available() else []
-    lines += [ToStderr(f"OBJECTIVE MISMATCH on {r['instance']}: {r['note']}") for r in rows
+    lines += [ToStderr(f"bench: {r['instance']}: {r['note']}") for r in rows
               if r.get("mismatch")]
     ok = sum(r["status"] == "optimal" for r in rows)
     lines.append(f"{ok} of {len(rows)} rows optimal; wrote {out_dir}/bench.csv and "

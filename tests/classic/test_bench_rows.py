@@ -116,3 +116,17 @@ def test_bench_rejects_bad_repeat(graph, tmp_path):
     res = run(["bench", graph, "--model", "pcenter", "--repeat", "0", "--out",
                str(tmp_path / "b")])
     assert res.exit_code == 2 and "--repeat" in res.stderr
+
+
+def test_bench_lines_flag_a_mismatch_on_stderr():
+    from lifecircle.optimizer.classic.bench import bench_lines, objectives_agree
+    from lifecircle.optimizer.outputs.text import ToStderr
+
+    assert objectives_agree(5819.0, 5819.0 + 1e-9) and not objectives_agree(5819.0, 5820.0)
+    rows = [{"instance": "pmed1", "status": "optimal"},
+            {"instance": "pmed1", "status": "optimal", "mismatch": True,
+             "note": "OBJECTIVE MISMATCH: highs 127 vs spopt 128"}]
+    lines = bench_lines(rows, None, "out")
+    loud = [line for line in lines if isinstance(line, ToStderr)]
+    assert loud == ["bench: pmed1: OBJECTIVE MISMATCH: highs 127 vs spopt 128"]
+    assert lines[-1] == "2 of 2 rows optimal; wrote out/bench.csv and out/bench.md"
