@@ -130,3 +130,18 @@ def test_bench_lines_flag_a_mismatch_on_stderr():
     loud = [line for line in lines if isinstance(line, ToStderr)]
     assert loud == ["bench: pmed1: OBJECTIVE MISMATCH: highs 127 vs spopt 128"]
     assert lines[-1] == "2 of 2 rows optimal; wrote out/bench.csv and out/bench.md"
+
+
+@pytest.mark.parametrize("backend", ["highs", "ortools-scip", "ortools-cpsat"])
+def test_every_seeded_backend_takes_threads_and_seed(graph, backend):
+    from lifecircle.optimizer.classic.formats import read_orlib_pmed
+    from lifecircle.optimizer.classic.solve import solve_classic
+    from lifecircle.optimizer.solve.backends import REGISTRY, SolveOptions
+
+    if not REGISTRY[backend].available():
+        pytest.skip(f"{backend} is not installed")
+    inst = read_orlib_pmed(graph)
+    for seed in (0, 12345):
+        res = solve_classic(inst, "pmedian", solver=backend,
+                            options=SolveOptions(threads=1, seed=seed))
+        assert (res.status, res.objective) == ("optimal", 11)
