@@ -26,8 +26,9 @@ bounds:
 - ``UB``: the radius of a farthest-first plan (Gonzalez 1985) improved by swaps;
 - the LP bound: the smallest level whose covering LP has value at most ``p`` (the LP of
   Elloumi's PCSC formulation, found by bisection over LPs, which take milliseconds);
-- then covering MIPs in ``[LB_LP, UB]``: the lowest level first (on OR-Library the LP bound is
-  usually the optimum), then bisection. Every feasible check lowers ``UB`` to the radius its
+- then the levels in ``[LB_LP, UB]``: the lowest first (on OR-Library the LP bound is usually
+  the optimum), then bisection; each is answered by a greedy cover steered by its LP values when
+  that finds ``p`` sites, else by a covering MIP. Every feasible check lowers ``UB`` to the radius its
   plan really achieves; every infeasible one raises the lower bound to the next level.
 
 Each covering model is reduced before it is solved: identical rows merged, a row that contains
