@@ -62,7 +62,7 @@ def test_classic_pmedian_and_mclp_fill_termination_and_bound_source(graph):
 def test_bench_rows_record_bound_threads_seed_and_repeats(graph, tmp_path):
     out = tmp_path / "bench"
     res = run(["bench", graph, "--model", "pcenter", "--solvers", "highs", "--threads", "1",
-               "--seed", "5", "--repeat", "3", "--out", str(out), "--time-limit", "60"])
+               "--seed", "5", "--repeat", "2", "--out", str(out), "--time-limit", "60"])
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(open(out / "bench.csv")))
     assert len(rows) == 1
@@ -70,12 +70,12 @@ def test_bench_rows_record_bound_threads_seed_and_repeats(graph, tmp_path):
     assert (row["status"], row["termination"], row["objective"], row["bound"], row["gap"]) == \
         ("optimal", "optimal", "5", "5", "0")
     assert row["bound_source"] in ("certificate", "lp")
-    assert (row["threads"], row["seed"], row["runs"]) == ("1", "5", "3")
+    assert (row["threads"], row["seed"], row["runs"]) == ("1", "5", "2")
     assert row["solver_version"].startswith("1.")
     wall, low, high = float(row["wall_s"]), float(row["wall_s_min"]), float(row["wall_s_max"])
     assert 0 < low <= wall <= high and float(row["cpu_s"]) > 0
     md = (out / "bench.md").read_text()
-    assert "threads: 1; seed: 5; runs per job: 3" in md and "bound_source" in md
+    assert "threads: 1; seed: 5; runs per job: 2" in md and "bound_source" in md
 
 
 def test_bench_time_limited_pcenter_row_shows_bound_and_gap(tmp_path):
