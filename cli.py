@@ -7,6 +7,8 @@ import sys
 import click
 
 from lifecircle.optimizer import __version__
+from lifecircle.optimizer.classic.options import (  # issue 16: light, click only
+    bench_kwargs, bench_options, research_options, solve_kwargs)
 from lifecircle.optimizer.errors import LifecircleError, exit_code_for
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
@@ -84,14 +86,14 @@ def main(ctx, verbose, quiet):
 # ---- core engine: solve, validate, solvers, generate ----
 
 
-def solve_options(time_limit, gap, threads=None, verbose=False):
+def solve_options(time_limit, gap, threads=None, verbose=False, seed=None):
     from lifecircle.optimizer.solve.backends import SolveOptions
 
     if gap is not None and not 0 <= gap < 1:  # also NaN
         fail(_bad_input(f"--gap: value {gap} must be in [0, 1)"))
     if time_limit is not None and not 0 < time_limit < float("inf"):  # also NaN
         fail(_bad_input(f"--time-limit: value {time_limit} must be a finite number > 0"))
-    return SolveOptions(time_limit_s=time_limit, gap=gap or 0.0, threads=threads, verbose=verbose)
+    return SolveOptions(time_limit_s=time_limit, gap=gap or 0.0, threads=threads, verbose=verbose, seed=seed)
 
 
 def _bad_input(message: str):
@@ -278,14 +280,15 @@ def _load_kwargs(weights, site_costs, demand_col, site_col, cost_col, weight_col
 @_model_options
 @solver_option
 @time_limit_option
+@research_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")
 def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cost_col, weight_col,
-            site_cost_col, p, radius, budget, preselected, solver, time_limit, as_json):
+            site_cost_col, p, radius, budget, preselected, solver, time_limit, as_json, **research):
     """Solve one textbook MODEL (mclp, lscp, pmedian, pcenter) on an instance file."""
     import json
     import time
 
-    options = solve_options(time_limit, None)
+    options = solve_options(time_limit, None, research["threads"], seed=research["solver_seed"])
     from lifecircle.optimizer.classic.solve import solve_classic
     from lifecircle.optimizer.classic.formats import load_instance
 
@@ -296,7 +299,8 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
         read_s = time.perf_counter() - t0
         pre = [s.strip() for s in preselected.split(",") if s.strip()] if preselected else ()
         result = solve_classic(inst, model, p=p, radius=radius, budget=budget, preselected=pre,
-                               solver=solver, options=options, read_s=read_s)
+                               solver=solver, options=options, read_s=read_s,
+                               **solve_kwargs(model, research))
     except LifecircleError as error:
         fail(error)
     code = exit_code_for(result.status)
@@ -321,10 +325,12 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="bench", show_default=True)
 @_instance_options
 @_model_options
+@bench_options
 def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, site_costs,
-          demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected):
+          demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected,
+          **research):
     """Run MODEL on every INSTANCE with every solver; write bench.csv and bench.md as rows finish."""
-    from lifecircle.optimizer.classic.bench import run_bench
+    from lifecircle.optimizer.classic.bench import bench_lines, run_bench
     from lifecircle.optimizer.classic.formats import read_known
     from lifecircle.optimizer.outputs.progress import progress
 
@@ -333,7 +339,8 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
         fail(_bad_input("INSTANCES: give at least one instance file"))
     names = [s.strip() for s in solvers.split(",") if s.strip()]
     params = {"p": p, "radius": radius, "budget": budget,
-              "preselected": [s.strip() for s in preselected.split(",")] if preselected else ()}
+              "preselected": [s.strip() for s in preselected.split(",")] if preselected else (),
+              **solve_kwargs(model, research)}
     command = "lifecircle " + " ".join(sys.argv[1:])
     try:  # the bar is erased when it closes, so an error stays the only line on stderr
         best = read_known(known) if known else {}
@@ -342,11 +349,11 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
                              time_limit=time_limit, out_dir=out_dir, params=params,
                              load=_load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
                                                weight_col, site_cost_col),
-                             command=command, on_row=lambda row: bar.update(1))
+                             command=command, on_row=lambda row: bar.update(1),
+                             **bench_kwargs(research))
     except LifecircleError as error:
         fail(error)
-    ok = sum(r["status"] == "optimal" for r in rows)
-    click.echo(f"{ok} of {len(rows)} rows optimal; wrote {out_dir}/bench.csv and {out_dir}/bench.md")
+    echo_lines(bench_lines(rows, research["compare"], out_dir))
 
 
 @main.command()

@@ -217,31 +217,45 @@ def pmedian(cost=None, weights=None, *, p: int, demand=None, sites=None,
     return _solve(instance, "pmedian", p=p, solver=solver, time_limit_s=time_limit_s)
 
 
-def pcenter(cost=None, *, p: int, demand=None, sites=None, solver: str | None = None,
+def pcenter(cost=None, weights=None, *, p: int, demand=None, sites=None,
+            weight_col: str | None = None, method: str = "levels", solver: str | None = None,
             time_limit_s: float | None = None) -> LocationResult:
     """p-center (Hakimi 1965): ``p`` sites minimising the largest cost from a demand point to its
-    nearest selected site.
+    nearest selected site; with weights, the largest weight x cost (weighted p-center).
 
     Parameters
     ----------
     cost : (n, m) array or scipy sparse matrix, optional
         Demand x site costs. Give ``cost`` or ``demand`` and ``sites``.
+    weights : (n,) array of numbers >= 0, optional
+        Weighted p-center: each point's cost is multiplied by its weight (points of weight 0
+        are ignored). None: the classic unweighted p-center.
     p : int
         Number of sites to open.
     demand, sites : GeoDataFrame, optional
-        Demand points and candidate sites, in one metric CRS (no weights needed).
+        Demand points and candidate sites, in one metric CRS.
+    weight_col : str, optional
+        With GeoDataFrames, the column of ``demand`` that holds the weights (weighted p-center).
+    method : str
+        ``"levels"`` (default): the exact search over distance levels, each a covering check
+        (Daskin 2000, Calik & Tansel 2013); ``"compact"``: one MIP, kept for comparison.
     solver : str, optional
         A registered backend; by default HiGHS.
     time_limit_s : float, optional
-        Stop the solver after this many seconds.
+        Stop after this many seconds: the best plan, status "feasible", with its proven bound.
 
     Returns
     -------
     LocationResult
-        With ``assignment``; ``objective`` is the largest cost to the nearest site.
+        With ``assignment``; ``objective`` is the largest (weighted) cost to the nearest site.
     """
-    instance = _instance(cost, demand, sites, None, None, need_weights=False)
-    return _solve(instance, "pcenter", p=p, solver=solver, time_limit_s=time_limit_s)
+    if method not in ("levels", "compact"):
+        raise ScenarioError(f"method: {method!r} is not a p-center method; choose 'levels' or "
+                            "'compact'")
+    weighted = weights is not None or weight_col is not None
+    instance = _instance(cost, demand, sites, weights, weight_col, need_weights=weighted)
+    return _solve(instance, "pcenter", p=p, solver=solver, time_limit_s=time_limit_s,
+                  method=method, weighted=weighted)
 
 
 # ---- solve and decode ---------------------------------------------------------------------------

@@ -181,7 +181,7 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status
     from lifecircle.optimizer.solve.backends.base import relative_gap
     from lifecircle.optimizer.classic.params import check_budget, check_p, check_radius, site_index
-    from lifecircle.optimizer.classic.result import ClassicResult
+    from lifecircle.optimizer.classic.result import ClassicResult, stop_facts
     from lifecircle.optimizer.errors import ScenarioError, SolverResultError
     from lifecircle.optimizer.solve.linear import solve_linear
 
@@ -216,6 +216,7 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
         status, chosen_local, bound_red, message = Status.OPTIMAL, np.zeros(0, np.int64), 0.0, \
             "solved by presolve"
         sol_objective, backend_name = 0.0, solver
+        facts = ("optimal", "certificate")  # the presolve fixed every site: nothing to bound
         size = {"rows": 0, "cols": 0, "nonzeros": 0, "binaries": 0}
     elif method == "benders":
         from lifecircle.models.benders import benders_mclp
@@ -231,6 +232,7 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
         res = benders_mclp(red.rows, red.weight, red.cost, red.budget, solve_master, start=start,
                            time_limit_s=options.time_limit_s)
         status = Status.OPTIMAL if res.optimal else Status.FEASIBLE
+        facts = ("optimal" if res.optimal else "time_limit", "mip")  # the master's MIP bound
         chosen_local, bound_red, sol_objective = res.sites, res.bound, res.value
         backend_name, message = solver, f"benders: {res.iterations} iterations, {res.cuts} cuts"
         size = {"rows": res.cuts + 1, "cols": red.n_sites + 1, "nonzeros": None,
@@ -248,6 +250,7 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
         from dataclasses import replace
 
         sol = solve_linear(lin, solver, replace(options, warm_start=warm))
+        facts = stop_facts(sol, True)
         backend_name, message = sol.backend, sol.message
         size = {"rows": lin.n_rows, "cols": lin.n_cols, "nonzeros": int(lin.A.nnz),
                 "binaries": int(lin.integrality.sum())}
@@ -271,7 +274,8 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     if chosen_local is None:
         return ClassicResult(instance.name, "mclp", backend_name, str(status), None,
                              None if bound_red is None else bound_red + red.offset, None, [],
-                             None, None, timings, size, message, presolve=stats)
+                             None, None, timings, size, message, presolve=stats,
+                             termination=facts[0], bound_source=facts[1])
     sites = np.union1d(red.fixed_open, red.sites[chosen_local]).astype(np.int64)
     if budget is None and sites.size < p:  # pad to exactly p (coverage cannot fall)
         unused = np.setdiff1d(np.arange(m), sites)
@@ -291,4 +295,5 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     return ClassicResult(
         instance.name, "mclp", backend_name, str(status), objective, bound,
         relative_gap(objective, bound), [instance.site_ids[int(j)] for j in sites], objective,
-        uncovered, timings, size, message, presolve=stats)
+        uncovered, timings, size, message, presolve=stats, termination=facts[0],
+        bound_source=facts[1])

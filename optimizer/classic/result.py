@@ -31,3 +31,19 @@ class ClassicResult:
 
     def as_json(self) -> dict:
         return asdict(self)
+
+
+def stop_facts(solution, integral: bool) -> tuple[str | None, str | None]:
+    """(termination, bound_source) of a classic result, as strings, from a backend's solution.
+
+    ``solution`` is a :class:`~lifecircle.optimizer.solve.backends.base.LinearSolution` (or
+    anything with ``termination``, ``bound`` and optionally ``bound_source``). A backend that does
+    not say where its bound comes from gets ``mip`` for an integer model and ``lp`` otherwise:
+    that is what a solver's dual bound is.
+    """
+    termination = getattr(solution, "termination", None)
+    source = getattr(solution, "bound_source", None)
+    if source is None and getattr(solution, "bound", None) is not None:
+        source = "mip" if integral else "lp"
+    return (None if termination is None else str(termination),
+            None if source is None else str(source))

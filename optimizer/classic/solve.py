@@ -25,7 +25,10 @@ from lifecircle.optimizer.classic.instance import ClassicInstance
 from lifecircle.optimizer.classic.params import (
     check_budget, check_p, check_radius, reachable_or_fail, site_index,
 )
-from lifecircle.optimizer.classic.result import ClassicResult
+from lifecircle.optimizer.classic.pcenter import (
+    PCENTER_METHODS, pcenter_table, solve_pcenter_levels,
+)
+from lifecircle.optimizer.classic.result import ClassicResult, stop_facts
 from lifecircle.optimizer.solve.linear import solve_linear
 
 MODELS = ("mclp", "lscp", "pmedian", "pcenter")
@@ -45,7 +48,7 @@ class BuiltModel:
 
 def build_classic(instance: ClassicInstance, model: str, *, p: int | None = None,
                   radius: float | None = None, budget: float | None = None,
-                  preselected=()) -> BuiltModel:
+                  preselected=(), weighted: bool = False) -> BuiltModel:
     """Check the parameters against the instance and build the model (see models/classic.py).
 
     Raises
@@ -84,7 +87,10 @@ def build_classic(instance: ClassicInstance, model: str, *, p: int | None = None
     if model == "pmedian":
         reachable_or_fail(instance, table, instance.weights > 0, model)
         return BuiltModel(model, cm.build_pmedian(table, instance.weights, p), p, None, costs=table)
-    reachable_or_fail(instance, table, np.ones(instance.n_demand, dtype=bool), model)
+    mask = instance.weights > 0 if weighted else np.ones(instance.n_demand, dtype=bool)
+    reachable_or_fail(instance, table, mask, model)
+    if weighted:  # weights multiply costs: the same model on the weighted table
+        table = pcenter_table(instance, weighted)
     return BuiltModel(model, cm.build_pcenter(table, p), p, None, costs=table)
 
 
@@ -119,12 +125,27 @@ def _inconsistent(evaluated: float, model_value: float, sense: str, status) -> b
 def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None,
                   radius: float | None = None, budget: float | None = None, preselected=(),
                   solver: str = DEFAULT_BACKEND, options: SolveOptions | None = None,
-                  read_s: float = 0.0) -> ClassicResult:
+                  read_s: float = 0.0, method: str | None = None,
+                  weighted: bool = False) -> ClassicResult:
     """Build ``model`` on ``instance``, solve it with ``solver`` and decode the plan.
 
     The objective is recomputed from the open sites and must match the model's own value; a
-    mismatch is a bug and raises :class:`~optimizer.errors.SolverResultError`.
+    mismatch is a bug and raises :class:`~optimizer.errors.SolverResultError`. p-center:
+    ``method`` is ``"levels"`` (default: the search over distance levels of
+    :mod:`lifecircle.optimizer.classic.pcenter`) or ``"compact"`` (one MIP, for comparison);
+    ``weighted`` minimises the largest weight x cost.
     """
+    if weighted and model != "pcenter":
+        raise ScenarioError(f"--weighted: only pcenter takes weights this way ({model} uses the "
+                            "instance's weights as they are)")
+    if model == "pcenter":
+        method = method or "levels"
+        if method not in PCENTER_METHODS:
+            raise ScenarioError(f"--pcenter-method: unknown method {method!r}; choose one of "
+                                f"{', '.join(PCENTER_METHODS)}")
+        if method == "levels":
+            return solve_pcenter_levels(instance, p=p, weighted=weighted, solver=solver,
+                                        options=options, read_s=read_s)
     if model == "mclp" and budget is not None and instance.demand_xy is not None:
         # Budgeted MCLP on coordinates (cfl, xy-weights): chunked coverage, aggregation and
         # presolve (issue 8). p-MCLP stays on the path below: its LP fixing rarely pays there.
@@ -135,7 +156,7 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
                                  read_s=read_s)
     t0 = time.perf_counter()
     built = build_classic(instance, model, p=p, radius=radius, budget=budget,
-                          preselected=preselected)
+                          preselected=preselected, weighted=weighted)
     lin = built.linear
     if model == "pmedian" and (options is None or options.warm_start is None):
         # A fast interchange plan as the warm start: with a near-optimal incumbent from the
@@ -157,9 +178,15 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
     size = {"rows": lin.n_rows, "cols": lin.n_cols, "nonzeros": int(lin.A.nnz),
             "binaries": int(lin.integrality.sum())}
     timings = {"read": round(read_s, 4), "build": round(t1 - t0, 4), "solve": round(t2 - t1, 4)}
+    termination, bound_source = stop_facts(sol, bool(lin.integrality.any()))
     if sol.values is None:
-        return ClassicResult(instance.name, model, sol.backend, str(sol.status), None, sol.bound,
-                             None, [], None, None, timings, size, sol.message)
+        # A solver stopped before its first bound reports -inf: no bound, not a number to print.
+        no_bound = sol.bound is None or not np.isfinite(sol.bound)
+        bound_source = None if no_bound else bound_source
+        return ClassicResult(instance.name, model, sol.backend, str(sol.status), None,
+                             None if no_bound else sol.bound,
+                             None, [], None, None, timings, size, sol.message,
+                             termination=termination, bound_source=bound_source)
     sites = cm.open_sites(lin, sol.values)
     objective, weight, uncovered = _evaluate(instance, built, sites)
     if _inconsistent(objective, sol.objective, lin.sense, sol.status):
@@ -172,7 +199,8 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
     gap = relative_gap(objective, bound)
     return ClassicResult(
         instance.name, model, sol.backend, str(sol.status), objective, bound, gap,
-        [instance.site_ids[int(j)] for j in sites], weight, uncovered, timings, size, sol.message)
+        [instance.site_ids[int(j)] for j in sites], weight, uncovered, timings, size, sol.message,
+        termination=termination, bound_source=bound_source)
 
 
 __all__ = ["MODELS", "ClassicResult", "BuiltModel", "build_classic", "solve_classic"]

@@ -58,6 +58,9 @@ class SolveOptions:
     # False: skip the solver's own presolve, for models already reduced by models/reduce.py, where
     # HiGHS's probing costs more than the solve (issue 6 sweeps: about 3x faster end to end).
     presolve: bool = True
+    # The solver's random seed (issue 16: bench rows pin and record it); None: the solver's default.
+    # HiGHS, SCIP and CP-SAT take it; CBC through PuLP ignores it.
+    seed: int | None = None
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,8 @@ class HighsBackend(Backend):
             h.setOptionValue("threads", int(options.threads))
         if not options.presolve:
             h.setOptionValue("presolve", "off")
+        if options.seed is not None:
+            h.setOptionValue("random_seed", int(options.seed))
 
         h.passModel(highs_lp(model))
         if options.warm_start is not None:

@@ -134,6 +134,8 @@ class OrtoolsCpsatBackend(Backend):
         solver.parameters.relative_gap_limit = float(options.gap)
         solver.parameters.absolute_gap_limit = 0.0 if options.gap == 0 else 1e-6
         solver.parameters.log_search_progress = bool(options.verbose)
+        if options.seed is not None:
+            solver.parameters.random_seed = int(options.seed)
         if options.time_limit_s is not None:
             solver.parameters.max_time_in_seconds = float(options.time_limit_s)
         t0 = time.perf_counter()

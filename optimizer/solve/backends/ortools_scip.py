@@ -61,6 +61,8 @@ class OrtoolsScipBackend(Backend):
         objective.SetMaximization() if model.sense == MAXIMIZE else objective.SetMinimization()
 
         params = [f"limits/gap = {float(options.gap)}", f"limits/absgap = {0.0 if options.gap == 0 else 1e-6}"]
+        if options.seed is not None:
+            params.append(f"randomization/randomseedshift = {int(options.seed)}")
         solver.SetSolverSpecificParametersAsString("\n".join(params) + "\n")
         if options.time_limit_s is not None:
             solver.SetTimeLimit(int(options.time_limit_s * 1000))
