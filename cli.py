@@ -7,8 +7,9 @@ import sys
 import click
 
 from lifecircle.optimizer import __version__
-from lifecircle.optimizer.classic.options import (  # issue 16: light, click only
-    bench_kwargs, bench_options, research_options, solve_kwargs)
+from lifecircle.optimizer.classic.options import (  # issues 3 and 16: light, click only
+    CLASSIC_MODELS, bench_kwargs, bench_options, instance_options, load_kwargs, model_options,
+    research_options, solve_kwargs)
 from lifecircle.optimizer.errors import LifecircleError, exit_code_for
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
@@ -229,55 +230,11 @@ def _check_district_size(n_demand, n_sites, budget):
 # Everything heavy (numpy, scipy, solvers) is imported inside the commands, so that start-up
 # stays small: `lifecircle classic` is timed from process start to JSON.
 
-_CLASSIC_MODELS = ("mclp", "lscp", "pmedian", "pcenter")
-_CLASSIC_FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv", "cfl")
-
-
-def _instance_options(command):
-    """The options that say how to read an instance file, shared by classic, bench and export."""
-    options = [
-        click.option("--format", "fmt", type=click.Choice(_CLASSIC_FORMATS), default="orlib-pmed",
-                     show_default=True, help="Instance file format."),
-        click.option("--weights", type=click.Path(dir_okay=False), default=None,
-                     help="xy-weights: the file with n weights, one per line."),
-        click.option("--site-costs", type=click.Path(dir_okay=False), default=None,
-                     help="Site costs for --budget: one per line, or 'site_id cost' lines."),
-        click.option("--demand-col", default="demand", show_default=True, help="matrix-csv column."),
-        click.option("--site-col", default="site", show_default=True, help="matrix-csv column."),
-        click.option("--cost-col", default="cost", show_default=True, help="matrix-csv column."),
-        click.option("--weight-col", default=None, help="matrix-csv column (default: weight 1)."),
-        click.option("--site-cost-col", default=None, help="matrix-csv column with site costs."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _model_options(command):
-    options = [
-        click.option("--p", "p", type=int, default=None,
-                     help="Number of sites (default: the instance's own p, OR-Library)."),
-        click.option("--radius", type=float, default=None, help="Coverage radius (mclp, lscp)."),
-        click.option("--budget", type=float, default=None,
-                     help="Budgeted MCLP: spend at most B on site costs instead of opening p."),
-        click.option("--preselected", default=None, help="MCLP: comma-separated site ids that must open."),
-    ]
-    for option in reversed(options):
-        command = option(command)
-    return command
-
-
-def _load_kwargs(weights, site_costs, demand_col, site_col, cost_col, weight_col, site_cost_col):
-    return {"weights": weights, "site_costs": site_costs, "demand_col": demand_col,
-            "site_col": site_col, "cost_col": cost_col, "weight_col": weight_col,
-            "site_cost_col": site_cost_col}
-
-
 @main.command()
-@click.argument("model", type=click.Choice(_CLASSIC_MODELS))
+@click.argument("model", type=click.Choice(CLASSIC_MODELS))
 @click.option("--instance", required=True, type=click.Path(dir_okay=False), help="Instance file.")
-@_instance_options
-@_model_options
+@instance_options
+@model_options
 @solver_option
 @time_limit_option
 @research_options
@@ -294,7 +251,7 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
 
     t0 = time.perf_counter()
     try:
-        inst = load_instance(instance, fmt, **_load_kwargs(weights, site_costs, demand_col, site_col,
+        inst = load_instance(instance, fmt, **load_kwargs(weights, site_costs, demand_col, site_col,
                                                            cost_col, weight_col, site_cost_col))
         read_s = time.perf_counter() - t0
         pre = [s.strip() for s in preselected.split(",") if s.strip()] if preselected else ()
@@ -317,14 +274,14 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
 
 @main.command()
 @click.argument("instances", nargs=-1, type=click.Path(dir_okay=False))
-@click.option("--model", required=True, type=click.Choice(_CLASSIC_MODELS))
+@click.option("--model", required=True, type=click.Choice(CLASSIC_MODELS))
 @click.option("--solvers", default="highs", show_default=True, help="Comma-separated backend names.")
 @click.option("--known", type=click.Path(dir_okay=False), default=None,
               help="Best known values, lines 'name value' (e.g. pmedopt.txt).")
 @click.option("--time-limit", type=float, default=None, help="Per solve; a job is killed at 2S + 60 s.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="bench", show_default=True)
-@_instance_options
-@_model_options
+@instance_options
+@model_options
 @bench_options
 def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, site_costs,
           demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected,
@@ -347,7 +304,7 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
         with progress(len(instances) * len(names), f"bench {model}", unit="job") as bar:
             rows = run_bench(list(instances), model, names, fmt=fmt, known=best,
                              time_limit=time_limit, out_dir=out_dir, params=params,
-                             load=_load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
+                             load=load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
                                                weight_col, site_cost_col),
                              command=command, on_row=lambda row: bar.update(1),
                              **bench_kwargs(research))
@@ -359,9 +316,9 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
 @main.command()
 @click.argument("scenario", required=False, type=click.Path(dir_okay=False))
 @click.option("--instance", type=click.Path(dir_okay=False), default=None, help="Instance file.")
-@click.option("--model", type=click.Choice(_CLASSIC_MODELS), default=None, help="With --instance.")
-@_instance_options
-@_model_options
+@click.option("--model", type=click.Choice(CLASSIC_MODELS), default=None, help="With --instance.")
+@instance_options
+@model_options
 @click.option("--mps", required=True, type=click.Path(dir_okay=False), help="Write the model as MPS.")
 @click.option("--lp", "lp_path", type=click.Path(dir_okay=False), default=None,
               help="Also write it in CPLEX LP format.")
@@ -396,7 +353,7 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
     from lifecircle.optimizer.classic.solve import build_classic
 
     try:
-        inst = load_instance(instance, fmt, **_load_kwargs(weights, site_costs, demand_col, site_col,
+        inst = load_instance(instance, fmt, **load_kwargs(weights, site_costs, demand_col, site_col,
                                                            cost_col, weight_col, site_cost_col))
         pre = [s.strip() for s in preselected.split(",") if s.strip()] if preselected else ()
         built = build_classic(inst, model, p=p, radius=radius, budget=budget, preselected=pre)

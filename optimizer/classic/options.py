@@ -1,4 +1,4 @@
-"""The command-line options of issue 16 for ``lifecircle classic`` and ``lifecircle bench``.
+"""The command-line options of ``lifecircle classic``, ``bench`` and ``export`` (issues 3 and 16).
 
 Declared here, beside the classic models they steer, so that ``cli.py`` applies them with one
 decorator per command. Only click is imported, so ``lifecircle --help`` stays fast.
@@ -64,3 +64,51 @@ def bench_kwargs(research: dict) -> dict:
     """``run_bench``'s keyword arguments from the parsed options of :data:`bench_options`."""
     return {"threads": research["threads"], "seed": research["solver_seed"],
             "repeat": research["repeat"], "compare": research["compare"]}
+
+
+# ---- reading an instance and building a model (issue 3): shared by classic, bench and export ----
+
+CLASSIC_MODELS = ("mclp", "lscp", "pmedian", "pcenter")
+CLASSIC_FORMATS = ("orlib-pmed", "xy-weights", "matrix-csv", "cfl")
+
+
+def instance_options(command):
+    """The options that say how to read an instance file, shared by classic, bench and export."""
+    options = [
+        click.option("--format", "fmt", type=click.Choice(CLASSIC_FORMATS), default="orlib-pmed",
+                     show_default=True, help="Instance file format."),
+        click.option("--weights", type=click.Path(dir_okay=False), default=None,
+                     help="xy-weights: the file with n weights, one per line."),
+        click.option("--site-costs", type=click.Path(dir_okay=False), default=None,
+                     help="Site costs for --budget: one per line, or 'site_id cost' lines."),
+        click.option("--demand-col", default="demand", show_default=True, help="matrix-csv column."),
+        click.option("--site-col", default="site", show_default=True, help="matrix-csv column."),
+        click.option("--cost-col", default="cost", show_default=True, help="matrix-csv column."),
+        click.option("--weight-col", default=None, help="matrix-csv column (default: weight 1)."),
+        click.option("--site-cost-col", default=None, help="matrix-csv column with site costs."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def model_options(command):
+    """The options that say which model to build (p, radius, budget, preselected sites)."""
+    options = [
+        click.option("--p", "p", type=int, default=None,
+                     help="Number of sites (default: the instance's own p, OR-Library)."),
+        click.option("--radius", type=float, default=None, help="Coverage radius (mclp, lscp)."),
+        click.option("--budget", type=float, default=None,
+                     help="Budgeted MCLP: spend at most B on site costs instead of opening p."),
+        click.option("--preselected", default=None, help="MCLP: comma-separated site ids that must open."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def load_kwargs(weights, site_costs, demand_col, site_col, cost_col, weight_col, site_cost_col):
+    """``load_instance``'s keyword arguments from the parsed instance options."""
+    return {"weights": weights, "site_costs": site_costs, "demand_col": demand_col,
+            "site_col": site_col, "cost_col": cost_col, "weight_col": weight_col,
+            "site_cost_col": site_cost_col}

@@ -257,3 +257,36 @@ def load_plain_yaml(text: str):
         return loader.get_single_data()
     finally:
         loader.dispose()
+
+
+def load_yaml(path: Path) -> dict:
+    """A scenario file's top mapping, read through every guard above: one-line errors naming
+    the file and line for a file that is not one, too large, not UTF-8, or not plain YAML."""
+    import yaml
+
+    problem = file_problem(path)
+    if problem:
+        raise ScenarioError(f"{path}: scenario file {problem}")
+    if path.stat().st_size > MAX_YAML_BYTES:
+        raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes is too large for a scenario file "
+                            f"(limit {MAX_YAML_BYTES:,}); data belongs in the CSV files it names")
+    text = path.read_bytes()
+    try:
+        data = load_plain_yaml(text.decode("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ScenarioError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    except YamlRefused as error:
+        line = f" line {error.line}" if error.line else ""
+        raise ScenarioError(f"{path}{line}: {error.message}") from None
+    except yaml.constructor.ConstructorError as error:
+        mark = error.problem_mark
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ScenarioError(f"{path}{line}: YAML tag refused ({error.problem}); scenarios are plain data") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+        raise ScenarioError(f"{path}{line}: YAML does not parse: {problem}") from None
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{path}: expected a YAML mapping at the top, got {type(data).__name__}")
+    return data

@@ -18,7 +18,8 @@ from typing import Mapping
 import numpy as np
 
 from lifecircle.optimizer.errors import ScenarioError
-from lifecircle.optimizer.inputs.guards import MAX_NUMBER, MAX_WEIGHTED_TOTAL, file_problem
+from lifecircle.optimizer.inputs.guards import (  # load_yaml: city.py and tests read it here
+    MAX_NUMBER, MAX_WEIGHTED_TOTAL, file_problem, load_yaml)
 from lifecircle.optimizer.inputs.tables import (
     CIRCLE_COLUMN, VECTOR_SUFFIXES, PointTable, capacity_columns, circle_column, numeric_column, point_table,
     require_columns, row_label,
@@ -184,39 +185,6 @@ def _check_keys(data: dict, allowed, path: Path, where: str, required=()):
     for key in required:
         if key not in data:
             raise ScenarioError(f"{path}: missing key '{where}{key}'")
-
-
-def load_yaml(path: Path) -> dict:
-    import yaml
-
-    from lifecircle.optimizer.inputs.guards import MAX_YAML_BYTES, YamlRefused, load_plain_yaml
-
-    problem = file_problem(path)
-    if problem:
-        raise ScenarioError(f"{path}: scenario file {problem}")
-    if path.stat().st_size > MAX_YAML_BYTES:
-        raise ScenarioError(f"{path}: {path.stat().st_size:,} bytes is too large for a scenario file "
-                            f"(limit {MAX_YAML_BYTES:,}); data belongs in the CSV files it names")
-    text = path.read_bytes()
-    try:
-        data = load_plain_yaml(text.decode("utf-8"))
-    except UnicodeDecodeError as error:
-        raise ScenarioError(f"{path}: not UTF-8 text (byte {error.start})") from None
-    except YamlRefused as error:
-        line = f" line {error.line}" if error.line else ""
-        raise ScenarioError(f"{path}{line}: {error.message}") from None
-    except yaml.constructor.ConstructorError as error:
-        mark = error.problem_mark
-        line = f" line {mark.line + 1}" if mark else ""
-        raise ScenarioError(f"{path}{line}: YAML tag refused ({error.problem}); scenarios are plain data") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise ScenarioError(f"{path}{line}: YAML does not parse: {problem}") from None
-    if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: expected a YAML mapping at the top, got {type(data).__name__}")
-    return data
 
 
 # ---------------------------------------------------------------------------------------------
