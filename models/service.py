@@ -197,8 +197,32 @@ def _set_membership(problem, points, groups, n_sets_groups):
     return sp.csr_matrix((np.tile(people, len(rows)), (r, c)), shape=(n, n_sets))
 
 
-def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
-    """Build the MILP above from a :class:`optimizer.problem.CoverageProblem` (arrays only)."""
+# "auto" linking: per-pair rows up to this many (class, new facility) pairs (measured in
+# benchmarks/bench_capacity.py --linking; see "Linking rows" in the module docstring)
+PAIR_LINK_LIMIT = 400_000
+LINKING = ("auto", "none", "class", "pair")
+
+
+def linking_rule(linking: str, n_new_pairs: int) -> tuple[bool, bool]:
+    """(per-class rows, per-pair rows) for ``linking`` and a model with ``n_new_pairs``
+    (class, new facility) assignment columns."""
+    if linking not in LINKING:
+        raise ValueError(f"linking must be one of {LINKING}, got {linking!r}")
+    if linking == "auto":
+        return True, n_new_pairs <= PAIR_LINK_LIMIT
+    return linking in ("class", "pair"), linking == "pair"
+
+
+def build_service_model(problem, linking: str = "auto") -> tuple[LinearModel, ServiceIndex]:
+    """Build the MILP above from a :class:`optimizer.problem.CoverageProblem` (arrays only).
+
+    Parameters
+    ----------
+    problem : the instance.
+    linking : which linking rows tie assignments to facility columns (see "Linking rows" in the
+        module docstring): ``"none"``, ``"class"``, ``"pair"`` (both), or ``"auto"`` (the rule
+        :func:`linking_rule` states).
+    """
     cost = problem.cost_cny
     n_i, n_g = problem.people.shape
     n_sites, n_types = cost.shape
@@ -344,6 +368,9 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
 
     # assignment rows
     supply_blocks, cap_blocks, cap_rhs_blocks, ex_blocks, ex_rhs, z_set_blocks = [], [], [], [], [], []
+    link_class_blocks, link_pair_blocks = [], []
+    n_new_pairs = int(sum(int(np.count_nonzero(part[1].indices < n_x)) for part in z_parts))
+    per_class, per_pair = linking_rule(linking, n_new_pairs)
     integral_flow = True
     offset_z = z0
     for g, G, supply, share, ex, points, class_of_g, point_share in z_parts:
@@ -363,13 +390,28 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
         if used.size:
             q = type_cap[x_type[used], g]
             reach_people = np.bincount(fcol, weights=supply[z_row[is_new]], minlength=n_x)[used]
-            q = np.where(np.isfinite(q), q, reach_people)
+            # a facility never serves more than the people it reaches: the big-M at its smallest
+            q = np.minimum(q, reach_people)
             pos = np.searchsorted(used, fcol)
             flow = sp.csr_matrix((np.ones(fcol.size), (pos, z_cols[is_new])), shape=(used.size, n_cols))
             link = sp.csr_matrix((-q, (np.arange(used.size), used)), shape=(used.size, n_cols))
             cap_blocks.append(flow + link)
             if not is_integral(q):
                 integral_flow = False
+            # linking: a pair's flow is at most min(P_c, q_f) x_f, a class's flow to new
+            # facilities at most the sum of those over the facilities reaching it
+            m_cf = np.minimum(supply[z_row[is_new]], q[pos])
+            new_rows = z_row[is_new]
+            if per_class:
+                cls, cls_row = np.unique(new_rows, return_inverse=True)
+                link_class_blocks.append(
+                    sp.csr_matrix((np.ones(fcol.size), (cls_row, z_cols[is_new])), shape=(cls.size, n_cols))
+                    + sp.csr_matrix((-m_cf, (cls_row, fcol)), shape=(cls.size, n_cols)))
+            if per_pair:
+                pr = np.arange(fcol.size)
+                link_pair_blocks.append(
+                    sp.csr_matrix((np.ones(fcol.size), (pr, z_cols[is_new])), shape=(fcol.size, n_cols))
+                    + sp.csr_matrix((-m_cf, (pr, fcol)), shape=(fcol.size, n_cols)))
         ecol = G.indices[~is_new] - n_x
         eused = np.unique(ecol)
         if eused.size:
@@ -452,6 +494,8 @@ def build_service_model(problem) -> tuple[LinearModel, ServiceIndex]:
         ("supply", supply_rows, -np.inf, supply_rhs),
         ("capacity", cap_rows, -np.inf, 0.0),
         ("existing_capacity", ex_rows, -np.inf, ex_rhs),
+        ("link_class", rows_or_empty(link_class_blocks), -np.inf, 0.0),
+        ("link_pair", rows_or_empty(link_pair_blocks), -np.inf, 0.0),
         ("equity_group", set_rows[group_floor] if group_floor else sp.csr_matrix((0, n_cols)),
          np.array([lo_of[s] for s in group_floor]), np.inf),
         ("equity_circle", set_rows[circle_floor] if circle_floor else sp.csr_matrix((0, n_cols)),
