@@ -176,7 +176,7 @@ def explain_sites(problem: CoverageProblem, site, type_, evaluation: Evaluation 
 
 def _service_swaps(problem, site, type_, alt_site, alt_type, found, alt_obj):
     """evaluate()'s objective after each swap. Without capacities evaluate is cheap; with them
-    one persistent LP serves every swap (:mod:`optimizer.outputs.swaps`), warm started."""
+    one persistent LP serves every swap (:mod:`optimizer.solve.assignment_lp`), warm started."""
     from lifecircle.optimizer.outputs.progress import progress
 
     swaps = np.flatnonzero(found)
@@ -192,7 +192,7 @@ def _service_swaps(problem, site, type_, alt_site, alt_type, found, alt_obj):
                                       np.append(type_[keep], alt_type[f])).objective
                 bar.update(1)
             return alt_obj
-        from lifecircle.optimizer.outputs.swaps import SwapLP
+        from lifecircle.optimizer.solve.assignment_lp import SwapLP
 
         pairs = np.unique(np.stack([alt_site[swaps], alt_type[swaps]], axis=1), axis=0)
         lp = SwapLP(problem, site, type_, pairs[:, 0], pairs[:, 1])

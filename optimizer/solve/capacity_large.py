@@ -10,7 +10,8 @@ within reach of capacitated groups, :func:`solve_capacity_large` answers without
   reach in proportion. Gains only fall as facilities open, so a stale gain is an upper bound and
   a popped column whose refreshed gain still leads is the true best (lazy evaluation).
   ``must_open`` columns open first; one facility per site; within the budget. The plan's value is
-  :func:`optimizer.core.solution.evaluate`'s (the exact assignment LP on the unmerged problem).
+  :func:`optimizer.core.solution.evaluate`'s check of the optimal assignment of the merged
+  transportation LP (:class:`optimizer.solve.assignment_lp.SwapLP`), split back over the points.
 * **Bound** (``bound_source = ceiling``): the smaller of the reach ceiling (every pair at the best
   level any allowed site or existing facility gives it) and the capacity ceiling
   :math:`\mathrm{base} + \sum_e v_e + \max\{\sum_f v_f x_f : \sum_f c_f x_f \le B - c_{\mathrm{must}},
@@ -172,8 +173,13 @@ def solve_capacity_large(problem: CoverageProblem, backend: str) -> Solution:
                 f"{capacitated_reach_pairs(problem):,}")
     site, type_ = greedy_capacity_plan(problem)
     t1 = time.perf_counter()
-    logger.info("capacities: checking the plan's %d facilities (assignment LP)", site.size)
-    evaluation = evaluate(problem, site, type_)
+    logger.info("capacities: assigning people to the plan's %d facilities (merged LP)", site.size)
+    from lifecircle.optimizer.solve.assignment_lp import SwapLP
+
+    lp = SwapLP(problem, site, type_, np.zeros(0, np.int64), np.zeros(0, np.int64))
+    lp.objective()
+    # evaluate verifies the LP's assignment on the unmerged problem (reach, supply, capacity, floors)
+    evaluation = evaluate(problem, site, type_, assignment=lp.assignment())
     bound = capacity_ceiling(problem)
     t2 = time.perf_counter()
     if not evaluation.feasible:

@@ -10,7 +10,7 @@ from lifecircle.models.coverage import facility_columns
 from lifecircle.optimizer.core.solution import evaluate
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.outputs.explain import explain_sites
-from lifecircle.optimizer.outputs.swaps import SwapLP
+from lifecircle.optimizer.solve.assignment_lp import SwapLP
 from lifecircle.optimizer.solve.coverage import solve_problem
 from support.bruteforce import random_service_problem
 

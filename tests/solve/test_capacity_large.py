@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lifecircle.optimizer.core.solution import evaluate
 from lifecircle.optimizer.core.status import BoundSource, Status, Termination
 from lifecircle.optimizer.solve.capacity_large import capacity_ceiling, greedy_capacity_plan, solve_capacity_large
 from support.bruteforce import brute_force_service, random_service_problem
@@ -33,6 +34,8 @@ def test_ceiling_bounds_the_optimum_and_the_plan_is_feasible(case):
         assert solution.status == Status.FEASIBLE and solution.evaluation.feasible
         assert solution.termination == Termination.HEURISTIC and solution.bound_source == BoundSource.CEILING
         assert solution.objective <= best + 1e-6 <= solution.bound + 2e-6
+        # the merged LP's assignment, verified, is worth what evaluate's own unmerged LP gives
+        assert solution.objective == pytest.approx(evaluate(problem, solution.site, solution.type).objective, rel=1e-7, abs=1e-6)
         checked += 1
     assert checked >= 3
 

@@ -17,6 +17,9 @@ Points are merged first (per group, and per circle when there are circle floors)
 rows over these facilities are identical, by value: exact for the fractional assignment, since a
 merged class's flow splits back over its points in proportion to their people and meets every
 row the points meet. The figures equal the cold LPs' (``tests/outputs/test_swaps.py``).
+
+:meth:`SwapLP.assignment` returns the last solve's assignment split back over the points, in the
+form :func:`evaluate` verifies (``optimizer/solve/capacity_large.py`` uses it for the plan itself).
 """
 
 from __future__ import annotations
@@ -111,6 +114,7 @@ class SwapLP:
             G.sort_indices()
             supply = np.bincount(class_of, weights=problem.people[rows, g], minlength=rep.size)
             blocks.append((int(g), rows, class_of, rep, G, supply, q, key[rep]))
+        self._blocks = blocks
         n_z = sum(b[4].nnz for b in blocks)
         c = np.zeros(n_z)
         cap_r, cap_c, cap_up = [], [], []
@@ -251,3 +255,27 @@ class SwapLP:
         if status != highspy.HighsModelStatus.kOptimal:
             raise SolverResultError(f"swap LP: {h.modelStatusToString(status)}")
         return constant + float(h.getInfo().objective_function_value)
+
+    def assignment(self) -> dict:
+        """{g: (I, n + E) CSR} people of each point assigned to each plan facility, then to each
+        existing facility, from the last :meth:`objective` call with every plan facility open
+        (``f`` and ``a`` None). A class's flow splits over its points in proportion to people."""
+        problem = self.problem
+        n, n_fac = self._n, self._n + self.alt_site.size
+        n_ex = 0 if problem.existing_capacity is None else problem.existing_capacity.shape[0]
+        values = np.asarray(self.highs.getSolution().col_value, dtype=float) if self.n_columns else np.zeros(0)
+        colmap = np.concatenate([np.arange(n), np.full(n_fac - n, -1), n + np.arange(n_ex)])
+        out, start = {}, 0
+        for g, rows, class_of, rep, G, supply, q, key in self._blocks:
+            z = np.maximum(values[start:start + G.nnz], 0.0)
+            start += G.nnz
+            Zc = sp.csr_matrix((z, G.indices, G.indptr), shape=G.shape)
+            share = problem.people[rows, g] / np.maximum(supply[class_of], 1e-300)
+            Zp = sp.csr_matrix(sp.diags(share) @ Zc[class_of])
+            Zp.eliminate_zeros()
+            row_of = np.repeat(np.arange(Zp.shape[0]), np.diff(Zp.indptr))
+            cols = colmap[Zp.indices]
+            keep = cols >= 0  # alternatives are closed: no flow
+            out[g] = sp.csr_matrix((Zp.data[keep], (rows[row_of[keep]], cols[keep])),
+                                   shape=(problem.n_points, n + n_ex))
+        return out
