@@ -36,7 +36,7 @@ def _cold(problem, site, type_, f, a_site, a_type):
 
 
 @pytest.mark.parametrize("case", range(len(CASES)))
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(4))
 def test_every_swap_equals_the_cold_lp(case, seed):
     problem, _ = random_service_problem(seed + 10 * case, n_points=30, n_sites=8, rules=False, **CASES[case])
     assert problem.capacitated_groups().any()
