@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from lifecircle.models.coverage import facility_columns
-from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
+from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.core.solution import Solution, evaluate
 from lifecircle.optimizer.core.status import BoundSource, Status, Termination
 from lifecircle.optimizer.core.tolerances import BUDGET_TOL, OBJECTIVE_TOL
@@ -53,7 +53,7 @@ def capacitated_reach_pairs(problem: CoverageProblem) -> int:
 
 
 def _columns(problem: CoverageProblem):
-    """Per facility column: (site, type, cost, {g: CSC weights (I × columns of that type)})."""
+    """Facility columns: (site, type, cost)."""
     x_site, x_type = facility_columns(problem.cost_cny, problem.forbidden)
     cost = problem.cost_cny[x_site, x_type].astype(float)
     return x_site, x_type, cost
