@@ -45,3 +45,18 @@ def test_greedy_respects_budget_and_sites():
     site, type_ = greedy_capacity_plan(problem)
     assert np.unique(site).size == site.size
     assert problem.cost_cny[site, type_].sum() <= problem.budget_cny * (1 + 1e-9)
+
+
+def test_solve_problem_takes_the_large_route_above_the_threshold(monkeypatch):
+    import lifecircle.optimizer.solve.capacity_large as large
+    from lifecircle.optimizer.solve.coverage import solve_problem
+
+    problem, dense = random_service_problem(11, n_points=30, n_sites=6, capacity=True, rules=False)
+    best = brute_force_service(problem, dense)[0]
+    exact = solve_problem(problem, "highs")
+    assert exact.status == Status.OPTIMAL and exact.objective == pytest.approx(best, rel=1e-7)
+    assert large.capacitated_reach_pairs(problem) > 10
+    monkeypatch.setattr(large, "LARGE_REACH_PAIRS", 10)
+    routed = solve_problem(problem, "highs")
+    assert routed.termination == Termination.HEURISTIC and routed.bound_source == BoundSource.CEILING
+    assert routed.objective <= best + 1e-6 <= routed.bound + 2e-6
