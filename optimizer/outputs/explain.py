@@ -29,8 +29,6 @@ budget), the people each group still lacks and where, and what the next 10% of b
 from __future__ import annotations
 
 import logging
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -165,19 +163,8 @@ def explain_sites(problem: CoverageProblem, site, type_, evaluation: Evaluation 
     alt_rec = np.where(found, recovered[pick, cols] if cand_site.size else np.nan, np.nan)
     alt_obj = np.where(found, ev.objective - unique_w + (net[pick, cols] if cand_site.size else 0), np.nan)
     if getattr(problem, "has_service", False):
-        # levels and capacities: the sums above rank swaps by reach; the objective is evaluate()'s.
-        # Under capacities each swap is an assignment LP (about 1.5 s at 4,000 points); they are
-        # independent and scipy's HiGHS releases the GIL, so they share the cores.
-        swaps = np.flatnonzero(found)
-
-        def swapped(f: int) -> float:
-            keep = np.arange(n) != f
-            return evaluate(problem, np.append(site[keep], alt_site[f]),
-                            np.append(type_[keep], alt_type[f])).objective
-
-        if swaps.size:
-            with ThreadPoolExecutor(max_workers=max(1, min(os.cpu_count() or 1, swaps.size))) as pool:
-                alt_obj[swaps] = list(pool.map(swapped, swaps.tolist()))
+        # levels and capacities: the sums above rank swaps by reach; the objective is evaluate()'s
+        alt_obj = _service_swaps(problem, site, type_, alt_site, alt_type, found, alt_obj)
     return SiteExplanations(
         site=site, type=type_, cost_cny=cost, newly=ev.newly_covered, unique=ev.unique,
         newly_weighted=newly_w, unique_weighted=unique_w, cost_per_newly_weighted=per_person,
@@ -185,6 +172,37 @@ def explain_sites(problem: CoverageProblem, site, type_, evaluation: Evaluation 
         alt_site=alt_site.astype(np.int64), alt_type=alt_type.astype(np.int64), alt_cost_cny=alt_cost,
         alt_recovered_weighted=alt_rec, alt_objective=alt_obj, objective=ev.objective,
     )
+
+
+def _service_swaps(problem, site, type_, alt_site, alt_type, found, alt_obj):
+    """evaluate()'s objective after each swap. Without capacities evaluate is cheap; with them
+    one persistent LP serves every swap (:mod:`optimizer.solve.assignment_lp`), warm started."""
+    from lifecircle.optimizer.outputs.progress import progress
+
+    swaps = np.flatnonzero(found)
+    alt_obj = alt_obj.copy()
+    if not swaps.size:
+        return alt_obj
+    n = site.size
+    with progress(int(swaps.size), "report: swaps", unit="swap") as bar:
+        if not problem.capacitated_groups().any():
+            for f in swaps.tolist():
+                keep = np.arange(n) != f
+                alt_obj[f] = evaluate(problem, np.append(site[keep], alt_site[f]),
+                                      np.append(type_[keep], alt_type[f])).objective
+                bar.update(1)
+            return alt_obj
+        from lifecircle.optimizer.solve.assignment_lp import SwapLP
+
+        pairs = np.unique(np.stack([alt_site[swaps], alt_type[swaps]], axis=1), axis=0)
+        lp = SwapLP(problem, site, type_, pairs[:, 0], pairs[:, 1])
+        logger.info("report: %d swaps on one assignment LP (%d columns, %d classes of %d pairs)",
+                    swaps.size, lp.n_columns, lp.n_classes, lp.n_points)
+        for f in swaps.tolist():
+            a = int(np.flatnonzero((pairs[:, 0] == alt_site[f]) & (pairs[:, 1] == alt_type[f]))[0])
+            alt_obj[f] = lp.objective(f, a)
+            bar.update(1)
+    return alt_obj
 
 
 # ---------------------------------------------------------------------------------------------

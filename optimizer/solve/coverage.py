@@ -50,6 +50,12 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
 
         precheck_equity(problem)
 
+    if service and exact and problem.capacitated_groups().any() and not (problem.equity and problem.equity.maximin):
+        from lifecircle.optimizer.solve.capacity_large import LARGE_REACH_PAIRS, capacitated_reach_pairs, solve_capacity_large
+
+        if capacitated_reach_pairs(problem) > LARGE_REACH_PAIRS:  # issue 14: no 19-million-column MILP
+            return solve_capacity_large(problem, backend.name)
+
     if exact and not service:
         # The reduced route builds its own greedy start, which beat a caller's warm start on
         # every bundled district (liangjiang: 2.3 s against 10 s).
@@ -64,6 +70,9 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     stats = index.stats() | {"rows": model.n_rows, "columns": model.n_cols, "nonzeros": int(model.A.nnz)}
     logger.debug("%s model: %d rows, %d columns, %d nonzeros, built in %.2f s",
                  "service" if service else "coverage", model.n_rows, model.n_cols, model.A.nnz, build_s)
+    if service and exact and index.n_assign:  # a capacitated solve can be long: say what it is
+        logger.info("capacities: %d assignment columns over %d merged classes; solving (%d rows)",
+                    index.n_assign, index.n_assign_classes, model.n_rows)
 
     t1 = time.perf_counter()
     t_star = t_first = None  # the maximin level held in the second solve, and the first optimum

@@ -16,7 +16,7 @@ from lifecircle.optimizer.errors import InfeasibleError
 # before solving: bounds that need no solver
 
 
-def _best_reach_level(problem: CoverageProblem) -> np.ndarray:
+def best_reach_level(problem: CoverageProblem) -> np.ndarray:
     """(I, G) the best level any allowed site (or an existing facility) could give each pair."""
     level = problem.level_before().copy()
     allowed = problem.allowed()
@@ -72,7 +72,7 @@ def precheck_equity(problem: CoverageProblem) -> None:
     rule = problem.equity
     if rule is None:
         return
-    level = _best_reach_level(problem)
+    level = best_reach_level(problem)
     g_cov, g_people = group_totals(problem, level)
     cap_groups = problem.capacitated_groups()
     before = group_totals(problem, problem.level_before())[0]
