@@ -19,8 +19,11 @@ from lifecircle.optimizer.solve.backends.base import relative_gap
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import CoverageProblem
-from lifecircle.optimizer.core.solution import Solution, evaluate
+from lifecircle.optimizer.core.deadline import Deadline
+from lifecircle.optimizer.core.solution import Solution, check_bound, check_objective, evaluate
+from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
+from lifecircle.optimizer.solve.leastcost import Stage, canonical_plan, column_ranks
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     held), each solve with the full ``time_limit_s``. The greedy backend plans on step coverage
     and its plan is then evaluated under the full rules.
     """
-    options = options or SolveOptions()
+    options = with_deadline(options or SolveOptions())
     backend = REGISTRY.get(solver)
     exact = backend is None or Capability.MILP in backend.capabilities
     backend = get_backend(solver, Capability.MILP if exact else Capability.COVERAGE)
@@ -88,8 +91,24 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         else:
             result = solve_linear(model, backend.name, options)
         status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
-        termination = result.termination
+        termination, source = result.termination, result.bound_source
         message = first_note + result.message
+        stages = [Stage("coverage", status, objective, bound, gap, source)]
+        if result.values is not None and status in (Status.OPTIMAL, Status.FEASIBLE):
+            # issue 14: least cost at this coverage, then the canonical tie-break
+            x_cost = np.zeros(model.n_cols)
+            x_rank = np.zeros(model.n_cols)
+            x_cost[: index.n_x] = problem.cost_cny[index.x_site, index.x_type]
+            x_rank[: index.n_x] = column_ranks(index.x_site, index.x_type, problem.n_types)
+            lexi = canonical_plan(model, result.values, x_cost, x_rank, backend.name, options)
+            stages.extend(lexi.stages)
+            stats["canonical"] = lexi.canonical and status == Status.OPTIMAL
+            objective = model.objective_value(lexi.values)
+            if bound is not None:
+                bound = max(bound, objective)
+                gap = relative_gap(objective, bound)
+            result = replace(result, values=lexi.values)
+        stats["stages"] = [one.as_dict() for one in stages]
         if result.values is not None:
             site, type_ = (decode_service if service else decode_selection)(result.values, index)
             if service and index.assign_parts:
@@ -104,6 +123,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     else:
         site, type_ = backend.plan(problem, index)
         status, bound, gap, message = Status.FEASIBLE, None, None, "greedy: no optimality claim"
+        source = None
         termination = Termination.HEURISTIC
         objective = None
     solve_s = time.perf_counter() - t1
@@ -121,10 +141,9 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
                 termination = Termination.NO_SOLUTION
         elif not evaluation.feasible:
             raise SolverResultError(f"{backend.name}: plan fails evaluate(): {evaluation.violations[0]}")
-        elif abs(evaluation.objective - objective) > OBJECTIVE_TOL * max(1.0, abs(objective)):
-            raise SolverResultError(
-                f"{backend.name}: model objective {objective} != evaluated {evaluation.objective}"
-            )
+        else:
+            check_objective(problem, objective, evaluation.objective, f"{backend.name}: model")
+            check_bound(problem, objective, bound, f"{backend.name}:")
         if evaluation.feasible and not service:
             site, type_, evaluation = prune_redundant(problem, site, type_, evaluation)
             spent = evaluation.spent_cny
@@ -133,7 +152,16 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         site=site, type=type_, spent_cny=spent,
         timings_s={"build": build_s, "solve": solve_s}, message=message, model_stats=stats,
         evaluation=evaluation, worst_share=t_first, termination=termination,
+        bound_source=source if bound is not None else None,
     )
+
+
+def with_deadline(options: SolveOptions) -> SolveOptions:
+    """``options`` with a :class:`Deadline` of ``time_limit_s`` when it has none yet, so that every
+    stage of one solve shares one clock (issue 14); a run's entry point makes it earlier."""
+    if options.deadline is None and options.time_limit_s is not None:
+        return replace(options, deadline=Deadline(options.time_limit_s))
+    return options
 
 
 def _solve_plain(problem: CoverageProblem, solver: str, options: SolveOptions) -> Solution:
@@ -150,8 +178,10 @@ def _solve_plain(problem: CoverageProblem, solver: str, options: SolveOptions) -
     solution = replace(solution, timings_s=timings, model_stats=stats)
     if solution.status == Status.FEASIBLE and solution.bound is None:
         # Stopped before the solver had a dual bound: everyone any facility could reach is one.
+        # A trivial ceiling, never a solver gap: labelled so (issue 14).
         bound = coverage_upper_bound(problem)
-        solution = replace(solution, bound=bound, gap=relative_gap(solution.objective, bound))
+        solution = replace(solution, bound=bound, gap=relative_gap(solution.objective, bound),
+                           bound_source=BoundSource.CEILING)
     if solution.evaluation is not None and solution.evaluation.feasible:
         site, type_, evaluation = prune_redundant(problem, solution.site, solution.type, solution.evaluation)
         solution = replace(solution, site=site, type=type_, evaluation=evaluation,

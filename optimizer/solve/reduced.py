@@ -30,10 +30,12 @@ from lifecircle.models.reduce import (
 
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, Termination, get_backend
 from lifecircle.optimizer.errors import SolverResultError
+from lifecircle.optimizer.solve.leastcost import Stage, at_least, canonical_plan, column_ranks
 from lifecircle.optimizer.solve.linear import solve_linear
+from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.problem import CoverageProblem
-from lifecircle.optimizer.core.solution import Solution, evaluate
-from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
+from lifecircle.optimizer.core.solution import Solution, check_objective, evaluate
+from lifecircle.optimizer.solve.backends.base import relative_gap
 
 
 
@@ -67,28 +69,51 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
             plan = cover
     timings["ceiling"] = time.perf_counter() - t2
 
+    t_dom = time.perf_counter()
+    dominated = dominated_columns(index, cost, must, problem.min_open)
+    timings["reduce"] = time.perf_counter() - t_dom
+    stats["dominated_columns"] = int(dominated.sum())
+    reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
+    stats["reduced"] = reduced.stats
     t3 = time.perf_counter()
+    stages = []
+    values = None
     if plan is not None:
+        # the ceiling U is reached within budget: stage 1 is proven without the budgeted MILP
         status, objective, bound, gap = Status.OPTIMAL, top.objective, top.objective, 0.0
-        termination = Termination.OPTIMAL
+        termination, source = Termination.OPTIMAL, BoundSource.CERTIFICATE
         message = "coverage ceiling reached within budget: optimal without the budgeted MILP"
         stats["route"] = "ceiling"
+        values = reduced.encode(plan.astype(float), index.class_rows)
+        if values is None:  # the cover uses a dominated column: swap to the reduced model's own plan
+            values = _reduced_values(reduced, backend.name, options, objective)
     else:
-        t_dom = time.perf_counter()
-        dominated = dominated_columns(index, cost, must, problem.min_open)
-        timings["reduce"] = time.perf_counter() - t_dom
-        stats["dominated_columns"] = int(dominated.sum())
-        reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
-        stats["reduced"] = reduced.stats
-        start = lazy_greedy(index, cost, problem.budget_cny - float(cost[must].sum()), must, ~dominated)
-        run_options = replace(options, warm_start=reduced.encode(start.astype(float), index.class_rows),
-                              presolve=False)
+        start = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open, ~dominated)
+        encoded = None if start is None else reduced.encode(start.astype(float), index.class_rows)
+        run_options = replace(options, warm_start=encoded, presolve=False)
         result = solve_linear(reduced.model, backend.name, run_options)
         status, objective, bound, gap, message = (result.status, result.objective, result.bound, result.gap,
                                                   result.message)
-        termination = result.termination
-        plan = reduced.full_x(result.values) > 0.5 if result.values is not None else None
+        termination, source = result.termination, result.bound_source
+        values = result.values
         stats["route"] = "reduced MILP"
+    stages.append(Stage("coverage", status, objective, bound, gap, source))
+    if values is not None and status in (Status.OPTIMAL, Status.FEASIBLE):
+        x_rank = column_ranks(index.x_site, index.x_type, problem.n_types)
+        n_y = reduced.model.n_cols - reduced.x_cols.size
+        col_cost = np.concatenate([cost[reduced.x_cols], np.zeros(n_y)])
+        col_rank = np.concatenate([x_rank[reduced.x_cols], np.zeros(n_y)])
+        if status == Status.OPTIMAL or options.deadline is None or not options.deadline.expired:
+            lexi = canonical_plan(reduced.model, values, col_cost, col_rank, backend.name, options)
+            values = lexi.values
+            stages.extend(lexi.stages)
+            stats["canonical"] = lexi.canonical and status == Status.OPTIMAL
+        # an unproven stage 1 may be improved by the cost stage's solver; the plan's coverage counts
+        objective = reduced.model.objective_value(values)
+        if bound is not None:
+            bound = max(bound, objective)
+            gap = relative_gap(objective, bound)
+    plan = reduced.full_x(values) > 0.5 if values is not None else None
     timings["solve"] = time.perf_counter() - t3
 
     t4 = time.perf_counter()
@@ -100,10 +125,43 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         spent = evaluation.spent_cny
         if not evaluation.feasible:
             raise SolverResultError(f"{backend.name}: reduced plan fails evaluate(): {evaluation.violations[0]}")
-        if abs(evaluation.objective - objective) > OBJECTIVE_TOL * max(1.0, abs(objective)):
-            raise SolverResultError(f"{backend.name}: reduced objective {objective} != evaluated "
-                                    f"{evaluation.objective}")
+        check_objective(problem, objective, evaluation.objective, f"{backend.name}: reduced")
     timings["check"] = time.perf_counter() - t4
     return Solution(status=status, backend=backend.name, objective=objective, bound=bound, gap=gap,
                     site=site, type=type_, spent_cny=spent, timings_s=timings, message=message,
-                    model_stats=stats, evaluation=evaluation, termination=termination)
+                    model_stats=stats | {"stages": [one.as_dict() for one in stages]}, evaluation=evaluation,
+                    termination=termination, bound_source=source if bound is not None else None)
+
+
+def warm_start_plan(index, cost: np.ndarray, budget_cny: float, must: np.ndarray, min_open: np.ndarray,
+                    allowed: np.ndarray) -> np.ndarray | None:
+    """A feasible start for the reduced MILP, or None: must_open columns, then the cheapest
+    allowed columns of each type short of min_open (free sites only), then the lazy greedy
+    within the budget. must_open costs are counted once (``lazy_greedy`` adds the cost of the
+    columns it is given); issue 14 found them counted twice and min_open ignored."""
+    chosen = np.asarray(must, dtype=bool).copy()
+    n_sites = int(index.x_site.max(initial=-1)) + 1
+    for k in np.flatnonzero(np.asarray(min_open) > 0):  # a loop over types, not columns
+        site_used = np.bincount(index.x_site[chosen], minlength=n_sites) > 0
+        short = int(min_open[k]) - int(np.count_nonzero(chosen & (index.x_type == k)))
+        if short <= 0:
+            continue
+        spare = np.flatnonzero(allowed & ~chosen & (index.x_type == k) & ~site_used[index.x_site])
+        spare = spare[np.argsort(cost[spare], kind="stable")]
+        # one per site: the cheapest column of each free site
+        _, first = np.unique(index.x_site[spare], return_index=True)
+        spare = spare[np.sort(first)][:short]
+        if spare.size < short:
+            return None
+        chosen[spare] = True
+    if float(cost[chosen].sum()) > budget_cny * (1 + 1e-12):
+        return None
+    return lazy_greedy(index, cost, budget_cny, chosen, allowed)
+
+
+def _reduced_values(reduced, solver: str, options: SolveOptions, objective: float):
+    """Values of the reduced model reaching the ceiling ``objective``, when the ceiling's cover
+    uses a column the reductions dropped: the reduced model with "coverage >= U" as a row, a
+    feasibility question (the optimum is known)."""
+    fixed, _ = at_least(reduced.model, reduced.model.c, objective - reduced.model.offset, "ceiling")
+    return solve_linear(fixed, solver, options).values
