@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import replace
 
 # A stage started after the deadline still gets this long: enough for a solver to hand back the
 # warm start it was given (a plan and a labelled bound beat no answer), not enough to matter.
@@ -41,3 +42,12 @@ class Deadline:
 
     def __repr__(self) -> str:
         return f"Deadline({self.seconds:g} s, {self.remaining():.2f} s left)"
+
+
+def with_deadline(options):
+    """``options`` (a ``SolveOptions``) with a :class:`Deadline` of its ``time_limit_s`` when it
+    has none yet, so every stage after this point shares one clock. A run's entry point calls it
+    first thing; ``solve_problem`` and ``solve_phased`` call it too, for callers of the API."""
+    if options is not None and options.deadline is None and options.time_limit_s is not None:
+        return replace(options, deadline=Deadline(options.time_limit_s))
+    return options

@@ -19,7 +19,7 @@ from lifecircle.optimizer.solve.backends.base import relative_gap
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import CoverageProblem
-from lifecircle.optimizer.core.deadline import Deadline
+from lifecircle.optimizer.core.deadline import with_deadline
 from lifecircle.optimizer.core.solution import Solution, check_bound, check_objective, evaluate
 from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
@@ -154,14 +154,6 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         evaluation=evaluation, worst_share=t_first, termination=termination,
         bound_source=source if bound is not None else None,
     )
-
-
-def with_deadline(options: SolveOptions) -> SolveOptions:
-    """``options`` with a :class:`Deadline` of ``time_limit_s`` when it has none yet, so that every
-    stage of one solve shares one clock (issue 14); a run's entry point makes it earlier."""
-    if options.deadline is None and options.time_limit_s is not None:
-        return replace(options, deadline=Deadline(options.time_limit_s))
-    return options
 
 
 def _solve_plain(problem: CoverageProblem, solver: str, options: SolveOptions) -> Solution:
