@@ -300,21 +300,26 @@ def _assign(problem, site, type_, level, served, blocks, with_equity, worst_shar
 def objective_tolerance(problem: CoverageProblem, objective: float = 0.0) -> float:
     """How far a model's objective may differ from :func:`evaluate`'s (issue 14).
 
-    Step coverage: half the smallest step of the objective, ``0.5 / s`` with ``s`` the decimal
-    scale of the weighted people (weights x people, :func:`models.linear.decimal_scale`): two
-    plans' objectives differ by 0 or at least ``1 / s``, so a one-child discrepancy is caught
+    Step coverage: half the smallest step of the objective, ``0.5 / (s_w s_p)`` with ``s_w`` and
+    ``s_p`` the decimal scales of the group weights and of the people
+    (:func:`models.linear.decimal_scale`): every objective is a whole multiple of ``1 / (s_w s_p)``
+    (0.1 for weights 1 and 0.5 and whole people), so a one-child discrepancy is caught
     (a relative 1e-6 was 0.69 people on the 100k district). Decay, capacities and equity
     (fractional levels and assignments) have no such grid: :data:`OBJECTIVE_TOL` relative there.
     """
     relative = OBJECTIVE_TOL * max(1.0, abs(objective))
     if problem.has_service:
         return relative
-    weighted = problem.weighted_people()
-    weighted = weighted[weighted > 0]
-    if weighted.size == 0:
+    people = problem.people[problem.people > 0]
+    weights = problem.group_weight[problem.group_weight > 0]
+    if people.size == 0 or weights.size == 0:
         return relative
-    scale = decimal_scale(weighted, max_abs=2.0**53)
-    return relative if scale is None else 0.5 / scale
+    scale_people = decimal_scale(people, max_abs=2.0**53)
+    scale_weights = decimal_scale(weights, max_abs=2.0**53)
+    if scale_people is None or scale_weights is None:
+        return relative
+    # every objective is a whole multiple of 1 / (s_weights s_people): one person of any group
+    return 0.5 / (scale_people * scale_weights)
 
 
 def check_objective(problem: CoverageProblem, model_objective: float, evaluated: float, who: str) -> None:
