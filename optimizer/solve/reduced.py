@@ -58,6 +58,8 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
 
     stats = index.stats() | {"rows": model.n_rows, "columns": model.n_cols, "nonzeros": int(model.A.nnz)}
 
+    if _late(options):
+        return _greedy_answer(problem, index, cost, must, backend.name, timings, stats)
     t2 = time.perf_counter()
     ceiling = ceiling_model(model, index, cost, must)
     stats["ceiling"] = ceiling.stats
@@ -68,6 +70,8 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         if float(cost[cover].sum()) <= problem.budget_cny:
             plan = cover
     timings["ceiling"] = time.perf_counter() - t2
+    if plan is None and _late(options):
+        return _greedy_answer(problem, index, cost, must, backend.name, timings, stats)
 
     t_dom = time.perf_counter()
     dominated = dominated_columns(index, cost, must, problem.min_open)
@@ -131,6 +135,38 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
                     site=site, type=type_, spent_cny=spent, timings_s=timings, message=message,
                     model_stats=stats | {"stages": [one.as_dict() for one in stages]}, evaluation=evaluation,
                     termination=termination, bound_source=source if bound is not None else None)
+
+
+def _late(options: SolveOptions) -> bool:
+    return options.deadline is not None and options.deadline.expired
+
+
+def _greedy_answer(problem, index, cost, must, solver: str, timings: dict, stats: dict) -> Solution:
+    """The clock ran out before the budgeted MILP (issue 14: one deadline for the run): the warm
+    start plan is the answer, feasible and checked, with no bound of its own (the caller labels
+    the trivial ceiling); no dominance or MILP work is started past the deadline."""
+    t = time.perf_counter()
+    chosen = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open,
+                             np.ones(index.n_x, dtype=bool))
+    stats = stats | {"route": "greedy start (time limit)"}
+    empty = np.zeros(0, dtype=np.int64)
+    if chosen is None:
+        timings["solve"] = time.perf_counter() - t
+        return Solution(status=Status.NO_SOLUTION, backend=solver, objective=None, bound=None, gap=None,
+                        site=empty, type=empty, spent_cny=0.0, timings_s=timings,
+                        message="time limit reached before any plan", model_stats=stats,
+                        termination=Termination.TIME_LIMIT)
+    site, type_ = index.x_site[chosen], index.x_type[chosen]
+    evaluation = evaluate(problem, site, type_)
+    if not evaluation.feasible:
+        raise SolverResultError(f"{solver}: greedy start fails evaluate(): {evaluation.violations[0]}")
+    timings["solve"] = time.perf_counter() - t
+    stage = Stage("coverage", Status.FEASIBLE, evaluation.objective, None, None, None)
+    return Solution(status=Status.FEASIBLE, backend=solver, objective=evaluation.objective, bound=None,
+                    gap=None, site=site, type=type_, spent_cny=evaluation.spent_cny, timings_s=timings,
+                    message="time limit reached before the budgeted MILP: the greedy start plan",
+                    model_stats=stats | {"stages": [stage.as_dict()]}, evaluation=evaluation,
+                    termination=Termination.TIME_LIMIT)
 
 
 def warm_start_plan(index, cost: np.ndarray, budget_cny: float, must: np.ndarray, min_open: np.ndarray,
