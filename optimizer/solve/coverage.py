@@ -23,7 +23,7 @@ from lifecircle.optimizer.core.deadline import with_deadline
 from lifecircle.optimizer.core.solution import Solution, check_bound, check_objective, evaluate
 from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
-from lifecircle.optimizer.solve.leastcost import Stage, canonical_plan, column_ranks
+from lifecircle.optimizer.solve.leastcost import Stage, column_ranks, solve_lexicographic
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +76,16 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
             start = encode_service(*warm_start, index, model.n_cols) if service else encode_selection(*warm_start, index)
             options = replace(options, warm_start=start)
         first_note = ""
+        # issue 14: least cost at full coverage, then the canonical tie-break (leastcost.py)
+        x_cost = np.zeros(model.n_cols)
+        x_rank = np.zeros(model.n_cols)
+        x_cost[: index.n_x] = problem.cost_cny[index.x_site, index.x_type]
+        x_rank[: index.n_x] = column_ranks(index.x_site, index.x_type, problem.n_types)
+        stages = []
         if service and index.t_col is not None:
             first = solve_linear(maximin_first_stage(model, index), backend.name, options)
+            stages.append(Stage("worst_share", first.status, first.objective, first.bound, first.gap,
+                                first.bound_source))
             if first.values is not None:
                 t_first = worst_share(first.values, index)
                 first_note = f"maximin: worst share {t_first:.6f} ({first.status} first solve); "
@@ -85,29 +93,19 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
                 model = fix_worst_share(model, index, first.values[index.t_col])
                 # the first solve's plan meets the fixed level: a free warm start for the second
                 options = replace(options, warm_start=first.values)
-                result = solve_linear(model, backend.name, options)
+                lexi = solve_lexicographic(model, x_cost, x_rank, backend.name, options)
+                result, canonical = lexi.result, lexi.canonical
+                stages.extend(lexi.stages)
             else:
-                result = first
+                result, canonical = first, False
         else:
-            result = solve_linear(model, backend.name, options)
+            lexi = solve_lexicographic(model, x_cost, x_rank, backend.name, options)
+            result, canonical = lexi.result, lexi.canonical
+            stages.extend(lexi.stages)
+        stats["canonical"] = canonical
         status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
         termination, source = result.termination, result.bound_source
         message = first_note + result.message
-        stages = [Stage("coverage", status, objective, bound, gap, source)]
-        if result.values is not None and status in (Status.OPTIMAL, Status.FEASIBLE):
-            # issue 14: least cost at this coverage, then the canonical tie-break
-            x_cost = np.zeros(model.n_cols)
-            x_rank = np.zeros(model.n_cols)
-            x_cost[: index.n_x] = problem.cost_cny[index.x_site, index.x_type]
-            x_rank[: index.n_x] = column_ranks(index.x_site, index.x_type, problem.n_types)
-            lexi = canonical_plan(model, result.values, x_cost, x_rank, backend.name, options)
-            stages.extend(lexi.stages)
-            stats["canonical"] = lexi.canonical and status == Status.OPTIMAL
-            objective = model.objective_value(lexi.values)
-            if bound is not None:
-                bound = max(bound, objective)
-                gap = relative_gap(objective, bound)
-            result = replace(result, values=lexi.values)
         stats["stages"] = [one.as_dict() for one in stages]
         if result.values is not None:
             site, type_ = (decode_service if service else decode_selection)(result.values, index)
@@ -172,8 +170,14 @@ def _solve_plain(problem: CoverageProblem, solver: str, options: SolveOptions) -
         # Stopped before the solver had a dual bound: everyone any facility could reach is one.
         # A trivial ceiling, never a solver gap: labelled so (issue 14).
         bound = coverage_upper_bound(problem)
-        solution = replace(solution, bound=bound, gap=relative_gap(solution.objective, bound),
-                           bound_source=BoundSource.CEILING)
+        gap = relative_gap(solution.objective, bound)
+        solution = replace(solution, bound=bound, gap=gap, bound_source=BoundSource.CEILING)
+        if gap == 0.0:  # the plan reaches everyone any site can reach: proven, by the ceiling
+            solution = replace(solution, status=Status.OPTIMAL, termination=Termination.OPTIMAL)
+        stages = [dict(one) for one in solution.model_stats.get("stages", [])]
+        if stages and stages[0]["stage"] == "coverage":
+            stages[0].update(status=str(solution.status), bound=bound, gap=gap, bound_source="ceiling")
+            solution = replace(solution, model_stats=solution.model_stats | {"stages": stages})
     if solution.evaluation is not None and solution.evaluation.feasible:
         site, type_, evaluation = prune_redundant(problem, solution.site, solution.type, solution.evaluation)
         solution = replace(solution, site=site, type=type_, evaluation=evaluation,

@@ -43,7 +43,7 @@ import scipy.sparse as sp
 
 from lifecircle.models.linear import MAXIMIZE, MINIMIZE, LinearModel, decimal_scale
 
-from lifecircle.optimizer.core.status import BoundSource, Status
+from lifecircle.optimizer.core.status import BoundSource, Status, Termination
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
 from lifecircle.optimizer.solve.backends import SolveOptions
 from lifecircle.optimizer.solve.linear import solve_linear
@@ -187,6 +187,167 @@ def canonical_plan(model: LinearModel, values: np.ndarray, cost: np.ndarray, ran
                         rank_sum if done else None, 0.0 if done else None,
                         BoundSource.CERTIFICATE if done else None, solves=solves + 1))
     return Canonical(_polish(model, values, solver, options), tuple(stages), done)
+
+
+# The one-objective form is used while its largest value stays this far inside a double's 53 bits,
+# so that a unit step of the rank (the smallest term) stays far above float noise.
+SINGLE_OBJECTIVE_MAX = 2.0**45
+# The tie check (stage 4) may take at most this share of the time stage 1 took (and at least
+# TIE_MIN_S): proving that no other plan ties is a full search over a tiny region, 2x stage 1 on
+# yuzhong_hillside, so it is bounded; when it cannot decide, the stage says so.
+TIE_SHARE = 0.3
+TIE_MIN_S = 1.0
+
+
+@dataclass(frozen=True)
+class Lexicographic:
+    """Stage 1 and the canonical stages in one: ``result`` speaks of coverage (its objective and
+    bound are the stage-1 model's), ``values`` is the canonical plan's column vector."""
+
+    result: object  # LinearSolution, coverage terms
+    stages: tuple
+    canonical: bool
+
+
+def single_objective(model: LinearModel, cost: np.ndarray, rank: np.ndarray):
+    """The exact one-objective form of stages 1-3, or None when it does not fit a double.
+
+    With coverage ``c.v`` on the grid ``1/s`` (integers ``s c``), costs integers after dividing by
+    their gcd ``q`` (``K = cost / q``, at most ``K_max`` in any plan) and ranks summing to less
+    than ``R`` over all columns: maximise ``M s c.v - (R K.v + rank.v)`` with
+    ``M = R (K_max + 1)``. The subtracted part is in ``[0, M)``, so one more unit of ``s c.v``
+    always wins; below that, one more unit of ``K`` outweighs every rank sum. Returns
+    (c, M, s) or None.
+    """
+    cost = np.asarray(cost, dtype=float)
+    if not _integral(model, model.c) or not _integral(model, cost) or np.any(cost < 0):
+        return None
+    scale = _scale(model.c)
+    priced = cost[cost > 0]
+    if scale is None or (priced.size and np.any(priced != np.round(priced))):
+        return None
+    q = float(np.gcd.reduce(np.round(priced).astype(np.int64))) if priced.size else 1.0
+    units = np.round(cost / q)
+    k_max = float(units.sum())
+    budget = model.row_upper[model.row_blocks["budget"]] if "budget" in model.row_blocks else np.zeros(0)
+    if budget.size == 1 and np.isfinite(budget[0]):
+        k_max = min(k_max, float(np.floor(budget[0] / q + 1e-9)))
+    r_total = float(np.asarray(rank, dtype=float).sum()) + 1.0
+    big = r_total * (k_max + 1.0)
+    c = model.c * scale * big - (units * r_total + rank)
+    if float(np.abs(c).sum()) >= SINGLE_OBJECTIVE_MAX:
+        return None
+    return c, big, scale
+
+
+def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, solver: str,
+                        options: SolveOptions, *, coverage_proof=None) -> Lexicographic:
+    """Stage 1 (coverage) and the canonical stages 2-4 of the module docstring.
+
+    One solve of :func:`single_objective` when it fits a double (as fast as coverage alone on
+    the bundled districts), else coverage first and :func:`canonical_plan`. ``coverage_proof``:
+    an already proven coverage optimum ``(objective, values)`` (the ceiling certificate), used
+    as warm start and as the coverage stage's bound.
+    """
+    import time as _time
+
+    from lifecircle.optimizer.solve.backends.base import relative_gap
+
+    rank = np.asarray(rank, dtype=float)
+    form = single_objective(model, cost, rank) if options.canonical else None
+    t0 = _time.perf_counter()
+    if form is None:
+        if coverage_proof is not None:
+            objective, values = coverage_proof
+            first = _certified(model, values, objective)
+        else:
+            first = solve_linear(model, solver, options)
+        stages = [_coverage_stage(first)]
+        if first.values is None or first.status not in (Status.OPTIMAL, Status.FEASIBLE):
+            return Lexicographic(first, tuple(stages), False)
+        if not options.canonical or (first.status != Status.OPTIMAL and options.deadline is not None
+                                     and options.deadline.expired):
+            return Lexicographic(first, tuple(stages), False)
+        lexi = canonical_plan(model, first.values, cost, rank, solver, options)
+        return _finish_lexicographic(model, first, lexi.values, stages + list(lexi.stages),
+                                     lexi.canonical and first.status == Status.OPTIMAL)
+
+    c, big, scale = form
+    start = options.warm_start if coverage_proof is None else coverage_proof[1]
+    run = solve_linear(replace(model, c=c, offset=0.0), solver,
+                       replace(options, warm_start=start, gap=0.0))
+    stage1_s = _time.perf_counter() - t0
+    if run.values is None:
+        first = replace(run, objective=None, bound=None, gap=None)
+        return Lexicographic(first, (_coverage_stage(first),), False)
+    values = run.values
+    coverage = model.objective_value(values)
+    spent, rank_sum = float(cost @ values), float(rank @ values)
+    proven = run.status == Status.OPTIMAL
+    if coverage_proof is not None:
+        bound, source = coverage_proof[0], BoundSource.CERTIFICATE
+    elif proven:
+        bound, source = coverage, run.bound_source
+    elif run.bound is not None:
+        # the subtracted cost-and-rank part is below big: coverage units above the bound's cannot fit
+        units = np.floor((run.bound + big - 1.0) / big + 1e-9)
+        bound, source = max(coverage, units / scale + model.offset), run.bound_source
+    else:
+        bound, source = None, None
+    status = Status.OPTIMAL if bound is not None and relative_gap(coverage, bound) == 0.0 else Status.FEASIBLE
+    first = replace(run, status=status, objective=coverage, bound=bound, gap=relative_gap(coverage, bound),
+                    bound_source=source,
+                    termination=Termination.OPTIMAL if status == Status.OPTIMAL else run.termination)
+    sub = Status.OPTIMAL if proven else Status.FEASIBLE
+    stages = [_coverage_stage(first),
+              Stage("cost", sub, spent, spent if proven else None, 0.0 if proven else None,
+                    run.bound_source if proven else None, solves=0),
+              Stage("rank", sub, rank_sum, rank_sum if proven else None, 0.0 if proven else None,
+                    run.bound_source if proven else None, solves=0)]
+    canonical = proven and status == Status.OPTIMAL
+    if canonical:
+        limit = max(TIE_MIN_S, TIE_SHARE * stage1_s)
+        values, tie_stage, canonical = _ties(model, values, cost, rank, spent, rank_sum, solver, options, limit)
+        stages.append(tie_stage)
+    return _finish_lexicographic(model, first, values, stages, canonical)
+
+
+def _certified(model: LinearModel, values: np.ndarray, objective: float):
+    from lifecircle.optimizer.solve.backends import LinearSolution
+
+    return LinearSolution(Status.OPTIMAL, values, objective, objective, 0.0, 0.0, "certificate",
+                          bound_source=BoundSource.CERTIFICATE)
+
+
+def _coverage_stage(result) -> Stage:
+    return Stage("coverage", result.status, result.objective, result.bound, result.gap, result.bound_source)
+
+
+def _finish_lexicographic(model, first, values, stages, canonical) -> Lexicographic:
+    return Lexicographic(replace(first, values=values), tuple(stages), canonical)
+
+
+def _ties(model, values, cost, rank, spent, rank_sum, solver, options, limit_s):
+    """Stage 4 within ``limit_s``: no other plan as good (certificate), or the lexicographic
+    fixing pass; (values, Stage, proven)."""
+    fixed, _ = at_least(model, model.c, model.objective_value(values) - model.offset, "coverage_fixed")
+    fixed, _ = _at_most(fixed, cost, spent, "cost_fixed")
+    tied, _ = _at_most(fixed, rank, rank_sum, "rank_fixed")
+    tied = replace(tied, sense=MINIMIZE, c=np.zeros(model.n_cols), offset=0.0)
+    facility = rank > 0
+    chosen = facility & (values > 0.5)
+    no_good = np.where(facility, np.where(chosen, -1.0, 1.0), 0.0)
+    bounded = replace(options, warm_start=None, gap=0.0,
+                      time_limit_s=limit_s if options.time_limit_s is None else min(limit_s, options.time_limit_s))
+    other = solve_linear(_add_row(tied, no_good, 1.0 - chosen.sum(), np.inf, "no_good"), solver, bounded)
+    if other.status == Status.INFEASIBLE:
+        return values, Stage("ties", Status.OPTIMAL, rank_sum, rank_sum, 0.0, BoundSource.CERTIFICATE), True
+    if other.values is None:
+        return values, Stage("ties", Status.FEASIBLE, rank_sum, None, None, None), False
+    values, done, solves = _lexicographic(tied, values, rank, solver, replace(options, warm_start=None, gap=0.0))
+    return values, Stage("ties", Status.OPTIMAL if done else Status.FEASIBLE, rank_sum,
+                         rank_sum if done else None, 0.0 if done else None,
+                         BoundSource.CERTIFICATE if done else None, solves=solves + 1), done
 
 
 def _polish(model: LinearModel, values: np.ndarray, solver: str, options: SolveOptions) -> np.ndarray:

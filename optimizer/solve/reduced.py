@@ -30,7 +30,7 @@ from lifecircle.models.reduce import (
 
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, Termination, get_backend
 from lifecircle.optimizer.errors import SolverResultError
-from lifecircle.optimizer.solve.leastcost import Stage, at_least, canonical_plan, column_ranks
+from lifecircle.optimizer.solve.leastcost import Stage, at_least, column_ranks, solve_lexicographic
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.problem import CoverageProblem
@@ -80,43 +80,33 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
     stats["reduced"] = reduced.stats
     t3 = time.perf_counter()
-    stages = []
-    values = None
+    x_rank = column_ranks(index.x_site, index.x_type, problem.n_types)
+    n_y = reduced.model.n_cols - reduced.x_cols.size
+    col_cost = np.concatenate([cost[reduced.x_cols], np.zeros(n_y)])
+    col_rank = np.concatenate([x_rank[reduced.x_cols], np.zeros(n_y)])
+    proof = None
     if plan is not None:
-        # the ceiling U is reached within budget: stage 1 is proven without the budgeted MILP
-        status, objective, bound, gap = Status.OPTIMAL, top.objective, top.objective, 0.0
-        termination, source = Termination.OPTIMAL, BoundSource.CERTIFICATE
-        message = "coverage ceiling reached within budget: optimal without the budgeted MILP"
+        # the ceiling U is reached within budget: coverage is proven without the budgeted MILP
         stats["route"] = "ceiling"
         values = reduced.encode(plan.astype(float), index.class_rows)
-        if values is None:  # the cover uses a dominated column: swap to the reduced model's own plan
-            values = _reduced_values(reduced, backend.name, options, objective)
+        if values is None:  # the cover uses a dominated column: the reduced model's own plan
+            values = _reduced_values(reduced, backend.name, options, top.objective)
+        proof = (top.objective, values) if values is not None else None
+        run_options = options
     else:
         start = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open, ~dominated)
         encoded = None if start is None else reduced.encode(start.astype(float), index.class_rows)
         run_options = replace(options, warm_start=encoded, presolve=False)
-        result = solve_linear(reduced.model, backend.name, run_options)
-        status, objective, bound, gap, message = (result.status, result.objective, result.bound, result.gap,
-                                                  result.message)
-        termination, source = result.termination, result.bound_source
-        values = result.values
         stats["route"] = "reduced MILP"
-    stages.append(Stage("coverage", status, objective, bound, gap, source))
-    if values is not None and status in (Status.OPTIMAL, Status.FEASIBLE):
-        x_rank = column_ranks(index.x_site, index.x_type, problem.n_types)
-        n_y = reduced.model.n_cols - reduced.x_cols.size
-        col_cost = np.concatenate([cost[reduced.x_cols], np.zeros(n_y)])
-        col_rank = np.concatenate([x_rank[reduced.x_cols], np.zeros(n_y)])
-        if status == Status.OPTIMAL or options.deadline is None or not options.deadline.expired:
-            lexi = canonical_plan(reduced.model, values, col_cost, col_rank, backend.name, options)
-            values = lexi.values
-            stages.extend(lexi.stages)
-            stats["canonical"] = lexi.canonical and status == Status.OPTIMAL
-        # an unproven stage 1 may be improved by the cost stage's solver; the plan's coverage counts
-        objective = reduced.model.objective_value(values)
-        if bound is not None:
-            bound = max(bound, objective)
-            gap = relative_gap(objective, bound)
+    lexi = solve_lexicographic(reduced.model, col_cost, col_rank, backend.name, run_options, coverage_proof=proof)
+    result = lexi.result
+    status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
+    termination, source, values = result.termination, result.bound_source, result.values
+    message = result.message
+    if stats["route"] == "ceiling":
+        message = "coverage ceiling reached within budget: optimal without the budgeted coverage MILP"
+    stages = list(lexi.stages)
+    stats["canonical"] = lexi.canonical
     plan = reduced.full_x(values) > 0.5 if values is not None else None
     timings["solve"] = time.perf_counter() - t3
 

@@ -63,6 +63,8 @@ class SolveOptions:
     # issue 14: the run's one clock; solve_linear gives each stage what is left of it (and no more
     # than time_limit_s), so a run with several stages still ends at --time-limit.
     deadline: Deadline | None = None
+    # issue 14: False answers coverage only (any optimal plan, as before); benchmarks compare
+    canonical: bool = True
 
 
 @dataclass(frozen=True)
