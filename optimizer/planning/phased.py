@@ -27,7 +27,7 @@ from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, S
 from lifecircle.optimizer.errors import InfeasibleError, ScenarioError, exit_code_for
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.core.deadline import with_deadline
-from lifecircle.optimizer.solve.leastcost import canonical_plan, column_ranks
+from lifecircle.optimizer.solve.leastcost import column_ranks, solve_lexicographic
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
 from lifecircle.optimizer.core.solution import Solution, evaluate
@@ -198,15 +198,12 @@ def solve_phased(problem: CoverageProblem, budgets_cny, solver: str = DEFAULT_BA
                              "nonzeros": int(model.A.nnz)}
 
     t1 = time.perf_counter()
-    result = solve_linear(model, backend.name, options)
-    if result.values is not None and result.status == Status.OPTIMAL:
-        # issue 14: least cost of the finished plan, then the canonical tie-break (as `solve`)
-        last = layout.o_col(layout.n_years - 1)
-        col_cost, col_rank = np.zeros(model.n_cols), np.zeros(model.n_cols)
-        col_cost[last] = cost
-        col_rank[last] = column_ranks(index.x_site, index.x_type, problem.n_types)
-        values = canonical_plan(model, result.values, col_cost, col_rank, backend.name, options).values
-        result = replace(result, values=values, objective=max(result.objective, model.objective_value(values)))
+    # issue 14: least cost of the finished plan, then the canonical tie-break (as `solve`)
+    last = layout.o_col(layout.n_years - 1)
+    col_cost, col_rank = np.zeros(model.n_cols), np.zeros(model.n_cols)
+    col_cost[last] = cost
+    col_rank[last] = column_ranks(index.x_site, index.x_type, problem.n_types)
+    result = solve_lexicographic(model, col_cost, col_rank, backend.name, options).result
     solve_s = time.perf_counter() - t1
     site = type_ = open_year = np.zeros(0, dtype=np.int64)
     if result.values is not None:

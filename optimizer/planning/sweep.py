@@ -34,7 +34,7 @@ from lifecircle.optimizer.solve.backends import (
 )
 from lifecircle.optimizer.errors import InfeasibleError, ScenarioError
 from lifecircle.optimizer.errors import SolverResultError
-from lifecircle.optimizer.solve.leastcost import canonical_plan, column_ranks
+from lifecircle.optimizer.solve.leastcost import column_ranks, solve_lexicographic
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.deadline import Deadline
 from lifecircle.optimizer.core.problem import CoverageProblem
@@ -158,24 +158,20 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
             # the reductions did the presolve's structural work; HiGHS's probing would cost more
             unit = objective_unit(reduced.model.c)
             stop_gap = options.gap
-            if unit and options.gap == 0:
+            if unit and options.gap == 0 and not options.canonical:
                 stop_gap = GRANULE_SHARE * unit / max(1.0, float(np.abs(reduced.model.c).sum()))
             run_options = replace(budget_options, warm_start=start, presolve=False, gap=stop_gap)
-            result = solve_linear(reduced.model, backend.name, run_options)
+            # issue 14: the least-cost canonical plan, so every path gives one answer per budget
+            n_y = reduced.model.n_cols - reduced.x_cols.size
+            result = solve_lexicographic(reduced.model, np.concatenate([x_cost[reduced.x_cols], np.zeros(n_y)]),
+                                         np.concatenate([x_rank[reduced.x_cols], np.zeros(n_y)]),
+                                         backend.name, run_options).result
             status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
             if unit and objective is not None and bound is not None and bound - objective < unit * GRANULE_SHARE:
                 # every plan's objective is the offset plus a multiple of unit: nothing better fits
                 status, bound, gap = Status.OPTIMAL, objective, 0.0
             reason = "" if status in (Status.OPTIMAL, Status.FEASIBLE) else result.message
             values = result.values
-            if values is not None and status == Status.OPTIMAL:
-                # issue 14: the least-cost canonical plan, so every path gives one answer per budget
-                n_y = reduced.model.n_cols - reduced.x_cols.size
-                values = canonical_plan(reduced.model, values,
-                                        np.concatenate([x_cost[reduced.x_cols], np.zeros(n_y)]),
-                                        np.concatenate([x_rank[reduced.x_cols], np.zeros(n_y)]),
-                                        backend.name, budget_options).values
-                objective = max(objective, reduced.model.objective_value(values))
             if values is not None:
                 chosen = reduced.full_x(values) > 0.5
                 site, type_ = index.x_site[chosen], index.x_type[chosen]

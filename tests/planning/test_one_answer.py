@@ -29,7 +29,7 @@ def _sites(problem, site, type_):
 
 
 def test_solve_sweep_and_plan_give_the_same_plan(hillside):
-    budgets = np.array([2e6, 4e6, 6e6, 9e6, 12e6, 15e6, 20e6])
+    budgets = np.array([3e6, 9e6, 20e6])
     swept = sweep_problem(hillside, budgets, "highs", jobs=2)
     for point in swept.points:
         problem = hillside.with_budget(point.budget_cny)
@@ -37,13 +37,13 @@ def test_solve_sweep_and_plan_give_the_same_plan(hillside):
         assert point.status == "optimal" and solved.status == "optimal"
         assert _sites(problem, point.site, point.type) == _sites(problem, solved.site, solved.type), point.budget_cny
         assert point.spent_cny == pytest.approx(solved.spent_cny)
-        if point.budget_cny in (4e6, 12e6):  # the phased MILP is slower: two budgets
+        if point.budget_cny in (3e6, 20e6):  # the phased MILP is slower: two budgets
             planned = solve_phased(problem, [point.budget_cny], "highs")
             assert _sites(problem, planned.site, planned.type) == _sites(problem, solved.site, solved.type)
 
 
 def test_sweep_spends_no_more_for_the_same_coverage(hillside):
-    budgets = np.array([6e6, 9e6, 12e6, 15e6, 18e6, 20e6, 30e6])
+    budgets = np.array([9e6, 12e6, 15e6, 20e6, 30e6])
     points = sweep_problem(hillside, budgets, "highs", jobs=2).points
     objectives = [p.objective for p in points]
     assert objectives == sorted(objectives)
