@@ -264,6 +264,11 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
             first = _certified(model, values, objective)
         else:
             first = solve_linear(model, solver, options)
+        if first.values is not None and first.status == Status.FEASIBLE and coverage_proof is None:
+            values = _polish(model, first.values, solver, options)
+            objective = model.objective_value(values)
+            first = replace(first, values=values, objective=objective,
+                            gap=relative_gap(objective, first.bound))
         stages = [_coverage_stage(first)]
         if first.values is None or first.status not in (Status.OPTIMAL, Status.FEASIBLE):
             return Lexicographic(first, tuple(stages), False)
@@ -282,7 +287,7 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
     if run.values is None:
         first = replace(run, objective=None, bound=None, gap=None)
         return Lexicographic(first, (_coverage_stage(first),), False)
-    values = run.values
+    values = run.values if run.status == Status.OPTIMAL else _polish(model, run.values, solver, options)
     coverage = model.objective_value(values)
     spent, rank_sum = float(cost @ values), float(rank @ values)
     proven = run.status == Status.OPTIMAL
@@ -360,7 +365,11 @@ def _polish(model: LinearModel, values: np.ndarray, solver: str, options: SolveO
     integer = model.integrality
     fixed = replace(model, col_lower=np.where(integer, values, model.col_lower),
                     col_upper=np.where(integer, values, model.col_upper))
-    result = solve_linear(fixed, solver, replace(options, warm_start=values))
+    # past the deadline too: with every integer fixed this is a small LP (presolve empties a
+    # coverage model), and without it a stopped solve's plan would be under-counted
+    left = None if options.deadline is None else max(1.0, options.deadline.remaining())
+    result = solve_linear(fixed, solver, replace(options, warm_start=None, deadline=None,
+                                                 time_limit_s=left if left is not None else options.time_limit_s))
     if result.values is None or model.objective_value(result.values) < model.objective_value(values):
         return values
     return result.values
