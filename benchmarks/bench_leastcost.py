@@ -41,7 +41,7 @@ def main() -> None:
                 last[canonical] = solve_problem(problem, "highs", SolveOptions(canonical=canonical))
                 best[canonical] = min(best[canonical], time.perf_counter() - t0)
         after = last[True]
-        stages = ", ".join(f"{s['stage']} {s['status']}" + (f" {s['seconds']:.2f} s" if s.get("seconds") else "")
+        stages = ", ".join(f"{s['stage']} {s['status']}" + (f" {s['timings_s']['solve']:.2f} s" if s.get("timings_s") else "")
                            for s in after.model_stats["stages"])
         print(f"| {name} | {best[False]:.2f} | {best[True]:.2f} | {best[True] / best[False]:.2f} | "
               f"{after.objective:,.1f} | {last[False].spent_cny:,.0f} | {after.spent_cny:,.0f} | {stages} | "

@@ -4,8 +4,10 @@ a stated overhead, with a plan and a labelled bound.
 
 OVERHEAD_S is what cannot be cut short once started: the Python start-up and imports (about 2 s),
 the reach computation and model build running past the deadline, the check of the plan by
-evaluate() and the writing. Measured (2 cores shared with other jobs, load average about 9):
-16.3 s wall for the command, of which 13.7 s inside lifecircle (10 s + 3.7 s).
+evaluate() and the writing. Measured:
+13.3-13.8 s wall for the command on a quiet machine (12.5-12.7 s inside lifecircle); 18.9 s while
+the tests/outputs folder ran beside it. The largest part is HiGHS's MIP setup on 3.6 M nonzeros
+(about 5 s), which checks no time limit.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from lifecircle.optimizer.generate.district import generate_district
 
 TIME_LIMIT_S = 10.0
-OVERHEAD_S = 8.0
+OVERHEAD_S = 12.0
 
 
 def test_time_limit_covers_the_whole_run(tmp_path):
