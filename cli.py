@@ -108,7 +108,7 @@ def _bad_input(message: str):
 solver_option = click.option("--solver", default="highs", show_default=True,
                              help="Backend name; see `lifecircle solvers`.")
 time_limit_option = click.option("--time-limit", type=float, default=None,
-                                 help="Stop after S seconds (status: feasible).")
+                                 help="Stop after S seconds for the whole run: load, build, every stage (status: feasible).")
 gap_option = click.option("--gap", type=float, default=None, help="Stop at this relative gap (status: feasible).")
 
 @main.command()

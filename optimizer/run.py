@@ -13,6 +13,7 @@ import numpy as np
 from lifecircle.optimizer import __version__
 from lifecircle.optimizer.inputs.assemble import ReachFacts, build_problem_and_facts
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status
+from lifecircle.optimizer.core.deadline import with_deadline
 from lifecircle.optimizer.core.status import default_termination
 from lifecircle.optimizer.errors import InfeasibleError, exit_code_for
 from lifecircle.optimizer.files import (
@@ -136,8 +137,18 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
         lifecircle_version=__version__,
         scenario_path=scenario_path,
         report=report,
-        extra=per_service,
+        extra=per_service | proof_summary(solution),
     )
+
+
+def proof_summary(solution: Solution | None) -> dict:
+    """issue 14: where the bound comes from, and what each stage proved (summary.json additions:
+    ``bound_source``; ``stages``: coverage, then cost, rank and ties of the canonical plan)."""
+    if solution is None:
+        return {"bound_source": None, "stages": []}
+    source = solution.bound_source
+    return {"bound_source": None if source is None else str(source),
+            "stages": list(solution.model_stats.get("stages", []))}
 
 
 def _service_summary(problem, solution: Solution | None) -> dict:
@@ -254,6 +265,7 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
             language = resolve_language(lang, scenario.language)
             info = {"solver": solution.backend, "status": str(status), "objective": solution.objective,
                     "bound": solution.bound, "gap": solution.gap, "spent": solution.spent_cny,
+                    "bound_source": None if solution.bound_source is None else str(solution.bound_source),
                     "budget": scenario.budget_cny, "timings_s": dict(timings),
                     "reach_m": dict(solved.facts.radii_m) if solved.facts else {},
                     "network": dict(solved.facts.network) if solved.facts and solved.facts.network else {}}
@@ -281,6 +293,7 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
     only scenarios with ``walking.network`` use it.
     """
     t0 = time.perf_counter()
+    options = with_deadline(options)  # issue 14: one clock from here, load included
     scenario, problem, facts, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir,
                                                                budget_cny=budget_cny, cache_dir=cache_dir)
     solved = solve_loaded(scenario, problem, solver, options, loaded_s, facts)

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lifecircle.models.linear import decimal_scale
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
 from lifecircle.optimizer.core.status import BoundSource, Status, Termination, default_termination
 from lifecircle.optimizer.errors import SolverResultError
-from lifecircle.optimizer.core.tolerances import ASSIGN_TOL, BUDGET_TOL, PEOPLE_TOL
+from lifecircle.optimizer.core.tolerances import ASSIGN_TOL, BUDGET_TOL, OBJECTIVE_TOL, PEOPLE_TOL
 
 
 
@@ -296,8 +297,47 @@ def _assign(problem, site, type_, level, served, blocks, with_equity, worst_shar
     return level, served, ex_served, True, []
 
 
+def objective_tolerance(problem: CoverageProblem, objective: float = 0.0) -> float:
+    """How far a model's objective may differ from :func:`evaluate`'s (issue 14).
+
+    Step coverage: half the smallest step of the objective, ``0.5 / (s_w s_p)`` with ``s_w`` and
+    ``s_p`` the decimal scales of the group weights and of the people
+    (:func:`models.linear.decimal_scale`): every objective is a whole multiple of ``1 / (s_w s_p)``
+    (0.1 for weights 1 and 0.5 and whole people), so a one-child discrepancy is caught
+    (a relative 1e-6 was 0.69 people on the 100k district). Decay, capacities and equity
+    (fractional levels and assignments) have no such grid: :data:`OBJECTIVE_TOL` relative there.
+    """
+    relative = OBJECTIVE_TOL * max(1.0, abs(objective))
+    if problem.has_service:
+        return relative
+    people = problem.people[problem.people > 0]
+    weights = problem.group_weight[problem.group_weight > 0]
+    if people.size == 0 or weights.size == 0:
+        return relative
+    scale_people = decimal_scale(people, max_abs=2.0**53)
+    scale_weights = decimal_scale(weights, max_abs=2.0**53)
+    if scale_people is None or scale_weights is None:
+        return relative
+    # every objective is a whole multiple of 1 / (s_weights s_people): one person of any group
+    return 0.5 / (scale_people * scale_weights)
+
+
+def check_objective(problem: CoverageProblem, model_objective: float, evaluated: float, who: str) -> None:
+    """Raise :class:`SolverResultError` when the model's objective and the evaluated one differ by
+    more than :func:`objective_tolerance`."""
+    if abs(evaluated - model_objective) > objective_tolerance(problem, model_objective):
+        raise SolverResultError(f"{who} objective {model_objective} != evaluated {evaluated}")
+
+
+def check_bound(problem: CoverageProblem, objective: float, bound: float | None, who: str) -> None:
+    """Raise :class:`SolverResultError` when a maximisation's bound is below its plan by more
+    than the tolerance (a bound is never clamped to hide that)."""
+    if bound is not None and objective - bound > objective_tolerance(problem, objective):
+        raise SolverResultError(f"{who} bound {bound} is below the plan's objective {objective}")
+
+
 def evaluate(problem: CoverageProblem, site, type_, *, worst_share: float | None = None,
-             assignment: dict | None = None) -> Evaluation:
+             assignment: dict | None = None, bound: float | None = None) -> Evaluation:
     """Check a plan against every rule and recompute what it covers.
 
     Parameters
@@ -309,6 +349,8 @@ def evaluate(problem: CoverageProblem, site, type_, *, worst_share: float | None
         assigned to each of the plan's facilities, then to each existing facility. When given it
         is verified and used (fast, and what the solver chose); when absent evaluate recomputes the
         best assignment by LP.
+    bound : a claimed upper bound on the objective, if any: a bound below the plan's evaluated
+        objective by more than :func:`objective_tolerance` is a violation (issue 14).
     """
     site = np.asarray(site, dtype=np.int64)
     type_ = np.asarray(type_, dtype=np.int64)
@@ -363,6 +405,9 @@ def evaluate(problem: CoverageProblem, site, type_, *, worst_share: float | None
         people_after = (people * level).sum(axis=0)
         capacity = np.where(problem.serves[type_][:, :] & problem.capacitated_groups()[None, :],
                             problem.type_capacity()[type_], np.nan)
+
+    if bound is not None and objective - bound > objective_tolerance(problem, objective):
+        violations.append(f"bound {bound:,.6g} is below the plan's objective {objective:,.6g}")
 
     n_sel = site.size
     newly = np.zeros((n_sel, problem.n_groups))

@@ -274,7 +274,8 @@ def _bound_proves(problem: CoverageProblem, objective: float, options: SolveOpti
     lp = replace(model, integrality=np.zeros(model.n_cols, dtype=bool), integral_optimum=False)
     # a shortcut is only worth a fraction of the re-solve it may save
     limit = options.time_limit_s * LP_SHARE if options is not None and options.time_limit_s else None
-    result = solve_linear(lp, DEFAULT_BACKEND, SolveOptions(time_limit_s=limit))
+    result = solve_linear(lp, DEFAULT_BACKEND, SolveOptions(time_limit_s=limit,
+                                                           deadline=options.deadline if options else None))
     if result.status != Status.OPTIMAL or result.objective is None:
         return False
     return result.objective <= objective + _tol(objective)

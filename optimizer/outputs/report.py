@@ -214,8 +214,11 @@ def solve_fact_rows(scenario, problem, n_sites: int, solve_info: dict, lang: str
         (t("facts.solver", lang), str(solve_info.get("solver"))),
         (t("facts.status", lang), status_label(solve_info.get("status"), lang)),
         (t("facts.objective", lang), num(solve_info.get("objective"), 1)),
-        (t("facts.bound", lang), num(solve_info.get("bound"), 1)),
-        (t("facts.gap", lang), "—" if gap is None else f"{100 * gap:.4f}%"),
+        # issue 14: the bound says where it comes from; a ceiling's gap is no solver gap
+        (t("facts.bound", lang), num(solve_info.get("bound"), 1)
+         + (f" ({solve_info['bound_source']})" if solve_info.get("bound_source") else "")),
+        (t("facts.gap", lang), "—" if gap is None else f"{100 * gap:.4f}%"
+         + (" (ceiling)" if solve_info.get("bound_source") == "ceiling" else "")),
         (t("facts.budget", lang), num(budget)),
         (t("facts.spent", lang), f"{num(spent)} ({pct(spent, budget)})"),
         (t("facts.sites", lang), num(n_sites)),

@@ -167,7 +167,13 @@ def solve_lines(s: dict, out_dir, exit_code: int) -> list:
         lines.append((ToStderr if exit_code != 0 else str)(f"reason: {s['reason']}"))
     if s["objective"] is not None:
         gap_text = "0" if s["gap"] == 0 else ("-" if s["gap"] is None else f"{s['gap']:.4%}")
-        lines.append(f"weighted coverage {s['objective']:,.1f} (bound {s['bound'] if s['bound'] is None else round(s['bound'], 1)}, gap {gap_text})")
+        source = s.get("bound_source")  # issue 14: a trivial ceiling is never a solver gap
+        gap_name = "ceiling gap" if source == "ceiling" else "gap"
+        bound_text = f"bound {s['bound'] if s['bound'] is None else round(s['bound'], 1)}" + (f" [{source}]" if source else "")
+        lines.append(f"weighted coverage {s['objective']:,.1f} ({bound_text}, {gap_name} {gap_text})")
+        stages = [st for st in s.get("stages") or [] if st.get("stage") != "coverage"]
+        if stages:
+            lines.append("least cost: " + ", ".join(f"{st['stage']} {st['status']}" for st in stages))
         lines.append(f"spent {s['spent']:,.0f} of budget {s['budget']:,.0f} on {len(s['selected'])} sites")
     for group, c in s["coverage"].items():
         lines.append(f"  {group:<12} population {_people_or_dash(c['population']):>10}  "

@@ -26,6 +26,8 @@ from lifecircle.models.phased import build_phased_model, decode_open_year, encod
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, Termination, get_backend
 from lifecircle.optimizer.errors import InfeasibleError, ScenarioError, exit_code_for
 from lifecircle.optimizer.errors import SolverResultError
+from lifecircle.optimizer.core.deadline import with_deadline
+from lifecircle.optimizer.solve.leastcost import column_ranks, solve_lexicographic
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
 from lifecircle.optimizer.core.solution import Solution, evaluate
@@ -179,7 +181,7 @@ def solve_phased(problem: CoverageProblem, budgets_cny, solver: str = DEFAULT_BA
     if getattr(problem, "has_service", False):
         raise ScenarioError("plan: decay, capacities and equity rules are not supported in phased "
                             "plans yet; remove them or use `lifecircle solve`")
-    options = options or SolveOptions()
+    options = with_deadline(options or SolveOptions())
     backend = get_backend(solver, "milp")
     budgets = np.asarray(budgets_cny, dtype=float)
     problem.with_budget(float(budgets.sum())).precheck()
@@ -196,7 +198,12 @@ def solve_phased(problem: CoverageProblem, budgets_cny, solver: str = DEFAULT_BA
                              "nonzeros": int(model.A.nnz)}
 
     t1 = time.perf_counter()
-    result = solve_linear(model, backend.name, options)
+    # issue 14: least cost of the finished plan, then the canonical tie-break (as `solve`)
+    last = layout.o_col(layout.n_years - 1)
+    col_cost, col_rank = np.zeros(model.n_cols), np.zeros(model.n_cols)
+    col_cost[last] = cost
+    col_rank[last] = column_ranks(index.x_site, index.x_type, problem.n_types)
+    result = solve_lexicographic(model, col_cost, col_rank, backend.name, options).result
     solve_s = time.perf_counter() - t1
     site = type_ = open_year = np.zeros(0, dtype=np.int64)
     if result.values is not None:
@@ -274,6 +281,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     if budgets.size != years:
         raise ScenarioError(f"--budget-per-year: {budgets.size} budgets for {years} years")
     t0 = time.perf_counter()
+    options = with_deadline(options)  # issue 14: one clock for the whole run
     scenario, problem, facts, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-plan")
     t_cov = time.perf_counter()
     total_problem = problem.with_budget(float(budgets.sum()))

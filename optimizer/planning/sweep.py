@@ -34,7 +34,9 @@ from lifecircle.optimizer.solve.backends import (
 )
 from lifecircle.optimizer.errors import InfeasibleError, ScenarioError
 from lifecircle.optimizer.errors import SolverResultError
+from lifecircle.optimizer.solve.leastcost import column_ranks, solve_lexicographic
 from lifecircle.optimizer.solve.linear import solve_linear
+from lifecircle.optimizer.core.deadline import Deadline
 from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.core.solution import evaluate
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
@@ -131,6 +133,7 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
     x_cost = problem.cost_cny[index.x_site, index.x_type]
     must = problem.must_open[index.x_site] == index.x_type
     dominated = dominated_columns(index, x_cost, must, problem.min_open) if exact else None
+    x_rank = column_ranks(index.x_site, index.x_type, problem.n_types)
     build_s = time.perf_counter() - t0
     logger.debug("coverage model built in %.2f s (%d columns)", build_s, model.n_cols)
 
@@ -144,6 +147,9 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         t1 = time.perf_counter()
         bound = gap = None
         if exact:
+            # one clock per budget: --time-limit bounds each budget's stages together (issue 14)
+            budget_options = options if options.time_limit_s is None else replace(
+                options, deadline=Deadline(options.time_limit_s))
             reduced = reduce_coverage(model, index, x_cost, budget, must, dominated)
             start = None
             if previous is not None:
@@ -152,17 +158,22 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
             # the reductions did the presolve's structural work; HiGHS's probing would cost more
             unit = objective_unit(reduced.model.c)
             stop_gap = options.gap
-            if unit and options.gap == 0:
+            if unit and options.gap == 0 and not options.canonical:
                 stop_gap = GRANULE_SHARE * unit / max(1.0, float(np.abs(reduced.model.c).sum()))
-            run_options = replace(options, warm_start=start, presolve=False, gap=stop_gap)
-            result = solve_linear(reduced.model, backend.name, run_options)
+            run_options = replace(budget_options, warm_start=start, presolve=False, gap=stop_gap)
+            # issue 14: the least-cost canonical plan, so every path gives one answer per budget
+            n_y = reduced.model.n_cols - reduced.x_cols.size
+            result = solve_lexicographic(reduced.model, np.concatenate([x_cost[reduced.x_cols], np.zeros(n_y)]),
+                                         np.concatenate([x_rank[reduced.x_cols], np.zeros(n_y)]),
+                                         backend.name, run_options).result
             status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
             if unit and objective is not None and bound is not None and bound - objective < unit * GRANULE_SHARE:
                 # every plan's objective is the offset plus a multiple of unit: nothing better fits
                 status, bound, gap = Status.OPTIMAL, objective, 0.0
             reason = "" if status in (Status.OPTIMAL, Status.FEASIBLE) else result.message
-            if result.values is not None:
-                chosen = reduced.full_x(result.values) > 0.5
+            values = result.values
+            if values is not None:
+                chosen = reduced.full_x(values) > 0.5
                 site, type_ = index.x_site[chosen], index.x_type[chosen]
             else:
                 site = type_ = _EMPTY

@@ -19,8 +19,11 @@ from lifecircle.optimizer.solve.backends.base import relative_gap
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.problem import CoverageProblem
-from lifecircle.optimizer.core.solution import Solution, evaluate
+from lifecircle.optimizer.core.deadline import with_deadline
+from lifecircle.optimizer.core.solution import Solution, check_bound, check_objective, evaluate
+from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
+from lifecircle.optimizer.solve.leastcost import Stage, column_ranks, solve_lexicographic
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     held), each solve with the full ``time_limit_s``. The greedy backend plans on step coverage
     and its plan is then evaluated under the full rules.
     """
-    options = options or SolveOptions()
+    options = with_deadline(options or SolveOptions())
     backend = REGISTRY.get(solver)
     exact = backend is None or Capability.MILP in backend.capabilities
     backend = get_backend(solver, Capability.MILP if exact else Capability.COVERAGE)
@@ -82,8 +85,16 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
             start = encode_service(*warm_start, index, model.n_cols) if service else encode_selection(*warm_start, index)
             options = replace(options, warm_start=start)
         first_note = ""
+        # issue 14: least cost at full coverage, then the canonical tie-break (leastcost.py)
+        x_cost = np.zeros(model.n_cols)
+        x_rank = np.zeros(model.n_cols)
+        x_cost[: index.n_x] = problem.cost_cny[index.x_site, index.x_type]
+        x_rank[: index.n_x] = column_ranks(index.x_site, index.x_type, problem.n_types)
+        stages = []
         if service and index.t_col is not None:
             first = solve_linear(maximin_first_stage(model, index), backend.name, options)
+            stages.append(Stage("worst_share", first.status, first.objective, first.bound, first.gap,
+                                first.bound_source))
             if first.values is not None:
                 t_first = worst_share(first.values, index)
                 first_note = f"maximin: worst share {t_first:.6f} ({first.status} first solve); "
@@ -91,14 +102,20 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
                 model = fix_worst_share(model, index, first.values[index.t_col])
                 # the first solve's plan meets the fixed level: a free warm start for the second
                 options = replace(options, warm_start=first.values)
-                result = solve_linear(model, backend.name, options)
+                lexi = solve_lexicographic(model, x_cost, x_rank, backend.name, options)
+                result, canonical = lexi.result, lexi.canonical
+                stages.extend(lexi.stages)
             else:
-                result = first
+                result, canonical = first, False
         else:
-            result = solve_linear(model, backend.name, options)
+            lexi = solve_lexicographic(model, x_cost, x_rank, backend.name, options)
+            result, canonical = lexi.result, lexi.canonical
+            stages.extend(lexi.stages)
+        stats["canonical"] = canonical
         status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
-        termination = result.termination
+        termination, source = result.termination, result.bound_source
         message = first_note + result.message
+        stats["stages"] = [one.as_dict() for one in stages]
         if result.values is not None:
             site, type_ = (decode_service if service else decode_selection)(result.values, index)
             if service and index.assign_parts:
@@ -113,6 +130,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     else:
         site, type_ = backend.plan(problem, index)
         status, bound, gap, message = Status.FEASIBLE, None, None, "greedy: no optimality claim"
+        source = None
         termination = Termination.HEURISTIC
         objective = None
     solve_s = time.perf_counter() - t1
@@ -130,10 +148,9 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
                 termination = Termination.NO_SOLUTION
         elif not evaluation.feasible:
             raise SolverResultError(f"{backend.name}: plan fails evaluate(): {evaluation.violations[0]}")
-        elif abs(evaluation.objective - objective) > OBJECTIVE_TOL * max(1.0, abs(objective)):
-            raise SolverResultError(
-                f"{backend.name}: model objective {objective} != evaluated {evaluation.objective}"
-            )
+        else:
+            check_objective(problem, objective, evaluation.objective, f"{backend.name}: model")
+            check_bound(problem, objective, bound, f"{backend.name}:")
         if evaluation.feasible and not service:
             site, type_, evaluation = prune_redundant(problem, site, type_, evaluation)
             spent = evaluation.spent_cny
@@ -142,6 +159,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         site=site, type=type_, spent_cny=spent,
         timings_s={"build": build_s, "solve": solve_s}, message=message, model_stats=stats,
         evaluation=evaluation, worst_share=t_first, termination=termination,
+        bound_source=source if bound is not None else None,
     )
 
 
@@ -159,8 +177,16 @@ def _solve_plain(problem: CoverageProblem, solver: str, options: SolveOptions) -
     solution = replace(solution, timings_s=timings, model_stats=stats)
     if solution.status == Status.FEASIBLE and solution.bound is None:
         # Stopped before the solver had a dual bound: everyone any facility could reach is one.
+        # A trivial ceiling, never a solver gap: labelled so (issue 14).
         bound = coverage_upper_bound(problem)
-        solution = replace(solution, bound=bound, gap=relative_gap(solution.objective, bound))
+        gap = relative_gap(solution.objective, bound)
+        solution = replace(solution, bound=bound, gap=gap, bound_source=BoundSource.CEILING)
+        if gap == 0.0:  # the plan reaches everyone any site can reach: proven, by the ceiling
+            solution = replace(solution, status=Status.OPTIMAL, termination=Termination.OPTIMAL)
+        stages = [dict(one) for one in solution.model_stats.get("stages", [])]
+        if stages and stages[0]["stage"] == "coverage":
+            stages[0].update(status=str(solution.status), bound=bound, gap=gap, bound_source="ceiling")
+            solution = replace(solution, model_stats=solution.model_stats | {"stages": stages})
     if solution.evaluation is not None and solution.evaluation.feasible:
         site, type_, evaluation = prune_redundant(problem, solution.site, solution.type, solution.evaluation)
         solution = replace(solution, site=site, type=type_, evaluation=evaluation,

@@ -7,14 +7,16 @@ goes through, so the feasibility re-check cannot be skipped by a new caller.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from lifecircle.models.linear import LinearModel
 
 from lifecircle.optimizer.solve.backends import (
-    DEFAULT_BACKEND, LinearSolution, SolveOptions, Status, get_backend,
+    DEFAULT_BACKEND, LinearSolution, SolveOptions, Status, Termination, get_backend,
 )
+from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.tolerances import FEASIBILITY_TOL
 from lifecircle.optimizer.errors import CapabilityError, SolverResultError
 
@@ -39,7 +41,18 @@ def solve_linear(model: LinearModel, solver: str = DEFAULT_BACKEND,
         status = Status.OPTIMAL if feasible else Status.INFEASIBLE
         objective = model.offset if feasible else None
         return LinearSolution(status, zero if feasible else None, objective, objective,
-                              0.0 if feasible else None, 0.0, backend.name, "empty model")
+                              0.0 if feasible else None, 0.0, backend.name, "empty model",
+                              bound_source=BoundSource.CERTIFICATE if feasible else None)
+    if options.deadline is not None:
+        # issue 14: one clock for the run; this stage gets what is left of it
+        if options.deadline.expired and options.warm_start is not None:
+            start = np.asarray(options.warm_start, dtype=float)
+            if start.shape == (model.n_cols,) and model.violation(start) <= FEASIBILITY_TOL:
+                # no time left: the start is the answer, without a bound (the caller labels one)
+                return LinearSolution(Status.FEASIBLE, start, model.objective_value(start), None, None,
+                                      0.0, backend.name, "time limit reached before this stage: its start "
+                                      "plan is kept", termination=Termination.TIME_LIMIT)
+        options = replace(options, time_limit_s=options.deadline.limit(options.time_limit_s))
     t0 = time.perf_counter()
     result = backend.solve(model, options)
     if result.values is not None:

@@ -30,10 +30,12 @@ from lifecircle.models.reduce import (
 
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, Termination, get_backend
 from lifecircle.optimizer.errors import SolverResultError
+from lifecircle.optimizer.solve.leastcost import Stage, at_least, column_ranks, solve_lexicographic
 from lifecircle.optimizer.solve.linear import solve_linear
+from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.problem import CoverageProblem
-from lifecircle.optimizer.core.solution import Solution, evaluate
-from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
+from lifecircle.optimizer.core.solution import Solution, check_objective, evaluate
+from lifecircle.optimizer.solve.backends.base import relative_gap
 
 
 
@@ -56,6 +58,8 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
 
     stats = index.stats() | {"rows": model.n_rows, "columns": model.n_cols, "nonzeros": int(model.A.nnz)}
 
+    if _late(options):
+        return _greedy_answer(problem, index, cost, must, backend.name, timings, stats)
     t2 = time.perf_counter()
     ceiling = ceiling_model(model, index, cost, must)
     stats["ceiling"] = ceiling.stats
@@ -66,29 +70,44 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         if float(cost[cover].sum()) <= problem.budget_cny:
             plan = cover
     timings["ceiling"] = time.perf_counter() - t2
+    if plan is None and _late(options):
+        return _greedy_answer(problem, index, cost, must, backend.name, timings, stats)
 
+    t_dom = time.perf_counter()
+    dominated = dominated_columns(index, cost, must, problem.min_open)
+    timings["reduce"] = time.perf_counter() - t_dom
+    stats["dominated_columns"] = int(dominated.sum())
+    reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
+    stats["reduced"] = reduced.stats
     t3 = time.perf_counter()
+    x_rank = column_ranks(index.x_site, index.x_type, problem.n_types)
+    n_y = reduced.model.n_cols - reduced.x_cols.size
+    col_cost = np.concatenate([cost[reduced.x_cols], np.zeros(n_y)])
+    col_rank = np.concatenate([x_rank[reduced.x_cols], np.zeros(n_y)])
+    proof = None
     if plan is not None:
-        status, objective, bound, gap = Status.OPTIMAL, top.objective, top.objective, 0.0
-        termination = Termination.OPTIMAL
-        message = "coverage ceiling reached within budget: optimal without the budgeted MILP"
+        # the ceiling U is reached within budget: coverage is proven without the budgeted MILP
         stats["route"] = "ceiling"
+        values = reduced.encode(plan.astype(float), index.class_rows)
+        if values is None:  # the cover uses a dominated column: the reduced model's own plan
+            values = _reduced_values(reduced, backend.name, options, top.objective)
+        proof = (top.objective, values) if values is not None else None
+        run_options = options
     else:
-        t_dom = time.perf_counter()
-        dominated = dominated_columns(index, cost, must, problem.min_open)
-        timings["reduce"] = time.perf_counter() - t_dom
-        stats["dominated_columns"] = int(dominated.sum())
-        reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
-        stats["reduced"] = reduced.stats
-        start = lazy_greedy(index, cost, problem.budget_cny - float(cost[must].sum()), must, ~dominated)
-        run_options = replace(options, warm_start=reduced.encode(start.astype(float), index.class_rows),
-                              presolve=False)
-        result = solve_linear(reduced.model, backend.name, run_options)
-        status, objective, bound, gap, message = (result.status, result.objective, result.bound, result.gap,
-                                                  result.message)
-        termination = result.termination
-        plan = reduced.full_x(result.values) > 0.5 if result.values is not None else None
+        start = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open, ~dominated)
+        encoded = None if start is None else reduced.encode(start.astype(float), index.class_rows)
+        run_options = replace(options, warm_start=encoded, presolve=False)
         stats["route"] = "reduced MILP"
+    lexi = solve_lexicographic(reduced.model, col_cost, col_rank, backend.name, run_options, coverage_proof=proof)
+    result = lexi.result
+    status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
+    termination, source, values = result.termination, result.bound_source, result.values
+    message = result.message
+    if stats["route"] == "ceiling":
+        message = "coverage ceiling reached within budget: optimal without the budgeted coverage MILP"
+    stages = list(lexi.stages)
+    stats["canonical"] = lexi.canonical
+    plan = reduced.full_x(values) > 0.5 if values is not None else None
     timings["solve"] = time.perf_counter() - t3
 
     t4 = time.perf_counter()
@@ -100,10 +119,75 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         spent = evaluation.spent_cny
         if not evaluation.feasible:
             raise SolverResultError(f"{backend.name}: reduced plan fails evaluate(): {evaluation.violations[0]}")
-        if abs(evaluation.objective - objective) > OBJECTIVE_TOL * max(1.0, abs(objective)):
-            raise SolverResultError(f"{backend.name}: reduced objective {objective} != evaluated "
-                                    f"{evaluation.objective}")
+        check_objective(problem, objective, evaluation.objective, f"{backend.name}: reduced")
     timings["check"] = time.perf_counter() - t4
     return Solution(status=status, backend=backend.name, objective=objective, bound=bound, gap=gap,
                     site=site, type=type_, spent_cny=spent, timings_s=timings, message=message,
-                    model_stats=stats, evaluation=evaluation, termination=termination)
+                    model_stats=stats | {"stages": [one.as_dict() for one in stages]}, evaluation=evaluation,
+                    termination=termination, bound_source=source if bound is not None else None)
+
+
+def _late(options: SolveOptions) -> bool:
+    return options.deadline is not None and options.deadline.expired
+
+
+def _greedy_answer(problem, index, cost, must, solver: str, timings: dict, stats: dict) -> Solution:
+    """The clock ran out before the budgeted MILP (issue 14: one deadline for the run): the warm
+    start plan is the answer, feasible and checked, with no bound of its own (the caller labels
+    the trivial ceiling); no dominance or MILP work is started past the deadline."""
+    t = time.perf_counter()
+    chosen = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open,
+                             np.ones(index.n_x, dtype=bool))
+    stats = stats | {"route": "greedy start (time limit)"}
+    empty = np.zeros(0, dtype=np.int64)
+    if chosen is None:
+        timings["solve"] = time.perf_counter() - t
+        return Solution(status=Status.NO_SOLUTION, backend=solver, objective=None, bound=None, gap=None,
+                        site=empty, type=empty, spent_cny=0.0, timings_s=timings,
+                        message="time limit reached before any plan", model_stats=stats,
+                        termination=Termination.TIME_LIMIT)
+    site, type_ = index.x_site[chosen], index.x_type[chosen]
+    evaluation = evaluate(problem, site, type_)
+    if not evaluation.feasible:
+        raise SolverResultError(f"{solver}: greedy start fails evaluate(): {evaluation.violations[0]}")
+    timings["solve"] = time.perf_counter() - t
+    stage = Stage("coverage", Status.FEASIBLE, evaluation.objective, None, None, None)
+    return Solution(status=Status.FEASIBLE, backend=solver, objective=evaluation.objective, bound=None,
+                    gap=None, site=site, type=type_, spent_cny=evaluation.spent_cny, timings_s=timings,
+                    message="time limit reached before the budgeted MILP: the greedy start plan",
+                    model_stats=stats | {"stages": [stage.as_dict()]}, evaluation=evaluation,
+                    termination=Termination.TIME_LIMIT)
+
+
+def warm_start_plan(index, cost: np.ndarray, budget_cny: float, must: np.ndarray, min_open: np.ndarray,
+                    allowed: np.ndarray) -> np.ndarray | None:
+    """A feasible start for the reduced MILP, or None: must_open columns, then the cheapest
+    allowed columns of each type short of min_open (free sites only), then the lazy greedy
+    within the budget. must_open costs are counted once (``lazy_greedy`` adds the cost of the
+    columns it is given); issue 14 found them counted twice and min_open ignored."""
+    chosen = np.asarray(must, dtype=bool).copy()
+    n_sites = int(index.x_site.max(initial=-1)) + 1
+    for k in np.flatnonzero(np.asarray(min_open) > 0):  # a loop over types, not columns
+        site_used = np.bincount(index.x_site[chosen], minlength=n_sites) > 0
+        short = int(min_open[k]) - int(np.count_nonzero(chosen & (index.x_type == k)))
+        if short <= 0:
+            continue
+        spare = np.flatnonzero(allowed & ~chosen & (index.x_type == k) & ~site_used[index.x_site])
+        spare = spare[np.argsort(cost[spare], kind="stable")]
+        # one per site: the cheapest column of each free site
+        _, first = np.unique(index.x_site[spare], return_index=True)
+        spare = spare[np.sort(first)][:short]
+        if spare.size < short:
+            return None
+        chosen[spare] = True
+    if float(cost[chosen].sum()) > budget_cny * (1 + 1e-12):
+        return None
+    return lazy_greedy(index, cost, budget_cny, chosen, allowed)
+
+
+def _reduced_values(reduced, solver: str, options: SolveOptions, objective: float):
+    """Values of the reduced model reaching the ceiling ``objective``, when the ceiling's cover
+    uses a column the reductions dropped: the reduced model with "coverage >= U" as a row, a
+    feasibility question (the optimum is known)."""
+    fixed, _ = at_least(reduced.model, reduced.model.c, objective - reduced.model.offset, "ceiling")
+    return solve_linear(fixed, solver, options).values

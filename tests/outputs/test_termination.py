@@ -53,7 +53,8 @@ def test_a_time_limited_solve_says_the_clock_stopped_it():
     problem, _ = random_problem(9, n_points=3000, n_sites=300, n_types=2, n_groups=3, rules=False,
                                 budget_share=0.01)
     solution = solve_problem(problem, "highs", SolveOptions(time_limit_s=0.001))
-    assert solution.model_stats["route"] == "reduced MILP"
+    # issue 14: one deadline; 1 ms is gone before the MILP, so the greedy start is the answer
+    assert solution.model_stats["route"] in ("reduced MILP", "greedy start (time limit)")
     assert solution.status in (Status.FEASIBLE, Status.NO_SOLUTION)
     assert solution.termination == Termination.TIME_LIMIT
 

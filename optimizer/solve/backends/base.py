@@ -21,9 +21,11 @@ from typing import ClassVar
 
 import numpy as np
 
-from lifecircle.models.linear import MAXIMIZE, LinearModel
-from lifecircle.optimizer.core.status import Status, Termination, default_termination
-from lifecircle.optimizer.core.tolerances import GAP_ZERO
+from lifecircle.models.linear import MAXIMIZE, MINIMIZE, LinearModel, decimal_scale
+from lifecircle.optimizer.core.deadline import Deadline
+from lifecircle.optimizer.core.status import BoundSource, Status, Termination, default_termination
+from lifecircle.optimizer.core.tolerances import GAP_ZERO, OBJECTIVE_TOL
+from lifecircle.optimizer.errors import SolverResultError
 
 
 class Capability(str, enum.Enum):
@@ -61,6 +63,11 @@ class SolveOptions:
     # The solver's random seed (issue 16: bench rows pin and record it); None: the solver's default.
     # HiGHS, SCIP and CP-SAT take it; CBC through PuLP ignores it.
     seed: int | None = None
+    # issue 14: the run's one clock; solve_linear gives each stage what is left of it (and no more
+    # than time_limit_s), so a run with several stages still ends at --time-limit.
+    deadline: Deadline | None = None
+    # issue 14: False answers coverage only (any optimal plan, as before); benchmarks compare
+    canonical: bool = True
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,9 @@ class LinearSolution:
     message: str = ""
     extra: dict = field(default_factory=dict)
     termination: Termination | None = None  # why the solver stopped; None: implied by status
+    # issue 14: where ``bound`` comes from: mip (branch and bound), lp (a solved relaxation),
+    # certificate (no solver needed, such as an empty model); None without a bound
+    bound_source: BoundSource | None = None
 
     def __post_init__(self):
         if self.termination is None:
@@ -125,7 +135,14 @@ def finish(
     # An infinite bound (no dual bound yet) is no bound; JSON cannot carry it either.
     full_bound = None if bound is None or not math.isfinite(bound) else float(bound) + model.offset
     if full_bound is not None:
-        # A bound on the wrong side of the plan is float noise; clamp it to the plan.
+        # A bound on the wrong side of the plan by less than the tolerance is float noise: clamp
+        # it to the plan. By more, the solver contradicts itself: refuse it (issue 14).
+        wrong = full_bound - objective if model.sense == MINIMIZE else objective - full_bound
+        if wrong > bound_tolerance(model, objective):
+            raise SolverResultError(
+                f"{backend}: the solver's bound {full_bound:.10g} is on the wrong side of its plan's "
+                f"objective {objective:.10g} (by {wrong:.3g}); this is a bug in lifecircle or the solver"
+            )
         if model.sense == MAXIMIZE:
             full_bound = max(full_bound, objective)
         else:
@@ -133,6 +150,7 @@ def finish(
     if status == Status.OPTIMAL and full_bound is None:
         full_bound = objective
     gap = relative_gap(objective, full_bound)
+    source = None if full_bound is None else (BoundSource.MIP if model.integrality.any() else BoundSource.LP)
     if status == Status.OPTIMAL and gap not in (None, 0.0):
         status, termination = Status.FEASIBLE, Termination.GAP_LIMIT
     if status == Status.FEASIBLE and gap == 0.0:
@@ -142,7 +160,27 @@ def finish(
     elif termination not in (Termination.GAP_LIMIT, Termination.TIME_LIMIT, Termination.HEURISTIC):
         termination = Termination.TIME_LIMIT  # a stopped solver that gave no reason: the clock
     return LinearSolution(status, values, objective, full_bound, gap, solve_s, backend, message,
-                          dict(extra), termination)
+                          dict(extra), termination, source)
+
+
+def objective_step(c: np.ndarray) -> float | None:
+    """1/s for the smallest decimal scale s making every objective coefficient an integer
+    (:func:`models.linear.decimal_scale`): two plans' objectives differ by 0 or at least this.
+    None when the coefficients have more decimals than that (decay weights, fractional data)."""
+    c = np.asarray(c, dtype=float)
+    c = c[c != 0]
+    if c.size == 0:
+        return None
+    scale = decimal_scale(c, max_abs=2.0**53)
+    return None if scale is None else 1.0 / scale
+
+
+def bound_tolerance(model: LinearModel, objective: float) -> float:
+    """How far a bound may sit on the wrong side of its plan and still be float noise: half the
+    objective step where the objective is on a decimal grid (an integer model's bound cannot be
+    off by more without being wrong), else :data:`OBJECTIVE_TOL` relative."""
+    step = objective_step(model.c) if model.integrality.any() else None
+    return OBJECTIVE_TOL * max(1.0, abs(objective)) if step is None else 0.5 * step
 
 
 # quiet_stdout's shared state: threads (a sweep's parallel budgets) overlap their quiet spans.

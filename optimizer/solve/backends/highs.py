@@ -76,6 +76,7 @@ class HighsBackend(Backend):
     def solve(self, model: LinearModel, options: SolveOptions) -> LinearSolution:
         import highspy
 
+        t_enter = time.perf_counter()
         with quiet_stdout():  # the constructor prints a banner from C++
             h = highspy.Highs()
         h.setOptionValue("output_flag", bool(options.verbose))
@@ -98,6 +99,9 @@ class HighsBackend(Backend):
             h.setSolution(start)
 
         t0 = time.perf_counter()
+        if options.time_limit_s is not None:
+            # issue 14: passing a large model takes seconds; HiGHS's clock starts only at run()
+            h.setOptionValue("time_limit", max(0.01, float(options.time_limit_s) - (t0 - t_enter)))
         h.run()
         if options.warm_start is not None and self._stale_plan(h, model):
             # Seen with highspy 1.16 on capacitated models: status optimal and the right objective,

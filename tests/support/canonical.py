@@ -1,0 +1,101 @@
+"""Reference answers for least-cost canonical plans (issue 14), computed without models/, the
+solver or evaluate(): random small problems built to have many ties (duplicate sites, few cost
+levels), and plain enumeration of every plan ranked by the canonical order of
+``optimizer/solve/leastcost.py``: coverage (max), cost (min), rank sum (min), sorted ranks (lex min).
+
+The rank of a (site, type) pair is its 1-based position among the allowed pairs (a cost, site not
+forbidden) in (site row, type) order.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import scipy.sparse as sp
+
+from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
+
+
+def tie_problem(seed: int, n_points=16, n_sites=7, n_types=2, n_groups=2, budget_share=0.45,
+                rules=True) -> tuple[CoverageProblem, dict]:
+    """A random instance with many equally good plans: some sites are copies of others (same
+    place, same costs), costs take two levels, people are few and round."""
+    rng = np.random.default_rng(seed)
+    pts = rng.uniform(0, 1000, size=(n_points, 2))
+    n_distinct = max(2, n_sites - 3)
+    base = rng.uniform(0, 1000, size=(n_distinct, 2))
+    copy_of = np.concatenate([np.arange(n_distinct), rng.integers(0, n_distinct, n_sites - n_distinct)])
+    rng.shuffle(copy_of)
+    sites = base[copy_of]
+    people = rng.integers(0, 4, size=(n_points, n_groups)).astype(float) * 5.0
+    weight = rng.choice([0.5, 1.0, 2.0], size=n_groups)
+    serves = rng.random((n_types, n_groups)) < 0.7
+    serves[np.arange(n_types), rng.integers(0, n_groups, n_types)] = True
+    radius = rng.choice([300.0, 450.0], size=(n_types, n_groups))
+    base_cost = rng.choice([100.0, 200.0], size=(n_distinct, n_types))
+    cost = base_cost[copy_of].copy()
+    if rng.random() < 0.3:
+        cost[rng.integers(n_sites), rng.integers(n_types)] = 0.0  # a free site: ties in cost too
+    cost[rng.random((n_sites, n_types)) < 0.1] = np.nan
+    cost[np.isnan(cost).all(axis=1), 0] = 100.0
+    budget = float(np.round(np.nanmean(cost) * n_sites * budget_share, -2))
+    must_open = np.full(n_sites, NO_TYPE)
+    forbidden = np.zeros(n_sites, bool)
+    min_open = np.zeros(n_types, int)
+    if rules:
+        if rng.random() < 0.4:
+            j = int(rng.integers(n_sites))
+            must_open[j] = int(np.flatnonzero(np.isfinite(cost[j]))[0])
+        if rng.random() < 0.4:
+            min_open[int(rng.integers(n_types))] = int(rng.integers(1, 3))
+    d = np.hypot(pts[:, None, 0] - sites[None, :, 0], pts[:, None, 1] - sites[None, :, 1])
+    coverage = {(k, g): sp.csr_matrix(d <= radius[k, g])
+                for k in range(n_types) for g in range(n_groups) if serves[k, g]}
+    problem = CoverageProblem(
+        group_names=tuple(f"g{g}" for g in range(n_groups)),
+        type_names=tuple(f"t{k}" for k in range(n_types)),
+        site_ids=tuple(f"S{j}" for j in range(n_sites)),
+        people=people, group_weight=weight, serves=serves, coverage=coverage,
+        covered_before=np.zeros((n_points, n_groups), bool), cost_cny=cost, budget_cny=budget,
+        must_open=must_open, forbidden=forbidden, min_open=min_open,
+    )
+    return problem, {"d": d, "radius": radius}
+
+
+def canonical_brute_force(problem: CoverageProblem, geometry: dict):
+    """(coverage, cost, sorted (site, type) list) of the canonical plan, or None if no plan fits."""
+    d, radius = geometry["d"], geometry["radius"]
+    n_sites, n_types = problem.cost_cny.shape
+    weighted = problem.people * problem.group_weight
+    options = []
+    for j in range(n_sites):
+        choices = [] if problem.must_open[j] != NO_TYPE else [None]
+        if not problem.forbidden[j]:
+            choices += [k for k in range(n_types) if np.isfinite(problem.cost_cny[j, k])
+                        and problem.must_open[j] in (NO_TYPE, k)]
+        options.append(choices)
+    allowed = [(j, k) for j in range(n_sites) for k in range(n_types)
+               if np.isfinite(problem.cost_cny[j, k]) and not problem.forbidden[j]]
+    rank_of = {pair: n + 1 for n, pair in enumerate(allowed)}  # position among allowed pairs
+    best_key, best_plan = None, None
+    for plan in itertools.product(*options):
+        opened = [(j, k) for j, k in enumerate(plan) if k is not None]
+        cost = sum(problem.cost_cny[j, k] for j, k in opened)
+        if cost > problem.budget_cny + 1e-9:
+            continue
+        if np.any(np.bincount([k for _, k in opened], minlength=n_types) < problem.min_open):
+            continue
+        covered = problem.covered_before.copy()
+        for j, k in opened:
+            for g in range(problem.n_groups):
+                if problem.serves[k, g]:
+                    covered[:, g] |= d[:, j] <= radius[k, g]
+        value = float(weighted[covered].sum())
+        ranks = sorted(rank_of[pair] for pair in opened)
+        key = (-round(value, 6), round(cost, 6), sum(ranks), ranks)
+        if best_key is None or key < best_key:
+            best_key, best_plan = key, opened
+    if best_key is None:
+        return None
+    return -best_key[0], best_key[1], sorted(best_plan)
