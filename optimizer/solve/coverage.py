@@ -68,6 +68,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     t1 = time.perf_counter()
     t_star = t_first = None  # the maximin level held in the second solve, and the first optimum
     assignment = None  # capacitated groups: the solver's assignment, verified by evaluate
+    bound_source = None  # issue 14 (scale): set by the local backend's Lagrangian bound
     if exact:
         if warm_start is not None:
             start = encode_service(*warm_start, index, model.n_cols) if service else encode_selection(*warm_start, index)
@@ -102,8 +103,12 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
 
             message = diagnose_infeasible(problem, backend.name, options)
     else:
-        site, type_ = backend.plan(problem, index)
-        status, bound, gap, message = Status.FEASIBLE, None, None, "greedy: no optimality claim"
+        bound = bound_source = None
+        if hasattr(backend, "plan_with_bound"):  # issue 14: local search brings a Lagrangian bound
+            site, type_, bound, bound_source = backend.plan_with_bound(problem, index, options, model=model)
+        else:
+            site, type_ = backend.plan(problem, index)
+        status, gap, message = Status.FEASIBLE, None, f"{backend.name}: no optimality claim"
         termination = Termination.HEURISTIC
         objective = None
     solve_s = time.perf_counter() - t1
@@ -116,6 +121,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         spent = evaluation.spent_cny
         if not exact:
             objective = evaluation.objective
+            gap = relative_gap(objective, bound)  # issue 14: local's Lagrangian bound, else None
             if not evaluation.feasible:
                 status, message = Status.NO_SOLUTION, "greedy: " + "; ".join(evaluation.violations)
                 termination = Termination.NO_SOLUTION
@@ -133,6 +139,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         site=site, type=type_, spent_cny=spent,
         timings_s={"build": build_s, "solve": solve_s}, message=message, model_stats=stats,
         evaluation=evaluation, worst_share=t_first, termination=termination,
+        bound_source=bound_source if bound is not None else None,
     )
 
 

@@ -31,8 +31,10 @@ from lifecircle.models.reduce import (
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, Termination, get_backend
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.linear import solve_linear
+from lifecircle.optimizer.solve.strengthen import LARGE_NONZEROS, improve_plan, solve_large  # issue 14 (scale)
 from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.core.solution import Solution, evaluate
+from lifecircle.optimizer.core.status import BoundSource  # issue 14 (scale)
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
 
 
@@ -81,9 +83,20 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
         stats["reduced"] = reduced.stats
         start = lazy_greedy(index, cost, problem.budget_cny - float(cost[must].sum()), must, ~dominated)
-        run_options = replace(options, warm_start=reduced.encode(start.astype(float), index.class_rows),
-                              presolve=False)
-        result = solve_linear(reduced.model, backend.name, run_options)
+        # -- issue 14 section 4 (scale branch): a model too large for its LP gets local search,
+        # windows and a Lagrangian bound instead of the MILP; the others get a local-search start.
+        if reduced.model.A.nnz > LARGE_NONZEROS:
+            result = solve_large(reduced, index, cost, problem.budget_cny, must, problem.min_open, start,
+                                 ~dominated, backend.name, options.time_limit_s)
+            stats["bound_source"] = result.extra.get("bound_source")
+        else:
+            start = improve_plan(index, cost, problem.budget_cny, must, problem.min_open, start, ~dominated,
+                                 window_until=0.0) if start is not None else None
+        # -- end of the scale branch's lines
+        if reduced.model.A.nnz <= LARGE_NONZEROS:
+            warm = None if start is None else reduced.encode(start.astype(float), index.class_rows)
+            run_options = replace(options, warm_start=warm, presolve=False)
+            result = solve_linear(reduced.model, backend.name, run_options)
         status, objective, bound, gap, message = (result.status, result.objective, result.bound, result.gap,
                                                   result.message)
         termination = result.termination
@@ -106,4 +119,5 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     timings["check"] = time.perf_counter() - t4
     return Solution(status=status, backend=backend.name, objective=objective, bound=bound, gap=gap,
                     site=site, type=type_, spent_cny=spent, timings_s=timings, message=message,
-                    model_stats=stats, evaluation=evaluation, termination=termination)
+                    model_stats=stats, evaluation=evaluation, termination=termination,
+                    bound_source=BoundSource(stats["bound_source"]) if stats.get("bound_source") else None)  # scale
