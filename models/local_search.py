@@ -259,11 +259,11 @@ def neighbours(index: CoverageIndex, C: sp.csc_matrix, seed: int, size: int,
     if classes.size == 0:
         return np.array([seed], dtype=np.int64)
     overlap = np.bincount(R[classes].indices, minlength=index.n_x).astype(float)
-    overlap[~allowed] = 0
     overlap[seed] = np.inf
-    top = np.flatnonzero(overlap > 0)
-    top = top[np.argsort(-overlap[top], kind="stable")][:size]
-    return top
+    top = np.flatnonzero(allowed | (np.arange(index.n_x) == seed))
+    # most overlap first; columns sharing nothing come last (a window as large as the problem
+    # holds every column)
+    return top[np.argsort(-overlap[top], kind="stable")][:size]
 
 
 def window_search(index: CoverageIndex, cost: np.ndarray, budget_cny: float, must_cols: np.ndarray,
