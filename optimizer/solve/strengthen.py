@@ -1,8 +1,8 @@
 """Primal and dual strength for large coverage models (issue 14, section 4).
 
-* :func:`improve_plan`: a start plan (greedy) made min_open-feasible, then local search, then
-  windows re-solved exactly by a MILP backend (:mod:`models.local_search`). It is the MILP's warm
-  start and the whole of the ``local`` backend.
+* :func:`improve_plan` (from :mod:`optimizer.solve.backends.local`): a start plan (greedy) made
+  min_open-feasible, then local search, then windows re-solved exactly by HiGHS
+  (:mod:`models.local_search`). It is the MILP's warm start and the whole of the ``local`` backend.
 * :func:`solve_large`: for a reduced model too large for its LP relaxation within a run
   (``LARGE_NONZEROS``; HiGHS did not finish the root LP of the 16-million-nonzero district in
   250 s), the improved plan and a Lagrangian bound (:mod:`models.lagrangian`) instead of the MILP,
@@ -17,9 +17,12 @@ import numpy as np
 
 from lifecircle.models.coverage import CoverageIndex
 from lifecircle.models.lagrangian import lagrangian_bound
-from lifecircle.models.local_search import local_search, plan_value, repair_min_open, window_search
+from lifecircle.models.local_search import plan_value
 from lifecircle.optimizer.core.status import BoundSource, Status, Termination
-from lifecircle.optimizer.solve.backends.base import LinearSolution, SolveOptions, relative_gap
+from lifecircle.optimizer.solve.backends.base import LinearSolution, relative_gap
+from lifecircle.optimizer.solve.backends.local import improve_plan, window_solver
+
+__all__ = ["LARGE_NONZEROS", "improve_plan", "solve_large", "window_solver"]
 
 # Reduced models with more coverage nonzeros than this skip the MILP: its root LP alone outlasts
 # a 120 s run (the 100k x 10k district: 16 million; the 100k x 2,000 one, which HiGHS proves, 1.1
@@ -30,38 +33,6 @@ LARGE_NONZEROS = 4_000_000
 LOCAL_SHARE, WINDOW_SHARE = 0.15, 0.35
 # Without a time limit: how long windows and the bound may run.
 DEFAULT_WINDOW_S, DEFAULT_BOUND_S = 60.0, 120.0
-
-
-def window_solver(solver: str):
-    """The ``solve_milp`` callable :func:`models.local_search.window_search` takes, on a backend."""
-    from lifecircle.optimizer.solve.linear import solve_linear
-
-    def solve(model, warm_start, time_limit_s):
-        limit = None if time_limit_s is None else max(0.05, min(10.0, time_limit_s))
-        result = solve_linear(model, solver, SolveOptions(time_limit_s=limit, warm_start=warm_start))
-        ok = result.status in (Status.OPTIMAL, Status.FEASIBLE)
-        return result.values if ok else None
-
-    return solve
-
-
-def improve_plan(index: CoverageIndex, cost: np.ndarray, budget_cny: float, must: np.ndarray,
-                 min_open: np.ndarray, start: np.ndarray, allowed: np.ndarray | None = None, *,
-                 solver: str = "highs", local_until: float | None = None,
-                 window_until: float | None = None) -> np.ndarray | None:
-    """``start`` (facility columns, must_open included) made feasible and improved; None when no
-    plan meeting min_open fits. ``local_until`` / ``window_until`` are perf_counter deadlines;
-    ``window_until`` equal to ``local_until`` skips the windows."""
-    plan = repair_min_open(index, cost, budget_cny, min_open, start | must, allowed)
-    if plan is None:
-        return None
-    plan = local_search(index, cost, budget_cny, must, min_open, plan, allowed, deadline=local_until)
-    if window_until is None or time.perf_counter() < window_until:
-        plan = window_search(index, cost, budget_cny, must, min_open, plan, window_solver(solver),
-                             allowed, deadline=window_until)
-        # the windows free budget and sites: one more local pass uses them
-        plan = local_search(index, cost, budget_cny, must, min_open, plan, allowed, deadline=window_until)
-    return plan
 
 
 def solve_large(reduced, index: CoverageIndex, cost: np.ndarray, budget_cny: float, must: np.ndarray,
@@ -77,7 +48,7 @@ def solve_large(reduced, index: CoverageIndex, cost: np.ndarray, budget_cny: flo
         local_until = t0 + LOCAL_SHARE * time_limit_s
         window_until = t0 + (LOCAL_SHARE + WINDOW_SHARE) * time_limit_s
         bound_until = t0 + 0.97 * time_limit_s
-    plan = improve_plan(index, cost, budget_cny, must, min_open, start, allowed, solver=solver,
+    plan = improve_plan(index, cost, budget_cny, must, min_open, start, allowed,
                         local_until=local_until, window_until=window_until)
     values = None if plan is None else reduced.encode(plan.astype(float), index.class_rows)
     model = reduced.model

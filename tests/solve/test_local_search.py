@@ -16,7 +16,7 @@ from lifecircle.optimizer.core.solution import evaluate
 from lifecircle.optimizer.core.status import BoundSource, Status, Termination
 from lifecircle.optimizer.errors import InfeasibleError
 from lifecircle.optimizer.solve.coverage import solve_problem
-from lifecircle.optimizer.solve.strengthen import window_solver
+from lifecircle.optimizer.solve.backends.local import window_solver
 
 
 def instances(n=40, **kwargs):
@@ -44,7 +44,7 @@ def test_local_search_and_windows_are_feasible_and_never_worse_than_greedy():
         assert ev.feasible, (seed, ev.violations)
         assert ev.objective >= base.objective - 1e-9, seed
         window = window_search(index, cost, problem.budget_cny, must, problem.min_open, local,
-                               window_solver("highs"), size=5)
+                               window_solver(), size=5)
         ew = evaluate(problem, index.x_site[window], index.x_type[window])
         assert ew.feasible and ew.objective >= ev.objective - 1e-9, seed
         best = brute_force(problem, geometry)
@@ -61,7 +61,7 @@ def test_a_window_as_large_as_the_problem_is_exact():
         if not evaluate(problem, index.x_site[start], index.x_type[start]).feasible:
             continue
         plan = window_search(index, cost, problem.budget_cny, must, problem.min_open, start,
-                             window_solver("highs"), size=index.n_x)
+                             window_solver(), size=index.n_x)
         ev = evaluate(problem, index.x_site[plan], index.x_type[plan])
         assert ev.feasible and ev.objective == pytest.approx(brute_force(problem, geometry), abs=1e-9), seed
 

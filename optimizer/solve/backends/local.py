@@ -16,15 +16,52 @@ import numpy as np
 from lifecircle.models.coverage import CoverageIndex, build_coverage_model
 from lifecircle.models.lagrangian import lagrangian_bound
 from lifecircle.models.linear import LinearModel
+from lifecircle.models.local_search import local_search, repair_min_open, window_search
 from lifecircle.models.reduce import dominated_columns, lazy_greedy, reduce_coverage
 
 from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.errors import CapabilityError
+from lifecircle.optimizer.core.status import Status
+from lifecircle.optimizer.core.tolerances import FEASIBILITY_TOL
 from lifecircle.optimizer.solve.backends.base import Backend, Capability, LinearSolution, SolveOptions
+from lifecircle.optimizer.solve.backends.highs import HighsBackend
 
 # Without a time limit: the windows' and the bound's own time caps (s).
 WINDOW_S, BOUND_S = 30.0, 30.0
+
+
+def window_solver(limit_s: float = 10.0):
+    """The ``solve_milp`` callable :func:`models.local_search.window_search` takes: HiGHS on the
+    window's small MILP, each capped at ``limit_s``; a plan that breaks the model is ignored."""
+    highs = HighsBackend()
+
+    def solve(model, warm_start, time_limit_s):
+        limit = limit_s if time_limit_s is None else max(0.05, min(limit_s, time_limit_s))
+        result = highs.solve(model, SolveOptions(time_limit_s=limit, warm_start=warm_start))
+        if result.status not in (Status.OPTIMAL, Status.FEASIBLE) or result.values is None:
+            return None
+        return result.values if model.violation(result.values) <= FEASIBILITY_TOL else None
+
+    return solve
+
+
+def improve_plan(index: CoverageIndex, cost: np.ndarray, budget_cny: float, must: np.ndarray,
+                 min_open: np.ndarray, start: np.ndarray, allowed: np.ndarray | None = None, *,
+                 local_until: float | None = None, window_until: float | None = None) -> np.ndarray | None:
+    """``start`` (facility columns) made to meet min_open, then improved by local search and
+    windows; None when no plan meeting min_open fits. ``local_until`` / ``window_until`` are
+    perf_counter deadlines; a ``window_until`` already past skips the windows."""
+    plan = repair_min_open(index, cost, budget_cny, min_open, start | must, allowed)
+    if plan is None:
+        return None
+    plan = local_search(index, cost, budget_cny, must, min_open, plan, allowed, deadline=local_until)
+    if window_until is None or time.perf_counter() < window_until:
+        plan = window_search(index, cost, budget_cny, must, min_open, plan, window_solver(), allowed,
+                             deadline=window_until)
+        # the windows free budget and sites: one more local pass uses them
+        plan = local_search(index, cost, budget_cny, must, min_open, plan, allowed, deadline=window_until)
+    return plan
 
 
 class LocalBackend(Backend):
@@ -49,8 +86,6 @@ class LocalBackend(Backend):
 
         The time limit splits 15 % local search, 35 % windows, the rest the bound.
         """
-        from lifecircle.optimizer.solve.strengthen import improve_plan
-
         t0 = time.perf_counter()
         limit = options.time_limit_s
         if model is None:
