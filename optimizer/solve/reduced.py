@@ -89,6 +89,7 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
             result = solve_large(reduced, index, cost, problem.budget_cny, must, problem.min_open, start,
                                  ~dominated, backend.name, options.time_limit_s)
             stats["bound_source"] = result.extra.get("bound_source")
+            stats["route"] = "large: local search, windows, Lagrangian bound"
         else:
             start = improve_plan(index, cost, problem.budget_cny, must, problem.min_open, start, ~dominated,
                                  window_until=0.0) if start is not None else None
@@ -101,7 +102,7 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
                                                   result.message)
         termination = result.termination
         plan = reduced.full_x(result.values) > 0.5 if result.values is not None else None
-        stats["route"] = "reduced MILP"
+        stats.setdefault("route", "reduced MILP")  # scale: the large route names itself
     timings["solve"] = time.perf_counter() - t3
 
     t4 = time.perf_counter()
