@@ -223,7 +223,6 @@ def window_model(index: CoverageIndex, cost: np.ndarray, budget_cny: float, min_
     else:
         weight = np.zeros(0)
     n_x, n_y = cols.size, weight.size
-    pad = sp.csr_matrix((0, 0))
 
     def with_y(mat):
         return sp.hstack([mat, sp.csr_matrix((mat.shape[0], n_y))], format="csr")
@@ -234,7 +233,6 @@ def window_model(index: CoverageIndex, cost: np.ndarray, budget_cny: float, min_
     per_type = sp.csr_matrix((np.ones(n_x), (index.x_type[cols], np.arange(n_x))), shape=(n_types, n_x))
     short = np.maximum(np.asarray(min_open) - np.bincount(index.x_type[held], minlength=n_types), 0)
     need = np.flatnonzero(short > 0)
-    del pad
     A, lo, up, blocks = stack_rows([
         ("coverage", sp.hstack([-rows, sp.identity(n_y, format="csr")], format="csr"), -np.inf, 0.0),
         ("one_per_site", with_y(per_site[shared]), -np.inf, 1.0),
