@@ -8,17 +8,23 @@ cover sets :math:`N(c) = \{r : a_{rc} = 1\}`, costs :math:`c_c`, budget :math:`B
 
 1. **Unaffordable columns.** A column with :math:`c_c > B - C_{must}` (:math:`C_{must}` the cost
    of the must_open columns, which every plan pays) is in no feasible plan: drop it.
-2. **Dominated columns.** Column :math:`c` is dominated by :math:`d` when both have the same type,
-   :math:`c_d \le c_c` (ties broken by column order), :math:`N(c) \subseteq N(d)`, :math:`d` is
-   *clean* (the only allowed column on its site) and :math:`c` is not must_open. Let
-   :math:`D(c)` be the *undominated* columns dominating :math:`c`. Drop :math:`c` when
+2. **Dominated columns.** Column :math:`c` is dominated by :math:`d` when
+   :math:`c_d \le c_c` (ties broken by column order), :math:`N(c) \subseteq N(d)`, :math:`c` is
+   not must_open, :math:`d` is *clean* (the only allowed column on its site) or on :math:`c`'s own
+   site, and :math:`d` has :math:`c`'s type, or any type when :math:`c`'s type has no min_open
+   count (:math:`m_{k(c)} = 0`; issue 14: a dominator of any type). Let :math:`D(c)` be the
+   *undominated* columns dominating :math:`c`. Drop :math:`c` when
    :math:`|D(c)| \ge \max(1, m_{k(c)})` (:math:`m_k` the min_open count of its type).
    Proof: take an optimal plan using :math:`c`. If some :math:`d \in D(c)` is closed, its site is
-   free (it is clean), so swapping :math:`c \to d` costs no more, covers a superset and keeps
-   every type count. Otherwise every :math:`d \in D(c)` is open: closing :math:`c` covers the same
-   (:math:`N(c) \subseteq N(d)`), costs less and leaves at least :math:`|D(c)| \ge m_k` columns of
-   type :math:`k`. Each step removes one dropped column from the plan and adds none, so an
-   optimal plan without dropped columns exists.
+   free (it is clean, or it is :math:`c`'s site, which :math:`c` frees), so swapping
+   :math:`c \to d` costs no more, covers a superset, and lowers no type count that min_open
+   holds (a type change only when :math:`m_{k(c)} = 0`). Otherwise every :math:`d \in D(c)` is
+   open: closing :math:`c` covers the same (:math:`N(c) \subseteq N(d)`), costs less and leaves
+   at least :math:`|D(c)| \ge m_k` columns of type :math:`k` (all of :math:`D(c)` has type
+   :math:`k` when :math:`m_k > 0`). Each step removes one dropped column from the plan and adds
+   none, so an optimal plan without dropped columns exists. The relation is transitive (a clean
+   column has no site-mate, so a chain of same-site steps stays on one site; a type change needs
+   :math:`m = 0` at the dominated end), so every dominated column has an undominated dominator.
 3. **Classes no kept column reaches** have :math:`y_r = 0`: drop the row and the column.
 4. **Classes a must_open column reaches** have :math:`y_r = 1` in every plan: drop the row and
    the column and add :math:`w_r` to the objective constant.
@@ -52,13 +58,36 @@ _PAIR_BATCH = 2_000_000
 
 
 def dominated_columns(index: CoverageIndex, cost: np.ndarray, must_cols: np.ndarray,
-                      min_open: np.ndarray) -> np.ndarray:
+                      min_open: np.ndarray, any_type: bool = True) -> np.ndarray:
     """(n_x,) bool: facility columns that reduction 2 of the module docstring drops.
+
+    ``any_type=False`` keeps the older, narrower rule (same type, clean dominator only), for
+    comparison in tests and benchmarks.
 
     Budget-independent, so a sweep computes it once. Candidates for dominating ``c`` must cover
     the class of :math:`N(c)` that the fewest columns reach, which keeps the pair count small;
     every candidate pair is then checked class by class with sorted-key lookups (no dense matrix).
     """
+    n_x = index.n_x
+    gone = np.zeros(n_x, dtype=bool)
+    if n_x == 0 or not any_type:
+        return _dominated_round(index, cost, must_cols, min_open, any_type, gone)
+    # Rounds: a site whose other columns were all dropped makes its last column clean, so it may
+    # dominate in the next round (on the reduced problem, where the proof applies as it stands).
+    n_sites = int(index.x_site.max()) + 1
+    while True:
+        new = _dominated_round(index, cost, must_cols, min_open, any_type, gone) & ~gone
+        if not new.any():
+            return gone
+        before = np.bincount(index.x_site[~gone], minlength=n_sites) == 1
+        gone |= new
+        if not ((np.bincount(index.x_site[~gone], minlength=n_sites) == 1) & ~before).any():
+            return gone  # no site became clean: another round would find nothing new
+
+
+def _dominated_round(index: CoverageIndex, cost: np.ndarray, must_cols: np.ndarray,
+                     min_open: np.ndarray, any_type: bool, gone: np.ndarray) -> np.ndarray:
+    """One round of reduction 2 over the columns not ``gone`` (already dropped)."""
     n_x = index.n_x
     if n_x == 0:
         return np.zeros(0, dtype=bool)
@@ -69,7 +98,7 @@ def dominated_columns(index: CoverageIndex, cost: np.ndarray, must_cols: np.ndar
     col_size = np.diff(C.indptr)
     row_size = np.diff(R.indptr)
     n_sites = int(index.x_site.max()) + 1
-    clean = np.bincount(index.x_site, minlength=n_sites)[index.x_site] == 1
+    clean = (np.bincount(index.x_site[~gone], minlength=n_sites)[index.x_site] == 1) & ~gone
 
     # The rarest class of every column: any dominator must cover it, so that class's columns
     # are the only candidates.
@@ -82,35 +111,47 @@ def dominated_columns(index: CoverageIndex, cost: np.ndarray, must_cols: np.ndar
         rarest[has_cover] = C.indices[perm[firsts]]
 
     # Pairs (c, d): d covers rarest[c], same type, clean, cheaper (or equal and earlier).
-    cand_c = np.flatnonzero(has_cover & ~must_cols)
+    cand_c = np.flatnonzero(has_cover & ~must_cols & ~gone)
     counts = row_size[rarest[cand_c]]
     pair_c = np.repeat(cand_c, counts)
     within = np.arange(pair_c.size) - np.repeat(np.cumsum(counts) - counts, counts)
     pair_d = R.indices[np.repeat(R.indptr[rarest[cand_c]], counts) + within]
-    ok = (pair_d != pair_c) & (index.x_type[pair_d] == index.x_type[pair_c]) & clean[pair_d]
+    ok = (pair_d != pair_c) & ~gone[pair_d] & _may_dominate(index, clean, min_open, any_type, pair_d, pair_c)
     ok &= _before(cost, pair_d, pair_c) & (col_size[pair_d] >= col_size[pair_c])
     pair_c, pair_d = pair_c[ok], pair_d[ok]
     contains = _contains(C, R.shape[0], pair_c, pair_d, col_size)
     pair_c, pair_d = pair_c[contains], pair_d[contains]
 
     # A column that reaches no open class is dominated by any clean column of its type before it.
-    empty = np.flatnonzero(~has_cover & ~must_cols)
+    empty = np.flatnonzero(~has_cover & ~must_cols & ~gone)
     columns = np.arange(n_x)
     dominated_any = np.zeros(n_x, dtype=bool)
     dominated_any[pair_c] = True
     for e in empty:  # a loop over the few columns whose sites reach nobody new
-        dominated_any[e] = np.any((index.x_type == index.x_type[e]) & clean & _before(cost, columns, e))
+        dominated_any[e] = np.any(_may_dominate(index, clean, min_open, any_type, columns, e)
+                                  & (columns != e) & ~gone & _before(cost, columns, e))
 
     # D(c): the undominated dominators (domination is transitive, so one exists for every
     # dominated column); c goes when there are at least max(1, min_open) of them.
-    maximal = ~dominated_any
+    maximal = ~dominated_any & ~gone
     n_dom = np.bincount(pair_c[maximal[pair_d]], minlength=n_x)
     for e in empty:
         if dominated_any[e]:
-            n_dom[e] = np.count_nonzero((index.x_type == index.x_type[e]) & clean & maximal
-                                        & _before(cost, columns, e))
+            n_dom[e] = np.count_nonzero(_may_dominate(index, clean, min_open, any_type, columns, e)
+                                        & (columns != e) & maximal & _before(cost, columns, e))
     need = np.maximum(1, np.asarray(min_open)[index.x_type])
     return dominated_any & (n_dom >= need)
+
+
+def _may_dominate(index: CoverageIndex, clean: np.ndarray, min_open: np.ndarray, any_type: bool,
+                  d, c) -> np.ndarray:
+    """The site and type conditions of reduction 2 for dominator ``d`` of column ``c``."""
+    same_type = index.x_type[d] == index.x_type[c]
+    if not any_type:
+        return same_type & clean[d]
+    free_type = np.asarray(min_open)[index.x_type[c]] == 0
+    same_site = index.x_site[d] == index.x_site[c]
+    return (same_type | free_type) & (clean[d] | same_site)
 
 
 def _before(cost: np.ndarray, d, c) -> np.ndarray:

@@ -52,6 +52,7 @@ from lifecircle.optimizer.generate.profiles import (
     MAX_SITES,
     NUMBERED_KINDS,
     PROFILES,
+    RESIDENTS_PER_SITE,
     SITE_KINDS,
     SITE_SIZE_SIGMA,
     TYPE_COST_SIGMA,
@@ -67,8 +68,10 @@ BUNDLED = {
                          "n_existing": 4, "seed": 101, "budget_cny": 6_000_000},
     "liangjiang_newtown": {"profile": "newtown", "n_demand": 3000, "n_sites": 120,
                            "n_existing": 2, "seed": 202, "budget_cny": 5_000_000},
+    # Its budget was the old default (15 % of the summed cheapest site costs), pinned when the
+    # default became a share of full coverage's cost (issue 14), so the bundled data stay put.
     "bishan_rural": {"profile": "rural", "n_demand": 1800, "n_sites": 70,
-                     "n_existing": 1, "seed": 303},
+                     "n_existing": 1, "seed": 303, "budget_cny": 8_300_000},
 }
 
 
@@ -140,10 +143,14 @@ def generate_district(
         prof = replace(prof, **profile_overrides)
     n_demand = check_count("n_demand", prof.n_demand if n_demand is None else n_demand, minimum=1,
                            maximum=MAX_DEMAND_POINTS)
-    n_sites = check_count("n_sites", prof.n_sites if n_sites is None else n_sites, minimum=1,
-                          maximum=MAX_SITES)
-    n_existing = check_count("n_existing", prof.n_existing if n_existing is None else n_existing,
-                             minimum=0, maximum=MAX_SITES)
+    # Defaults (issue 14, scenarios/FORMAT.md): one candidate site per RESIDENTS_PER_SITE expected
+    # residents (DOMAIN.md: one per 300-3,000), existing facilities in proportion to population.
+    if n_sites is None:
+        n_sites = max(1, round(n_demand * prof.residents_mean / RESIDENTS_PER_SITE))
+    if n_existing is None:
+        n_existing = round(prof.n_existing * n_demand / prof.n_demand)
+    n_sites = check_count("n_sites", n_sites, minimum=1, maximum=MAX_SITES)
+    n_existing = check_count("n_existing", n_existing, minimum=0, maximum=MAX_SITES)
     if budget_cny is not None and not (math.isfinite(budget_cny) and budget_cny >= 0):
         raise ScenarioError(f"generate_district: budget_cny={budget_cny} must be a finite number >= 0")
 
@@ -159,6 +166,9 @@ def generate_district(
             "n_existing": n_existing, "seed": seed}
     if profile_overrides:
         call["profile_overrides"] = dict(profile_overrides)
+    # The default budget is a share of full coverage's cost, measured on the written folder
+    # (budget.py); a city's circles keep their share of the cheapest site costs.
+    share_of_full = budget_cny is None and "budget_share" not in (profile_overrides or {})
     if budget_cny is None:
         cheapest_cny = sites[[f"cost_{k}" for k in FACILITY_TYPES]].min(axis=1).sum()
         budget_cny = round(prof.budget_share * cheapest_cny / BUDGET_ROUND_CNY) * BUDGET_ROUND_CNY
@@ -168,14 +178,29 @@ def generate_district(
     if name is not None:
         call["name"] = name
 
+    def write(folder: Path) -> Path:
+        path = _write_district(folder, prof, profile, call, name, budget_cny, demand, sites, existing)
+        if share_of_full:
+            from lifecircle.optimizer.generate.budget import FULL_COVERAGE_SHARE, full_coverage_cost
+
+            full_cny = full_coverage_cost(path)
+            budget = max(BUDGET_ROUND_CNY, round(FULL_COVERAGE_SHARE * full_cny / BUDGET_ROUND_CNY)
+                         * BUDGET_ROUND_CNY)
+            path.write_text(_scenario_yaml(prof, profile, name or prof.name, budget), encoding="utf-8")
+            readme = _readme(prof, call, name or prof.name, budget, demand, sites, existing)
+            readme += (f"- Default budget: {FULL_COVERAGE_SHARE:.0%} of {full_cny:,.0f} CNY, the cost of a "
+                       "cheap plan covering everyone the sites can reach (optimizer/generate/budget.py).\n")
+            (folder / "README.md").write_text(readme, encoding="utf-8")
+        return path
+
     if write_in_place:
-        return _write_district(Path(out_dir), prof, profile, call, name, budget_cny, demand, sites, existing)
+        return write(Path(out_dir))
     from lifecircle.optimizer.files import atomic_folder
 
     # Whole or not at all, and never over a folder of the user's (issue 12): OUT_DIR must be
     # missing, empty, or a scenario folder generate wrote and nobody changed since.
     with atomic_folder(out_dir, option="OUT_DIR", kind="scenario") as tmp:
-        _write_district(tmp, prof, profile, call, name, budget_cny, demand, sites, existing)
+        write(tmp)
     return Path(out_dir) / "scenario.yaml"
 
 

@@ -96,6 +96,10 @@ TYPE_COST_SIGMA = 0.1
 CLUSTER_SHARE_SIGMA = 0.25
 COST_ROUND_CNY = 1_000
 BUDGET_ROUND_CNY = 100_000
+# Default candidate density (issue 14): one idle site per this many expected residents. DOMAIN.md:
+# a 15-minute circle (50,000-100,000 residents) offers tens to a few hundred candidates, one per
+# roughly 300-3,000 residents; 1,000 is inside that range (the old default was one per 200).
+RESIDENTS_PER_SITE = 1_000
 # Size limits of one district, checked before anything is drawn. 1,000,000 demand points (a
 # building or block each: several cities' worth) take about 17 s and 0.5 GB; beyond that the
 # arrays alone would exhaust a desktop's memory. More people belong in a city (--city).

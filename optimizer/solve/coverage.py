@@ -128,9 +128,12 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
 
             message = diagnose_infeasible(problem, backend.name, options)
     else:
-        site, type_ = backend.plan(problem, index)
-        status, bound, gap, message = Status.FEASIBLE, None, None, "greedy: no optimality claim"
-        source = None
+        bound = source = None
+        if hasattr(backend, "plan_with_bound"):  # issue 14: local search brings a Lagrangian bound
+            site, type_, bound, source = backend.plan_with_bound(problem, index, options, model=model)
+        else:
+            site, type_ = backend.plan(problem, index)
+        status, gap, message = Status.FEASIBLE, None, f"{backend.name}: no optimality claim"
         termination = Termination.HEURISTIC
         objective = None
     solve_s = time.perf_counter() - t1
@@ -143,6 +146,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         spent = evaluation.spent_cny
         if not exact:
             objective = evaluation.objective
+            gap = relative_gap(objective, bound)  # issue 14: local's Lagrangian bound, else None
             if not evaluation.feasible:
                 status, message = Status.NO_SOLUTION, "greedy: " + "; ".join(evaluation.violations)
                 termination = Termination.NO_SOLUTION

@@ -32,10 +32,10 @@ from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, S
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.leastcost import Stage, at_least, column_ranks, solve_lexicographic
 from lifecircle.optimizer.solve.linear import solve_linear
+from lifecircle.optimizer.solve.strengthen import LARGE_NONZEROS, improve_plan, solve_large  # issue 14 (scale)
 from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.core.solution import Solution, check_objective, evaluate
-from lifecircle.optimizer.solve.backends.base import relative_gap
 
 
 
@@ -95,18 +95,34 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         run_options = options
     else:
         start = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open, ~dominated)
+        # issue 14 section 4: the start is improved by local search (no windows) before the MILP
+        if start is not None and reduced.model.A.nnz <= LARGE_NONZEROS:
+            start = improve_plan(index, cost, problem.budget_cny, must, problem.min_open, start, ~dominated,
+                                 window_until=0.0)
         encoded = None if start is None else reduced.encode(start.astype(float), index.class_rows)
         run_options = replace(options, warm_start=encoded, presolve=False)
         stats["route"] = "reduced MILP"
-    lexi = solve_lexicographic(reduced.model, col_cost, col_rank, backend.name, run_options, coverage_proof=proof)
-    result = lexi.result
+    if plan is None and reduced.model.A.nnz > LARGE_NONZEROS and start is not None:
+        # issue 14 section 4: a model too large for its LP gets local search, windows and a
+        # Lagrangian bound instead of the MILP; its plan is not claimed canonical
+        limit = options.deadline.limit(options.time_limit_s) if options.deadline else options.time_limit_s
+        result = solve_large(reduced, index, cost, problem.budget_cny, must, problem.min_open, start,
+                             ~dominated, backend.name, limit)
+        stats["route"] = "large: local search, windows, Lagrangian bound"
+        source = BoundSource(result.extra["bound_source"]) if result.extra.get("bound_source") else None
+        stages = [Stage("coverage", result.status, result.objective, result.bound, result.gap, source)]
+        stats["canonical"] = False
+    else:
+        lexi = solve_lexicographic(reduced.model, col_cost, col_rank, backend.name, run_options, coverage_proof=proof)
+        result = lexi.result
+        source = result.bound_source
+        stages = list(lexi.stages)
+        stats["canonical"] = lexi.canonical
     status, objective, bound, gap = result.status, result.objective, result.bound, result.gap
-    termination, source, values = result.termination, result.bound_source, result.values
+    termination, values = result.termination, result.values
     message = result.message
     if stats["route"] == "ceiling":
         message = "coverage ceiling reached within budget: optimal without the budgeted coverage MILP"
-    stages = list(lexi.stages)
-    stats["canonical"] = lexi.canonical
     plan = reduced.full_x(values) > 0.5 if values is not None else None
     timings["solve"] = time.perf_counter() - t3
 

@@ -113,6 +113,6 @@ def test_unknown_solver_is_bad_input(tiny_scenario, tmp_path):
     result = CliRunner().invoke(main, ["solve", str(tiny_scenario), "--solver", "gurobi", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert result.stderr.strip() == (
-        "error: --solver: unknown solver 'gurobi'; choose one of greedy, highs, ortools-cpsat, ortools-scip, pulp-cbc"
+        "error: --solver: unknown solver 'gurobi'; choose one of greedy, highs, local, ortools-cpsat, ortools-scip, pulp-cbc"
     )
     assert not (tmp_path / "o").exists()

@@ -148,7 +148,7 @@ def test_validate_prints_counts(tiny_scenario):
 def test_solvers_lists_every_backend():
     result = run("solvers")
     names = [line.split()[0] for line in result.output.splitlines()]
-    assert names == ["highs", "pulp-cbc", "ortools-cpsat", "ortools-scip", "greedy"]
+    assert names == ["highs", "pulp-cbc", "ortools-cpsat", "ortools-scip", "greedy", "local"]
     assert all("available" in line for line in result.output.splitlines())
 
 

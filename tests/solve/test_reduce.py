@@ -107,7 +107,10 @@ def test_a_column_on_a_shared_site_never_dominates():
         must_open=np.full(2, NO_TYPE), forbidden=np.zeros(2, bool), min_open=np.zeros(2, int))
     _, index = build_coverage_model(problem)
     cost, must = columns(problem, index)
-    assert not dominated_columns(index, cost, must, problem.min_open).any()
+    assert not dominated_columns(index, cost, must, problem.min_open, any_type=False).any()
+    # Issue 14's wider rule: B-t1 is dominated by its equal site-mate B-t0 (same site, as cheap,
+    # earlier); B is then clean, so in a second round B-t0 dominates A.
+    assert dominated_columns(index, cost, must, problem.min_open).tolist() == [True, False, True]
 
 
 @pytest.mark.parametrize("solver", EXACT)

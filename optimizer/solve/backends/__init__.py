@@ -8,6 +8,7 @@ from lifecircle.optimizer.solve.backends.base import (
 )
 from lifecircle.optimizer.solve.backends.greedy import GreedyBackend
 from lifecircle.optimizer.solve.backends.highs import HighsBackend
+from lifecircle.optimizer.solve.backends.local import LocalBackend
 from lifecircle.optimizer.solve.backends.ortools_cpsat import OrtoolsCpsatBackend
 from lifecircle.optimizer.solve.backends.ortools_scip import OrtoolsScipBackend
 from lifecircle.optimizer.solve.backends.pulp_cbc import PulpCbcBackend
@@ -23,7 +24,7 @@ def register(backend: Backend) -> Backend:
 
 
 for _backend in (HighsBackend(), PulpCbcBackend(), OrtoolsCpsatBackend(), OrtoolsScipBackend(),
-                 GreedyBackend()):
+                 GreedyBackend(), LocalBackend()):
     register(_backend)
 
 
