@@ -133,6 +133,14 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
         return solve_mclp_points(instance, p=p, radius=radius, budget=budget,
                                  preselected=preselected, solver=solver, options=options,
                                  read_s=read_s)
+    if model == "pmedian":
+        # Incumbent, Lagrangian fixing and a reduced ladder MIP (issue 16); None: too large
+        # for its dense cost matrix, so the plain ladder below.
+        from lifecircle.optimizer.classic.pmedian import solve_pmedian_exact
+
+        exact = solve_pmedian_exact(instance, p, solver, options, read_s)
+        if exact is not None:
+            return exact
     t0 = time.perf_counter()
     built = build_classic(instance, model, p=p, radius=radius, budget=budget,
                           preselected=preselected)
