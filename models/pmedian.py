@@ -219,3 +219,135 @@ def fix_by_lagrangian(D: np.ndarray, w: np.ndarray, p: int, lag: LagrangianBound
         cap = D[:, forced_open].min(axis=1)
         keep &= D <= cap[:, None]
     return Reduction(closed, forced_open, keep)
+
+
+@dataclass(frozen=True)
+class TreeResult:
+    """The outcome of :func:`lagrangian_branch_and_bound`.
+
+    Parameters
+    ----------
+    sites : the best plan found (site indices of the full instance).
+    cost : its cost.
+    proven : True when every node was closed: ``cost`` is optimal up to ``delta``.
+    bound : a lower bound on every plan (the smallest bound of an open node, or ``cost``).
+    nodes : nodes evaluated.
+    """
+
+    sites: np.ndarray
+    cost: float
+    proven: bool
+    bound: float
+    nodes: int
+
+
+def _node_bound(D, w, p, upper, target, u, lo, hi, forced, free, iters):
+    """Subgradient steps at one node: ``S`` holds every forced site and ``p - |forced|`` free ones.
+
+    Returns ``(bound, u, rho, chosen)`` of the best step; stops early once the bound passes
+    ``target`` (the node is pruned) or a step's plan serves every point exactly once.
+    """
+    k = p - forced.size
+    best = (-np.inf, u, None, None)
+    pi, stall = 1.0, 0
+    for _ in range(iters):
+        diff = D - u[:, None]
+        rho = w @ np.minimum(diff, 0.0)
+        rf = rho[free]
+        pick = free[np.argpartition(rf, k - 1)[:k]] if 0 < k < free.size else (
+            free if k > 0 else free[:0])
+        chosen = np.concatenate([forced, pick])
+        value = float(w @ u + rho[chosen].sum())
+        if value > best[0]:
+            best, stall = (value, u, rho, chosen), 0
+        else:
+            stall += 1
+            if stall >= 10:
+                pi, stall = pi / 2.0, 0
+        if best[0] > target or pi < 1e-3:
+            break
+        g = w * (1.0 - (diff[:, chosen] < 0).sum(axis=1))
+        norm = float(g @ g)
+        if norm == 0.0:
+            break
+        u = np.clip(u + pi * (upper - value) / norm * g, lo, hi)
+    return best
+
+
+def lagrangian_branch_and_bound(D: np.ndarray, w: np.ndarray, p: int, sites: np.ndarray,
+                                cost: float, lag: LagrangianBound, delta: float = 0.0, *,
+                                max_nodes: int = 20_000, deadline: float | None = None,
+                                node_iters: int = 60) -> TreeResult:
+    """Branch on sites with a Lagrangian bound and reduced-cost fixing at every node (Beasley).
+
+    ``sites``/``cost`` are the incumbent, ``lag`` the root's multipliers. Only plans costing at
+    most ``cost - delta`` are sought (``delta = 1`` for integer data, else 0), so a closed tree
+    proves the incumbent (or a better plan found on the way) optimal. A node fixes free sites
+    open or closed by their Lagrangian penalties, as :func:`fix_by_lagrangian` does at the root,
+    and branches on the chosen free site of most negative ``rho`` (open first, then closed).
+    Stops unproven after ``max_nodes`` nodes or at ``deadline`` (a ``time.monotonic()`` value).
+    """
+    import time
+
+    n, m = D.shape
+    tol = 1e-9 * max(1.0, abs(cost))
+    root = fix_by_lagrangian(D, w, p, lag, cost - delta)
+    cols = np.flatnonzero(~root.closed)
+    best_sites, best_cost = np.asarray(sites), float(cost)
+    if cols.size < p:
+        return TreeResult(best_sites, best_cost, True, best_cost, 0)
+    Dc = D[:, cols]
+    lo = Dc.min(axis=1)
+    srt_hi = np.sort(Dc, axis=1)[:, min(cols.size - p, cols.size - 1)]
+    start_forced = np.flatnonzero(root.forced_open[cols])
+    stack = [(start_forced, np.setdiff1d(np.arange(cols.size), start_forced),
+              np.clip(lag.u, lo, srt_hi))]
+    open_bounds: list = []
+    nodes = 0
+    while stack:
+        if nodes >= max_nodes or (deadline is not None and time.monotonic() > deadline):
+            open_bounds.extend(-np.inf for _ in stack)  # their bounds are not computed
+            break
+        forced, free, u = stack.pop()
+        nodes += 1
+        if forced.size > p or forced.size + free.size < p:
+            continue
+        target = best_cost - delta + tol
+        if forced.size == p or forced.size + free.size == p:
+            plan = np.concatenate([forced, free])[:p] if forced.size < p else forced
+            value = float(w @ Dc[:, plan].min(axis=1))
+            if value < best_cost - tol:
+                best_sites, best_cost = cols[np.sort(plan)], value
+            continue
+        bound, u, rho, chosen = _node_bound(Dc, w, p, best_cost, target, u, lo, srt_hi,
+                                            forced, free, node_iters)
+        value = float(w @ Dc[:, chosen].min(axis=1))  # the node's Lagrangian plan, evaluated
+        if value < best_cost - tol:
+            best_sites, best_cost = cols[np.sort(chosen)], value
+            target = best_cost - delta + tol
+        if bound > target:
+            continue
+        # Fixing at the node: penalties of opening a free site outside / closing one inside.
+        k = p - forced.size
+        in_pick = np.isin(free, chosen)
+        rf = rho[free]
+        order = np.sort(rf)
+        kth, nxt = order[k - 1], order[k] if k < free.size else np.inf
+        slack = target - bound
+        shut = ~in_pick & (rf - kth > slack)
+        must = in_pick & (nxt - rf > slack)
+        forced = np.concatenate([forced, free[must]])
+        free = free[~shut & ~must]
+        if forced.size + free.size <= p or forced.size >= p:
+            stack.append((forced, free, u))
+            continue
+        cand = np.setdiff1d(chosen, forced)
+        if cand.size == 0:  # the subproblem only uses forced sites: it cannot happen with k > 0
+            cand = free
+        j = cand[np.argmin(rho[cand])]
+        rest = free[free != j]
+        stack.append((forced, rest, u))  # j closed: explored second
+        stack.append((np.append(forced, j), rest, u))  # j open: explored first
+    if open_bounds:
+        return TreeResult(best_sites, best_cost, False, lag.bound, nodes)
+    return TreeResult(best_sites, best_cost, True, best_cost, nodes)

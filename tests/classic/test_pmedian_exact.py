@@ -26,8 +26,8 @@ DATA = os.environ.get("LIFECIRCLE_ORLIB_DIR",
                       os.path.join(HERE, "..", "..", "..", "shared", "data", "orlib-pmed"))
 
 
-def random_costs(seed: int, n: int = 12, m: int = 8, integral: bool = True):
-    """Clustered points (ties and near-ties are common), some zero weights."""
+def random_costs(seed: int, n: int = 12, m: int = 8, integral: bool = True, unit: float = 10.0):
+    """Clustered points, some zero weights; integral costs count whole ``unit``s (many ties)."""
     rng = np.random.default_rng(seed)
     xy = rng.uniform(0, 100, size=(n, 2))
     sites = xy[rng.choice(n, size=m, replace=False)] + rng.normal(0, 5, size=(m, 2))
@@ -35,7 +35,7 @@ def random_costs(seed: int, n: int = 12, m: int = 8, integral: bool = True):
     w = rng.integers(0, 5, size=n).astype(float)
     w[rng.integers(0, n)] = 3.0  # at least one weighted point
     if integral:
-        D = np.round(D / 10.0)  # coarse: many equal costs
+        D = np.round(D / unit)
     else:
         w = w * rng.uniform(0.5, 1.5, size=n)
     return D, w
@@ -128,6 +128,33 @@ def test_exact_path_matches_brute_force(integral):
             assert res.bound_source in ("lagrangian", "mip") and res.termination == "optimal"
             sources.add(res.bound_source)
     assert sources  # at least one proof route ran
+
+
+@pytest.mark.parametrize("integral", [True, False])
+def test_mip_route_matches_brute_force(integral):
+    """Without the Lagrangian tree, the reduced ladder MIP proves the optimum (source ``mip``)."""
+    from lifecircle.optimizer.classic.pmedian import solve_pmedian_exact
+
+    sources = []
+    for seed in range(8):
+        D, w = random_costs(300 + seed, n=30, m=14, integral=integral, unit=1.0)
+        for p in (2, 3):
+            best, _ = optimal_plans(D, w, p)
+            res = solve_pmedian_exact(instance_of(D, w), p, "highs", None, tree=False)
+            assert res.status == "optimal" and res.objective == pytest.approx(best)
+            assert res.bound == pytest.approx(best)
+            sources.append(res.bound_source)
+    if not integral:  # integer data mostly close by fixing against UB - 1 before any MIP
+        assert sources.count("mip") >= 4  # the reduced MIP, not only the root bound, proved some
+
+
+def test_tree_on_a_time_budget_of_zero_is_unproven_with_a_valid_bound():
+    D, w = random_costs(5, n=40, m=25, integral=False)
+    sites, ub = pm.interchange(D, w, 3)
+    lag = pm.lagrangian_bound(D, w, 3, ub, max_iter=20)
+    tree = pm.lagrangian_branch_and_bound(D, w, 3, sites, ub, lag, deadline=0.0)
+    assert not tree.proven and tree.nodes == 0
+    assert tree.bound == lag.bound <= tree.cost == ub
 
 
 orlib = pytest.mark.skipif(
