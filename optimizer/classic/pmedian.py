@@ -64,7 +64,7 @@ def solve_pmedian_exact(instance, p: int | None, solver: str, options: SolveOpti
 
     Checks ``p`` and reachability as :func:`.solve.build_classic` does (same errors), and the
     backend before any work. Returns ``None`` when the dense cost matrix exceeds
-    :data:`MAX_CELLS`. ``tree=False`` skips the Lagrangian tree (the MIP proves the rest).
+    :data:`MAX_CELLS` or when the incumbent leaves a weighted point unserved. ``tree=False`` skips the Lagrangian tree (the MIP proves the rest).
     """
     t0 = time.perf_counter()
     get_backend(solver, "milp")  # an unknown, missing or non-MIP backend fails as on the other path
@@ -79,6 +79,8 @@ def solve_pmedian_exact(instance, p: int | None, solver: str, options: SolveOpti
     big = pm.unreachable_cost(costs.cost, w)
     D = pm.dense_costs(n, m, costs.demand, costs.site, costs.cost, big)
     sites, ub = pm.interchange(D, w, p)
+    if ub >= big:  # the heuristic leaves a point unserved: maybe no plan serves all; the plain
+        return None  # ladder MIP decides (and reports infeasible when none does)
     delta = 1.0 if _integral(costs, w) else 0.0
     tol = 1e-9 * max(1.0, abs(ub))
     lag = pm.lagrangian_bound(D, w, p, ub, target=ub - delta + tol if delta else ub)
@@ -90,7 +92,10 @@ def solve_pmedian_exact(instance, p: int | None, solver: str, options: SolveOpti
                                        u0=lag.u)
             lag = lag2 if lag2.bound > lag.bound else lag
     t1 = time.perf_counter()
-    stats = {"incumbent": ub, "lagrangian_bound": round(lag.bound, 6),
+    # The presolve keys every classic consumer reads (bench rows): sites before -> after the
+    # fixing; demand points are the classes here and none are merged.
+    stats = {"sites_before": m, "sites_after": m, "classes_before": n, "classes_after": n,
+             "incumbent": ub, "lagrangian_bound": round(lag.bound, 6),
              "lagrangian_iterations": lag.iterations, "pairs": costs.n_pairs}
     timings = {"read": round(read_s, 4), "build": round(t1 - t0, 4), "solve": 0.0}
 
@@ -129,7 +134,7 @@ def solve_pmedian_exact(instance, p: int | None, solver: str, options: SolveOpti
     table = reduced_table(D, red, big)
     served = np.bincount(table.demand, minlength=n) > 0
     stats.update(sites_closed=int(red.closed.sum()), sites_forced_open=int(red.forced_open.sum()),
-                 pairs_kept=table.n_pairs)
+                 pairs_kept=table.n_pairs, sites_after=int(m - red.closed.sum()))
     if (not served[w > 0].all() or int((~red.closed).sum()) < p
             or int(red.forced_open.sum()) > p):
         # Some weighted point has no pair an improving plan could use: none exists.

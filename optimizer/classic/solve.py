@@ -135,9 +135,10 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
                                  preselected=preselected, solver=solver, options=options,
                                  read_s=read_s, presolve=True if budget is not None
                                  else "dominance")
-    if model == "pmedian":
+    if model == "pmedian" and solver == "highs":
         # Incumbent, Lagrangian fixing and a reduced ladder MIP (issue 16); None: too large
-        # for its dense cost matrix, so the plain ladder below.
+        # for its dense cost matrix, so the plain ladder below. Other backends keep the plain
+        # ladder, so that each still answers (or declines) its own model.
         from lifecircle.optimizer.classic.pmedian import solve_pmedian_exact
 
         exact = solve_pmedian_exact(instance, p, solver, options, read_s)
