@@ -131,6 +131,8 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
         # dropping dominated sites halved HiGHS's time on the town instances (issue 16).
         from lifecircle.optimizer.classic.points import solve_mclp_points
 
+        if budget is None and solver == "highs" and (options is None or options.presolve):
+            options = replace(options or SolveOptions(), presolve=False)  # as for the compact
         return solve_mclp_points(instance, p=p, radius=radius, budget=budget,
                                  preselected=preselected, solver=solver, options=options,
                                  read_s=read_s, presolve=True if budget is not None
