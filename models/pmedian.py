@@ -51,7 +51,7 @@ def dense_costs(n: int, m: int, demand: np.ndarray, site: np.ndarray, cost: np.n
 
 
 def unreachable_cost(cost: np.ndarray, weights: np.ndarray) -> float:
-    """A cost no plan that serves every weighted point can pay (instead of inf, which poisons sums)."""
+    """A cost no plan serving every weighted point can pay (inf would poison the sums)."""
     finite_max = float(np.max(cost, initial=0.0))
     return (finite_max + 1.0) * (float(np.sum(weights)) + 1.0) * 4.0
 

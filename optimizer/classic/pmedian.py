@@ -10,8 +10,8 @@ The steps, each in :mod:`models.pmedian` (arrays only):
 4. otherwise a branch-and-bound on sites with a Lagrangian bound and fixing at every node
    (Beasley 1993) proves the optimum (bound source ``lagrangian``); small-p OR-Library
    instances close in under 150 nodes;
-5. should the tree run out of nodes or of its time share, sites and (point, site) pairs that no improving
-   plan can use are fixed away, and Elloumi's ladder model of
+5. should the tree run out of nodes or of its time share, sites and (point, site) pairs that
+   no improving plan can use are fixed away, and Elloumi's ladder model of
    :func:`models.classic.build_pmedian` is built on what is left: for OR-Library a few hundred
    to a few tens of thousands of pairs instead of ``n (m - p + 1)``. The MIP then proves its
    optimum (bound source ``mip``), or proves that nothing better than the incumbent exists.
@@ -64,7 +64,8 @@ def solve_pmedian_exact(instance, p: int | None, solver: str, options: SolveOpti
 
     Checks ``p`` and reachability as :func:`.solve.build_classic` does (same errors), and the
     backend before any work. Returns ``None`` when the dense cost matrix exceeds
-    :data:`MAX_CELLS` or when the incumbent leaves a weighted point unserved. ``tree=False`` skips the Lagrangian tree (the MIP proves the rest).
+    :data:`MAX_CELLS` or when the incumbent leaves a weighted point unserved. ``tree=False``
+    skips the Lagrangian tree (the MIP proves the rest).
     """
     t0 = time.perf_counter()
     get_backend(solver, "milp")  # an unknown, missing or non-MIP backend fails as on the other path
