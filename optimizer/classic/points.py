@@ -157,7 +157,7 @@ def highs_lp_duals(rows: sp.csr_matrix, weight: np.ndarray, cost: np.ndarray, bu
 
 
 def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected=(),
-                      solver=None, options=None, read_s: float = 0.0, presolve: bool = True,
+                      solver=None, options=None, read_s: float = 0.0, presolve: bool | str = True,
                       method: str = "compact"):
     """MCLP (exactly ``p`` sites, or within ``budget``) on a coordinate instance, at city scale.
 
@@ -203,7 +203,9 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
     classes = coverage_classes(instance.demand_xy[:, 0], instance.demand_xy[:, 1],
                                instance.weights, instance.site_xy, radius)
     t1 = time.perf_counter()
-    if presolve:
+    if presolve == "dominance":  # rules 1-3, no LP solve: what pays for p-MCLP (issue 16)
+        red = presolve_budgeted_mclp(classes.rows, classes.weight, cost, limit, forced=pre)
+    elif presolve:
         red = presolve_budgeted_mclp(classes.rows, classes.weight, cost, limit, forced=pre,
                                      lp_duals=highs_lp_duals)
     else:
