@@ -202,6 +202,9 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         elif not _same(evaluation.objective, objective):
             raise SolverResultError(f"{backend.name}: model objective {objective} != evaluated "
                                     f"{evaluation.objective} at budget {budget:,.0f}")
+        # the recomputed value, so that the curve does not depend on the solver's float path
+        # (a warm-started and a cold solve of one plan differ in the 12th digit)
+        objective = evaluation.objective
         return SweepPoint(budget, solved.status, objective, solved.bound, solved.gap, evaluation.spent_cny,
                           evaluation.people_after, solved.solve_s, solved.site, solved.type, solved.reason,
                           solved.warm_started)

@@ -364,12 +364,15 @@ def _polish(model: LinearModel, values: np.ndarray, solver: str, options: SolveO
     coverage to stay within half a step of ``Z*``, so continuous columns (coverage levels,
     assignments) may sit below their best; with the integers fixed this is a small LP."""
     integer = model.integrality
+    # with its integers fixed the model is an LP: solved as one (and presolved, which empties a
+    # coverage model), not as a MIP without presolve (13 s on a 10,000 x 3,000 district)
     fixed = replace(model, col_lower=np.where(integer, values, model.col_lower),
-                    col_upper=np.where(integer, values, model.col_upper))
+                    col_upper=np.where(integer, values, model.col_upper),
+                    integrality=np.zeros_like(integer))
     # past the deadline too: with every integer fixed this is a small LP (presolve empties a
     # coverage model), and without it a stopped solve's plan would be under-counted
     left = None if options.deadline is None else max(1.0, options.deadline.remaining())
-    result = solve_linear(fixed, solver, replace(options, warm_start=None, deadline=None,
+    result = solve_linear(fixed, solver, replace(options, warm_start=None, deadline=None, presolve=True,
                                                  time_limit_s=left if left is not None else options.time_limit_s))
     if result.values is None or model.objective_value(result.values) < model.objective_value(values):
         return values

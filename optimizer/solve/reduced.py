@@ -97,8 +97,11 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         start = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open, ~dominated)
         # issue 14 section 4: the start is improved by local search (no windows) before the MILP
         if start is not None and reduced.model.A.nnz <= LARGE_NONZEROS:
+            # a share of what is left of the run's clock, so the start never eats the MILP's time
+            local_until = (time.perf_counter() + 0.15 * options.deadline.remaining()
+                           if options.deadline is not None else None)
             start = improve_plan(index, cost, problem.budget_cny, must, problem.min_open, start, ~dominated,
-                                 window_until=0.0)
+                                 local_until=local_until, window_until=0.0)
         encoded = None if start is None else reduced.encode(start.astype(float), index.class_rows)
         run_options = replace(options, warm_start=encoded, presolve=False)
         stats["route"] = "reduced MILP"
@@ -136,6 +139,7 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         if not evaluation.feasible:
             raise SolverResultError(f"{backend.name}: reduced plan fails evaluate(): {evaluation.violations[0]}")
         check_objective(problem, objective, evaluation.objective, f"{backend.name}: reduced")
+        objective = evaluation.objective  # the recomputed value: the same plan, the same number
     timings["check"] = time.perf_counter() - t4
     return Solution(status=status, backend=backend.name, objective=objective, bound=bound, gap=gap,
                     site=site, type=type_, spent_cny=spent, timings_s=timings, message=message,

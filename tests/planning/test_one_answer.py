@@ -2,7 +2,9 @@
 least-cost canonical site list at the same budget on a bundled district, and a sweep never spends
 more at a larger budget for the same coverage (the issue saw 2.4 M CNY more at 15-20 M than at
 12 M). On yuzhong_hillside the engine before issue 14 (``SolveOptions(canonical=False)``) spent
-11.85 M at 12 M and 12.527 M at 15, 20 and 30 M for the same 31,037.5; now 11.575 M at all four."""
+11.85 M at 12 M and 12.527 M at 15, 20 and 30 M for the same 31,037.5; then 11.575 M at all four.
+Since the district uses ``coverage: per_service`` it saturates later: 55,519.5 at 40 and 60 M, both
+spending the cheapest full plan's 33.334 M."""
 
 from __future__ import annotations
 
@@ -44,7 +46,7 @@ def test_solve_sweep_and_plan_give_the_same_plan(hillside):
 
 
 def test_sweep_spends_no_more_for_the_same_coverage(hillside):
-    budgets = np.array([9e6, 12e6, 15e6, 20e6, 30e6])
+    budgets = np.array([9e6, 12e6, 20e6, 30e6, 40e6, 60e6])
     points = sweep_problem(hillside, budgets, "highs", jobs=2).points
     objectives = [p.objective for p in points]
     assert objectives == sorted(objectives)
@@ -56,3 +58,4 @@ def test_sweep_spends_no_more_for_the_same_coverage(hillside):
     assert len(saturated) >= 2  # the test covers the saturated part of the curve
     # least cost at saturation: the plan spends what the cheapest full-coverage plan costs
     assert len({round(p.spent_cny) for p in saturated}) == 1
+    assert saturated[-1].objective == pytest.approx(55_519.5) and saturated[-1].spent_cny == 33_334_000
