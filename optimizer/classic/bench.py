@@ -70,10 +70,33 @@ def solver_versions(names) -> dict:
     return out
 
 
+def _children_cpu_s() -> float:
+    """CPU seconds of this process's finished children (CBC runs as one). ``resource`` is POSIX
+    only; on Windows psutil reads the same counters of this process's own children."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        times = psutil.Process().cpu_times()
+        return times.children_user + times.children_system
+    child = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return child.ru_utime + child.ru_stime
+
+
+def _peak_memory_mb() -> float:
+    """Peak resident memory of this process in MB (Linux: ru_maxrss in KiB; Windows: peak_wset)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        import psutil
+
+        return round(getattr(psutil.Process().memory_info(), "peak_wset", 0) / 2**20, 1)
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
 def worker() -> None:
     """Run one bench job in this process (spec on stdin), write the row as JSON to a file."""
-    import resource
-
     spec = json.load(sys.stdin)
     row = {"status": "error", "note": ""}
     clock = JobClock()
@@ -100,7 +123,7 @@ def worker() -> None:
     except LifecircleError as err:
         row.update(status="error", note=str(err))
     row.update(clock.read())
-    row["peak_mem_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    row["peak_mem_mb"] = _peak_memory_mb()
     with open(spec["out"], "w", encoding="utf-8") as fh:
         json.dump(row, fh)
 
@@ -110,18 +133,12 @@ class JobClock:
     workers) plus its finished child processes (CBC runs as one), imports excluded."""
 
     def __init__(self):
-        import resource
-
         self._wall = time.perf_counter()
         self._cpu = time.process_time()
-        child = resource.getrusage(resource.RUSAGE_CHILDREN)
-        self._child = child.ru_utime + child.ru_stime
+        self._child = _children_cpu_s()
 
     def read(self) -> dict:
-        import resource
-
-        child = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = time.process_time() - self._cpu + child.ru_utime + child.ru_stime - self._child
+        cpu = time.process_time() - self._cpu + _children_cpu_s() - self._child
         return {"wall_s": round(time.perf_counter() - self._wall, 4), "cpu_s": round(cpu, 4)}
 
 
