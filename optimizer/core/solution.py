@@ -114,13 +114,13 @@ def service_levels(problem: CoverageProblem, site, type_, *, with_equity=False, 
     served = np.full((n_sel, problem.n_groups), np.nan)
     if not cap_groups.any():
         return level, served, None, True, []
-    blocks = [(g, *_gains(problem, site, type_, g)) for g in np.flatnonzero(cap_groups)]
+    blocks = [(g, *gain_rows(problem, site, type_, g)) for g in np.flatnonzero(cap_groups)]
     if assignment is not None:
         return _check_assignment(problem, site, type_, level, served, blocks, assignment)
     return _assign(problem, site, type_, level, served, blocks, with_equity, worst_share)
 
 
-def _gains(problem, site, type_, g):
+def gain_rows(problem, site, type_, g):
     """(rows, gain, capacity) of capacitated group g: the pairs that can gain (people of positive
     weight, not fully served before), their gain d - b over [plan facilities | existing], and the
     capacity of each of those facilities (inf: unlimited)."""

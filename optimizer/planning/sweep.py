@@ -35,7 +35,6 @@ from lifecircle.optimizer.solve.backends import (
 from lifecircle.optimizer.errors import InfeasibleError, ScenarioError
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.leastcost import column_ranks, solve_lexicographic
-from lifecircle.optimizer.solve.linear import solve_linear
 from lifecircle.optimizer.core.deadline import Deadline
 from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.core.solution import evaluate

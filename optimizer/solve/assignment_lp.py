@@ -30,38 +30,10 @@ import scipy.sparse as sp
 from lifecircle.models.aggregate import identical_row_classes
 from lifecircle.models.linear import MAXIMIZE, LinearModel
 from lifecircle.optimizer.core.problem import CoverageProblem
+from lifecircle.optimizer.core.solution import gain_rows
 from lifecircle.optimizer.core.shares import circle_totals, group_totals
 from lifecircle.optimizer.core.tolerances import PEOPLE_TOL
 from lifecircle.optimizer.errors import SolverResultError
-
-
-def _gain_rows(problem: CoverageProblem, site: np.ndarray, type_: np.ndarray, g: int):
-    """(rows, gain over [facilities | existing], capacity of each) for capacitated group g, as
-    :func:`optimizer.core.solution.evaluate` builds them for a plan opening all of ``site``."""
-    n_sel = site.size
-    base = problem.level_before()
-    n_ex = 0 if problem.existing_capacity is None else problem.existing_capacity.shape[0]
-    rows = np.flatnonzero((problem.weighted_people()[:, g] > 0) & (base[:, g] < 1))
-    W = sp.csr_matrix((rows.size, n_sel))
-    for k in np.flatnonzero(problem.serves[:, g]):
-        pos = np.flatnonzero(type_ == k)
-        if pos.size:
-            pick = sp.csr_matrix((np.ones(pos.size), (np.arange(pos.size), pos)), shape=(pos.size, n_sel))
-            W = W + problem.weight_of(int(k), g)[rows][:, site[pos]] @ pick
-    q = np.full(n_sel + n_ex, np.inf)
-    mine = problem.serves[type_, g]
-    q[:n_sel][mine] = problem.type_capacity()[type_[mine], g]
-    if n_ex and g in problem.existing_reach:
-        limited = np.isfinite(problem.existing_capacity[:, g])
-        E = sp.csr_matrix(problem.existing_reach[g][rows].multiply(limited[None, :]))
-        q[n_sel:] = problem.existing_capacity[:, g]
-    else:
-        E = sp.csr_matrix((rows.size, n_ex))
-    gain = sp.csr_matrix(sp.hstack([W, E], format="csr"))
-    gain.data = gain.data - base[rows, g][np.repeat(np.arange(rows.size), np.diff(gain.indptr))]
-    gain.data[gain.data < 0] = 0.0
-    gain.eliminate_zeros()
-    return rows, gain, q
 
 
 class SwapLP:
@@ -98,11 +70,10 @@ class SwapLP:
         supply_rows, supply_rhs = [], []
         set_coef = []  # (kind, set, column indices, coefficients) for the equity floors
         self.cap_row_of = {}  # (facility position, g) -> row index (in capacity block order)
-        n_col = 0
         self._groups = np.flatnonzero(problem.capacitated_groups())
         blocks = []
         for g in self._groups:
-            rows, gain, q = _gain_rows(problem, fac_site, fac_type, int(g))
+            rows, gain, q = gain_rows(problem, fac_site, fac_type, int(g))  # evaluate()'s own rows
             reach = np.diff(gain.indptr) > 0
             rows, gain = rows[reach], gain[reach]
             key = problem.circle[rows] if by_circle else np.zeros(rows.size, dtype=np.int64)

@@ -53,6 +53,10 @@ def test_classic_pcenter_json_says_termination_and_bound_source(graph, method):
 
 def test_classic_pmedian_and_mclp_fill_termination_and_bound_source(graph):
     out = json.loads(run(["classic", "pmedian", "--instance", graph, "--json"]).stdout)
+    # the exact p-median path (highs) proves this one by its Lagrangian bound, before any MIP
+    assert (out["objective"], out["termination"], out["bound_source"]) == (11, "optimal", "lagrangian")
+    out = json.loads(run(["classic", "pmedian", "--instance", graph, "--solver", "ortools-scip",
+                          "--json"]).stdout)
     assert (out["objective"], out["termination"], out["bound_source"]) == (11, "optimal", "mip")
     out = json.loads(run(["classic", "lscp", "--instance", graph, "--radius", "4",
                           "--json"]).stdout)
