@@ -103,6 +103,20 @@ def service_levels(problem: CoverageProblem, site, type_, *, with_equity=False, 
     site = np.asarray(site, dtype=np.int64)
     type_ = np.asarray(type_, dtype=np.int64)
     n_sel = site.size
+    level = uncapacitated_levels(problem, site, type_)
+    cap_groups = problem.capacitated_groups()
+    served = np.full((n_sel, problem.n_groups), np.nan)
+    if not cap_groups.any():
+        return level, served, None, True, []
+    blocks = [(g, *gain_rows(problem, site, type_, g)) for g in np.flatnonzero(cap_groups)]
+    if assignment is not None:
+        return _check_assignment(problem, site, type_, level, served, blocks, assignment)
+    return _assign(problem, site, type_, level, served, blocks, with_equity, worst_share)
+
+
+def uncapacitated_levels(problem: CoverageProblem, site: np.ndarray, type_: np.ndarray) -> np.ndarray:
+    """(I, G) levels under a plan: each uncapacitated pair at its best open or existing weight;
+    capacitated groups stay at their level before (their assignment LP decides the rest)."""
     level = problem.level_before().copy()
     cap_groups = problem.capacitated_groups()
     for (k, g) in problem.coverage:
@@ -111,13 +125,7 @@ def service_levels(problem: CoverageProblem, site, type_, *, with_equity=False, 
             continue
         best = problem.weight_of(k, g)[:, cols].max(axis=1).toarray().ravel()
         level[:, g] = np.maximum(level[:, g], best)
-    served = np.full((n_sel, problem.n_groups), np.nan)
-    if not cap_groups.any():
-        return level, served, None, True, []
-    blocks = [(g, *gain_rows(problem, site, type_, g)) for g in np.flatnonzero(cap_groups)]
-    if assignment is not None:
-        return _check_assignment(problem, site, type_, level, served, blocks, assignment)
-    return _assign(problem, site, type_, level, served, blocks, with_equity, worst_share)
+    return level
 
 
 def gain_rows(problem, site, type_, g):

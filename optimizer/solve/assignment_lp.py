@@ -30,7 +30,7 @@ import scipy.sparse as sp
 from lifecircle.models.aggregate import identical_row_classes
 from lifecircle.models.linear import MAXIMIZE, LinearModel
 from lifecircle.optimizer.core.problem import CoverageProblem
-from lifecircle.optimizer.core.solution import gain_rows
+from lifecircle.optimizer.core.solution import gain_rows, uncapacitated_levels
 from lifecircle.optimizer.core.shares import circle_totals, group_totals
 from lifecircle.optimizer.core.tolerances import PEOPLE_TOL
 from lifecircle.optimizer.errors import SolverResultError
@@ -169,16 +169,7 @@ class SwapLP:
 
     def _uncapacitated_level(self, site, type_):
         """(I, G) levels with the capacitated groups at their base (as evaluate's LP sees them)."""
-        problem = self.problem
-        level = problem.level_before().copy()
-        cap_groups = problem.capacitated_groups()
-        for (k, g) in problem.coverage:
-            cols = site[type_ == k]
-            if cap_groups[g] or cols.size == 0:
-                continue
-            best = problem.weight_of(k, g)[:, cols].max(axis=1).toarray().ravel()
-            level[:, g] = np.maximum(level[:, g], best)
-        return level
+        return uncapacitated_levels(self.problem, site, type_)
 
     def objective(self, f: int | None = None, a: int | None = None) -> float:
         """evaluate(problem, plan without facility f, with alternative a).objective."""
