@@ -94,8 +94,9 @@ def test_bench_time_limited_pcenter_row_shows_bound_and_gap(tmp_path):
                "pcenter", "--p", "12", "--time-limit", "0.001", "--out", str(out)])
     assert res.exit_code == 0, res.output
     row = next(csv.DictReader(open(out / "bench.csv")))
-    assert (row["status"], row["termination"], row["bound_source"]) == \
-        ("feasible", "time_limit", "certificate")
+    assert (row["status"], row["termination"]) == ("feasible", "time_limit")
+    # the closed-form bound, or the covering LP's when a fast machine finished one LP in time
+    assert row["bound_source"] in ("certificate", "lp")
     objective, bound = float(row["objective"]), float(row["bound"])
     assert 0 <= bound < objective  # sites are the points: the closed-form bound is 0
     assert float(row["gap"]) == pytest.approx((objective - bound) / objective, rel=1e-6)

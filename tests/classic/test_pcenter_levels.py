@@ -124,7 +124,9 @@ def test_time_limited_pcenter_returns_a_plan_with_a_valid_bound():
     assert optimum.status == "optimal"
     res = solve_classic(inst, "pcenter", p=4, options=SolveOptions(time_limit_s=1e-3))
     assert res.status == "feasible" and res.termination == "time_limit"
-    assert res.bound_source == "certificate"  # the closed-form bound: max_i min_j d_ij
+    # the closed-form bound (max_i min_j d_ij, "certificate"), or the covering LP's when the clock
+    # allowed one LP before it was read ("lp"): which one depends on the machine's speed
+    assert res.bound_source in ("certificate", "lp")
     assert res.bound <= optimum.objective + 1e-9 <= res.objective + 2e-9
     assert res.gap == pytest.approx((res.objective - res.bound) / res.objective)
     sites = np.array([inst.site_ids.index(s) for s in res.selected])
