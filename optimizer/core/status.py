@@ -7,6 +7,10 @@ from __future__ import annotations
 import enum
 
 
+# Each enum defines its own __str__: Python 3.11's Enum.__format__ honours a __str__ only when the
+# enum class itself defines it, so a shared base class would make f-strings print "Status.OPTIMAL".
+
+
 class Status(str, enum.Enum):
     OPTIMAL = "optimal"  # proven at gap 0
     FEASIBLE = "feasible"  # a plan, stopped by a gap or time limit, with its bound
