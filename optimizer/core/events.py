@@ -1,0 +1,52 @@
+"""Progress events from deep inside a run, for whoever is watching (issue 15).
+
+A solver backend sits below the console and the workbench in the layer map, so it cannot call
+either. It calls :func:`emit` instead; the terminal's progress line and the workbench's job both
+:func:`subscribe` for the length of a run. With nobody subscribed an event costs one list check.
+
+Event kinds and their fields (all optional except where said):
+
+- ``"phase"``: ``message`` (str, required): a step starting, "loading", "solving", "report".
+- ``"mip"``: ``incumbent``, ``bound``, ``gap`` (floats or None), ``elapsed_s``, ``solver``: the
+  solver's latest incumbent and bound, from its callback or log.
+- ``"step"``: ``done``, ``total`` (ints), ``label``: counted work (sweep budgets, circles).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+
+_lock = threading.Lock()
+_listeners: list[Callable[..., None]] = []
+
+
+def emit(kind: str, **fields) -> None:
+    """Tell every subscriber that ``kind`` happened. A failing subscriber never stops the run."""
+    if not _listeners:
+        return
+    with _lock:
+        listeners = list(_listeners)
+    for listener in listeners:
+        try:
+            listener(kind, **fields)
+        except Exception:  # noqa: BLE001 - a display must not break a solve
+            pass
+
+
+def watching() -> bool:
+    """Whether anybody listens: lets a backend skip the cost of a solver callback."""
+    return bool(_listeners)
+
+
+@contextlib.contextmanager
+def subscribe(listener: Callable[..., None]) -> Iterator[None]:
+    """Call ``listener(kind, **fields)`` for every event emitted while the block runs."""
+    with _lock:
+        _listeners.append(listener)
+    try:
+        yield
+    finally:
+        with _lock:
+            _listeners.remove(listener)
