@@ -5,6 +5,7 @@ Layers, each importing only from layers below it (or from its own package)::
 
     lifecircle.__main__
     lifecircle (the public API), lifecircle.cli
+    optimizer.serve (the workbench, issue 15)
     optimizer.planning | optimizer.classic | optimizer.generate
     optimizer.run
     optimizer.outputs
@@ -39,6 +40,7 @@ TOP_FILES = ("__init__.py", "__main__.py", "cli.py")
 LAYERS = [
     (8, "lifecircle.__main__"),
     (7, "lifecircle"), (7, "lifecircle.cli"),
+    (6.5, "lifecircle.optimizer.serve"),
     (6, "lifecircle.optimizer.planning"), (6, "lifecircle.optimizer.classic"),
     (6, "lifecircle.optimizer.generate"), (6, "lifecircle.optimizer.api"),
     (5, "lifecircle.optimizer.run"),
