@@ -137,7 +137,9 @@ def summary_of(scenario: Scenario, problem, solution: Solution | None, status: S
         lifecircle_version=__version__,
         scenario_path=scenario_path,
         report=report,
-        extra=per_service | proof_summary(solution),
+        # issue 15: layer -> the text encoding its CSV or Shapefile was read in
+        extra=per_service | proof_summary(solution)
+        | ({"input_encoding": dict(scenario.input_encoding)} if scenario.input_encoding else {}),
     )
 
 
@@ -317,6 +319,7 @@ def validate(scenario_path) -> dict:
         "crs": scenario.crs,
         "metric_crs": scenario.metric_crs,
         "input_crs": dict(scenario.input_crs),  # issue 17
+        "input_encoding": dict(scenario.input_encoding),  # issue 15
         "circle_type": scenario.circle_type,
         "budget": scenario.budget_cny,
         "demand_points": len(scenario.demand),

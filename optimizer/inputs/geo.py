@@ -484,18 +484,19 @@ def choose_layer(path: Path, layer: str | None, where: str) -> str | None:
     return None
 
 
-def read_vector_table(path: Path, where: str, layer: str | None = None):
-    """Read a GeoJSON or GeoPackage into (properties as a pandas DataFrame of strings, x, y, crs).
+def read_vector_table(path: Path, where: str, layer: str | None = None, encoding: str | None = None):
+    """Read a GeoJSON, GeoPackage or Shapefile into (properties as a DataFrame of strings, x, y, crs).
 
     Polygons and lines are reduced to a representative point (always inside the shape). A file
-    with several layers needs ``layer`` (see :func:`choose_layer`).
+    with several layers needs ``layer`` (see :func:`choose_layer`). ``encoding``: a Shapefile's
+    .dbf text encoding (issue 15), else GDAL's own choice.
     """
     try:
         import geopandas as gpd
     except ImportError:  # pragma: no cover - geopandas is a dependency
         raise ScenarioError(f"{where}: reading {path.suffix} files needs geopandas") from None
     layer = choose_layer(path, layer, where)
-    options = {} if layer is None else {"layer": layer}
+    options = ({} if layer is None else {"layer": layer}) | ({} if encoding is None else {"encoding": encoding})
 
     def read():
         try:  # Arrow transfer: a million-point GeoPackage reads ~3x faster (issue 8)

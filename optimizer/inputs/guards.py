@@ -106,8 +106,9 @@ def read_text(path, where=None, at=None) -> str:
 # ---- CSV tables (scenario data files) ----------------------------------------------------
 
 
-def read_csv_strings(path: Path):
-    """A CSV as a DataFrame of strings (C engine): UTF-8, else GB18030 with a warning."""
+def read_csv_strings(path: Path, encoding: str | None = None):
+    """A CSV as a DataFrame of strings (C engine): UTF-8, else GB18030 with a warning; with
+    ``encoding`` (a layer's ``encoding:``, issue 15) in that encoding, without a warning."""
     import io
 
     import pandas as pd
@@ -122,13 +123,15 @@ def read_csv_strings(path: Path):
         except pd.errors.ParserError as error:
             raise ScenarioError(_csv_parse_error(path, error)) from None
 
+    if encoding is not None:  # checked by formats.csv_encoding before: decodes without error
+        return read(io.StringIO(path.read_bytes().decode(encoding)))
     try:
         return read(path)
     except UnicodeDecodeError:
         return read(io.StringIO(decode_text(path.read_bytes(), path)))
 
 
-def _csv_records(path: Path):
+def _csv_records(path: Path, encoding: str | None = None):
     """(physical start line, fields) of every non-blank CSV record, header first: what pandas
     reads, with the lines a blank line or a quoted line break takes counted."""
     import csv
@@ -136,7 +139,7 @@ def _csv_records(path: Path):
 
     with warnings.catch_warnings():  # the GB18030 warning was given when the table was read
         warnings.simplefilter("ignore")
-        text = decode_text(path.read_bytes(), path)
+        text = path.read_bytes().decode(encoding) if encoding else decode_text(path.read_bytes(), path)
     reader = csv.reader(io.StringIO(text), skipinitialspace=True)
     end = 0
     for row in reader:
@@ -163,23 +166,23 @@ class CsvLines:
     csv module, only when an error needs a line number (big tables stay fast).
     """
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, encoding: str | None = None):
+        self.path, self.encoding = path, encoding  # encoding: the layer's encoding: (issue 15)
 
     def line_of(self, index: int) -> int:
-        for k, (line, _) in enumerate(_csv_records(self.path)):
+        for k, (line, _) in enumerate(_csv_records(self.path, self.encoding)):
             if k == index + 1:  # record 0 is the header
                 return line
         return index + 2
 
 
-# Formats people save demand or sites in that are not read: say which to export instead.
+# Formats people save demand or sites in that are not read: say which to give instead. Shapefiles
+# (.shp) and .xlsx workbooks are read since issue 15 (optimizer/inputs/formats.py).
 NOT_READ_SUFFIXES = {
-    suffix: "Shapefiles are not read; save the layer as GeoPackage (.gpkg) or GeoJSON (.geojson)"
-    for suffix in (".shp", ".shx", ".dbf")
+    suffix: "a Shapefile is named by its .shp file (the .shx, .dbf, .prj and .cpg beside it)"
+    for suffix in (".shx", ".dbf")
 } | {
-    suffix: "Excel workbooks are not read; save the sheet as CSV UTF-8 (.csv)"
-    for suffix in (".xlsx", ".xls")
+    ".xls": "old Excel .xls workbooks are not read; save it as .xlsx (Excel Workbook) or CSV UTF-8 (.csv)",
 }
 
 

@@ -44,17 +44,19 @@ def layer_crs_of(data: dict, key: str, scenario_crs: LayerCrs, where) -> tuple[L
     return parse_layer_crs(data[crs_key], where(crs_key)), True
 
 
-def read_layer(source, where: str, layer: str | None):
-    """(frame of strings, x, y, row labels, declared CRS or None, digest or None) of a file or a
-    database layer; ``digest`` (database layers only) enters the scenario's checksum."""
+def read_layer(source, where: str):
+    """(frame of strings, x, y, row labels, declared CRS or None, digest or None, encoding or None)
+    of a file (a :class:`~optimizer.inputs.formats.LayerSource`) or a database layer; ``digest``
+    (database layers only) enters the scenario's checksum; ``encoding`` is the text encoding a CSV
+    or Shapefile was read in (issue 15)."""
     from lifecircle.optimizer.inputs.postgis import DbLayer, read_db_table
-    from lifecircle.optimizer.inputs.tables import read_rows
+    from lifecircle.optimizer.inputs.tables import read_table
 
     if isinstance(source, DbLayer):
         frame, x, y, crs, digest = read_db_table(source, where)
-        return frame, x, y, "row", crs, digest
-    frame, x, y, labels, crs = read_rows(source, where, layer)
-    return frame, x, y, labels, crs, None
+        return frame, x, y, "row", crs, digest, None
+    frame, x, y, labels, crs, encoding = read_table(source, where)
+    return frame, x, y, labels, crs, None, encoding
 
 
 def layer_in_crs(x, y, declared, layer_crs: LayerCrs, explicit: bool, key: str, table, yaml_path) -> PlacedLayer:

@@ -21,7 +21,7 @@ from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.inputs.guards import (  # load_yaml: city.py and tests read it here
     MAX_NUMBER, MAX_WEIGHTED_TOTAL, file_problem, load_yaml)
 from lifecircle.optimizer.inputs.tables import (
-    CIRCLE_COLUMN, VECTOR_SUFFIXES, PointTable, capacity_columns, circle_column, numeric_column, point_table,
+    CIRCLE_COLUMN, PointTable, capacity_columns, circle_column, numeric_column, point_table,
     require_columns, row_label,
 )
 from lifecircle.optimizer.recipes import RECIPES_PATH, load_recipes
@@ -37,13 +37,14 @@ TOP_KEYS = {
     # issue 17: a layer's own CRS (an EPSG code, GCJ-02 or BD-09), overriding `crs` for that layer
     "demand_crs": False, "sites_crs": False, "existing_crs": False,
     "coverage": False,  # issue 14: any_service (default) | per_service, see inputs/services.py
+    "columns": False,  # issue 15: {layer: {our_name: the file's name}}, see inputs/formats.py
 }
 WALKING_KEYS = ("speed_m_s", "group_speed_m_s", "detour_factor", "network", "max_snap_m", "oneway")
 # walking.oneway (issue 12): OSM one-way tags are car rules, so walking ignores them by default.
 ONEWAY_CHOICES = ("ignore", "respect")
-# demand/sites/existing: a file name, or {file: x.gpkg, layer: name} for a multi-layer file, or
-# {db: postgresql://..., table: name | query: SQL} (issue 17, optimizer/inputs/postgis.py)
-TABLE_KEYS = ("file", "layer")
+# demand/sites/existing: a file name, or {file:, layer:, sheet:, encoding:, columns:} (issue 15,
+# optimizer/inputs/formats.py), or {db: postgresql://..., table: name | query: SQL} (issue 17,
+# optimizer/inputs/postgis.py)
 TYPE_KEYS = ("label", "serves", "walk_minutes", "capacity", "decay", "weight")
 RULE_KEYS = ("must_open", "forbid", "min_open")
 # Capacities, decay and equity (issue 7); semantics in models/service.py.
@@ -123,6 +124,7 @@ class Scenario:
     coverage_mode: str = "any_service"
     services: Mapping[str, tuple] = field(default_factory=dict)  # service -> (group, type); empty: any_service
     base_groups: Mapping[str, float] = field(default_factory=dict)  # the YAML's groups and weights
+    input_encoding: Mapping[str, str] = field(default_factory=dict)  # issue 15: layer -> text encoding read
 
     @property
     def group_names(self) -> tuple:
@@ -398,6 +400,7 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
     from lifecircle.optimizer.inputs.layers import LAYER_CRS_KEYS, layer_crs_of, layer_in_crs, read_layer
     from lifecircle.optimizer.inputs.chinacrs import parse_layer_crs
     from lifecircle.optimizer.inputs.postgis import db_layer
+    from lifecircle.optimizer.inputs.formats import layer_source, top_level_columns
 
     scenario_crs = parse_layer_crs(data["crs"], _where(path, "crs"))  # issue 17: GCJ-02, BD-09 too
     crs = scenario_crs.crs  # GCJ-02 / BD-09 layers are converted to WGS84, the scenario's CRS then
@@ -406,38 +409,30 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
     files = [path]
     digests = []  # issue 17: what database layers returned, for the checksum
     input_crs = {}  # issue 17: layer -> the CRS its rows were written in (summary.json)
-    layer_of = {}  # key -> layer name asked for ({file: x.gpkg, layer: name}), issue 12
+    input_encoding = {}  # issue 15: layer -> the text encoding its file was read in (summary.json)
     placed = []  # (name, x, y, crs, where the crs came from, x_m, y_m) per layer, issue 12
+    top_columns = top_level_columns(data.get("columns"), path)  # issue 15
 
     def resolve(key):
         value = data.get(key)
         if isinstance(value, dict) and "db" in value:
+            if key in top_columns:
+                raise ScenarioError(f"{_where(path, f'columns.{key}')}: {key} is a database layer; rename "
+                                    "its columns in the query (SELECT name AS our_name)")
             return db_layer(value, key, str(path))
-        if isinstance(value, dict):
-            _check_keys(value, TABLE_KEYS, path, f"{key}.", ("file",))
-            layer = value.get("layer")
-            if layer is not None and (not isinstance(layer, str) or not layer.strip()):
-                raise ScenarioError(f"{_where(path, f'{key}.layer')}: expected a layer name, got {layer!r}")
-            layer_of[key] = layer
-            value = value["file"]
-        if not isinstance(value, str) or not value.strip():
-            raise ScenarioError(f"{_where(path, key)}: expected a file name, got {value!r}")
-        p = _resolved(base / value)
-        problem = file_problem(p)
-        if problem:
-            raise ScenarioError(f"{_where(path, key)}: file {p} {problem}")
-        if layer_of.get(key) is not None and p.suffix.lower() not in VECTOR_SUFFIXES:
-            raise ScenarioError(f"{_where(path, f'{key}.layer')}: {p.name} has no layers; only "
-                                f"{', '.join(VECTOR_SUFFIXES)} files do")
-        files.append(p)
-        return p
+        source = layer_source(value, key, path, top_columns, lambda name: _resolved(base / name))
+        files.append(source.path)
+        return source
 
     def load(key):
-        """(source, frame, labels, layer placed in its CRS) of demand, sites or existing."""
+        """(path, frame, labels, layer placed in its CRS) of demand, sites or existing."""
         source = resolve(key)
-        frame, x, y, labels, declared, digest = read_layer(source, _where(path, key), layer_of.get(key))
+        frame, x, y, labels, declared, digest, encoding = read_layer(source, _where(path, key))
         if digest is not None:
             digests.append(digest)
+        if encoding is not None:
+            input_encoding[key] = encoding
+        source = getattr(source, "path", source)  # a file's path; a database layer names itself
         layer = layer_in_crs(x, y, declared, *layer_crs[key], key, source, path)
         input_crs[key] = layer.input_crs
         return source, frame, labels, layer
@@ -570,6 +565,7 @@ def load_scenario(path, *, budget_cny: float | None = None) -> Scenario:
         network_path=network_path, max_snap_m=max_snap, files=tuple(files),
         respect_oneway=oneway == "respect", input_crs=MappingProxyType(input_crs),
         coverage_mode=coverage, base_groups=MappingProxyType(groups),
+        input_encoding=MappingProxyType(input_encoding),
     )
     if coverage != "per_service":
         return scenario

@@ -21,7 +21,7 @@ from lifecircle.optimizer.inputs.guards import (
 )
 
 __all__ = ["BIG_CSV_BYTES", "CIRCLE_COLUMN", "VECTOR_SUFFIXES", "PointTable", "capacity_columns", "circle_column",
-           "column_ids", "numeric_column", "point_table", "read_big_csv", "read_rows", "require_columns",
+           "column_ids", "numeric_column", "point_table", "read_big_csv", "read_rows", "read_table", "require_columns",
            "row_label"]
 
 CIRCLE_COLUMN = "circle"
@@ -48,7 +48,7 @@ class PointTable:
 
 
 def read_rows(path: Path, where: str, layer=None):
-    """Read a CSV, Parquet or vector table as strings plus its checked coordinates.
+    """Read a CSV, Parquet, Excel or vector table as strings plus its checked coordinates.
 
     Parameters
     ----------
@@ -64,25 +64,45 @@ def read_rows(path: Path, where: str, layer=None):
     tuple
         (DataFrame of strings, x, y, row labels, source CRS or None).
     """
+    from lifecircle.optimizer.inputs.formats import LayerSource
+
+    return read_table(LayerSource(path, layer), where)[:5]
+
+
+def read_table(source, where: str):
+    """:func:`read_rows` of a :class:`~optimizer.inputs.formats.LayerSource` (issue 15: Shapefile
+    and .xlsx too, ``columns:`` renaming, ``encoding:``), plus the text encoding it was read in
+    (None for formats that store Unicode)."""
     import pandas as pd
 
+    from lifecircle.optimizer.inputs import formats
+
+    path = source.path
     problem = file_problem(path)
     if problem:
         raise ScenarioError(f"{where}: file {path} {problem}")
-    if path.suffix.lower() in NOT_READ_SUFFIXES:
-        raise ScenarioError(f"{path}: {NOT_READ_SUFFIXES[path.suffix.lower()]}")
-    if path.suffix.lower() in VECTOR_SUFFIXES:
+    suffix = path.suffix.lower()
+    if suffix in NOT_READ_SUFFIXES:
+        raise ScenarioError(f"{path}: {NOT_READ_SUFFIXES[suffix]}")
+    encoding = None
+    if suffix in VECTOR_SUFFIXES or suffix == formats.SHAPEFILE_SUFFIX:
         from lifecircle.optimizer.inputs.geo import read_vector_table
 
-        frame, x, y, file_crs = read_vector_table(path, where, layer)
+        if suffix == formats.SHAPEFILE_SUFFIX:
+            formats.check_shapefile(path, where)
+            encoding = source.encoding or formats.dbf_encoding(path)
+        frame, x, y, file_crs = read_vector_table(path, where, source.layer, encoding=encoding)
+        if suffix == formats.SHAPEFILE_SUFFIX:
+            encoding = formats.report_encoding(path, encoding or formats.shapefile_encoding_read(path))
+        frame = formats.rename_columns(frame, source)
         labels = "feature"
         huge = np.flatnonzero(np.maximum(np.abs(np.asarray(x, float)), np.abs(np.asarray(y, float))) > MAX_COORDINATE)
         if huge.size:
             i = int(huge[0])
             raise ScenarioError(f"{path} feature {i + 1}: coordinates ({x[i]:g}, {y[i]:g}) are beyond the limit "
                                 f"±{MAX_COORDINATE:g}; values this large overflow the model")
-        return frame, np.asarray(x, float), np.asarray(y, float), labels, file_crs
-    if path.suffix.lower() == ".parquet":
+        return frame, np.asarray(x, float), np.asarray(y, float), labels, file_crs, encoding
+    if suffix == ".parquet":
         try:
             frame = pd.read_parquet(path)
         except Exception as error:  # pyarrow's many kinds of "not Parquet": one line, no traceback
@@ -90,12 +110,17 @@ def read_rows(path: Path, where: str, layer=None):
             raise ScenarioError(f"{path}: not a readable Parquet file; export it again ({detail})") from None
         frame = frame.astype(str).where(frame.notna(), "")
         labels = "row"
-    elif (frame := read_big_csv(path)) is not None:
-        labels = CsvLines(path)
+    elif suffix in formats.XLSX_SUFFIXES:
+        frame, labels = formats.read_xlsx(path, source.sheet, where)
     else:
-        frame = read_csv_strings(path)
-        labels = CsvLines(path)
+        encoding = formats.report_encoding(path, formats.csv_encoding(path, source.encoding))
+        labels = CsvLines(path, source.encoding and encoding)
+        if source.encoding is not None:  # the layer said; no guessing, no GB18030 warning
+            frame = read_csv_strings(path, encoding)
+        elif (frame := read_big_csv(path)) is None:
+            frame = read_csv_strings(path)
     frame.columns = [str(c).strip() for c in frame.columns]
+    frame = formats.rename_columns(frame, source)
     x_col, y_col = "x", "y"
     if x_col not in frame.columns and y_col not in frame.columns:
         # issue 17: web-map POI exports (Gaode, Baidu) name their coordinates lon/lat or 经度/纬度
@@ -106,7 +131,7 @@ def read_rows(path: Path, where: str, layer=None):
             raise ScenarioError(f"{path}: missing column '{column}'")
     x = numeric_column(frame, x_col, path, labels, finite_only=True)
     y = numeric_column(frame, y_col, path, labels, finite_only=True)
-    return frame, x, y, labels, None
+    return frame, x, y, labels, None, encoding
 
 
 # Population grids of a million rows (issue 8): above this size a CSV is read by pyarrow's
@@ -142,6 +167,8 @@ def row_label(labels, index: int) -> str:
     # CSV lines are physical lines, the header being line 1; features and parquet rows count from 1.
     if isinstance(labels, CsvLines):
         return f"line {labels.line_of(index)}"
+    if hasattr(labels, "label"):  # issue 15: an Excel sheet's row numbers (formats.SheetRows)
+        return labels.label(index)
     return f"line {index + 2}" if labels == "line" else f"{labels} {index + 1}"
 
 

@@ -127,13 +127,16 @@ SCENARIO_CASES = [
     ("data-path-is-directory", dict(yaml_text=yaml_with("demand.csv", "sub")), _directory,
      r"{f}/scenario.yaml: field 'demand': file {f}/sub is a directory"),
     ("shapefile", dict(yaml_text=yaml_with("demand.csv", "demand.shp")), _shapefile,
-     r"{f}/demand.shp: Shapefiles are not read; save the layer as GeoPackage \(.gpkg\) or GeoJSON "
-     r"\(.geojson\)"),
+     # issue 15: Shapefiles are read; one without its companion files is one line naming the missing one
+     r"{f}/scenario.yaml: field 'demand': Shapefile {f}/demand.shp has no demand.shx \(its shape index\) "
+     r"beside it; copy all its files \(.shp, .shx, .dbf, .prj, .cpg\) together, or save the layer as "
+     r"GeoPackage"),
     ("binary-csv", dict(), _binary_csv,
      r"{f}/demand.csv: not a text file \(binary data or UTF-16\); save it as CSV UTF-8"),
     ("neither-utf8-nor-gb18030", dict(), lambda f: (f / "demand.csv").write_bytes(
         DEMAND_CSV.encode() + b"D9,1,2,\xff\xff,3\n"),
-     r"{f}/demand.csv line 6: neither UTF-8 nor GB18030 text \(byte \d+\); save it as CSV UTF-8"),
+     r"{f}/demand.csv line 6: neither UTF-8 nor GB18030 text \(byte \d+\); save it as CSV UTF-8 or give "
+     r"its encoding, e.g. \{file: demand.csv, encoding: big5\}"),
     # ---- numbers
     ("coordinate-1e300", dict(demand=DEMAND_CSV.replace("D2,500300", "D2,1e300")), None,
      r"{f}/demand.csv line 3, column 'x': value '1e300' is beyond the limit ±1e\+09 for a "
