@@ -317,6 +317,10 @@ BAD = {
                      "{y}: field 'sites.sheet': sites.csv has no sheets; only .xlsx, .xlsm workbooks do"),
     "unknown-layer-key": (_csv_with(sites="{file: sites.csv, fields: {a: b}}"),
                           "{y}: unknown key 'sites.fields'; allowed: file, layer, sheet, encoding, columns"),
+    "columns-for-a-database-layer": (_csv_with(sites="{db: 'postgresql://planner@localhost/city', table: sites}",
+                                               extra="columns: {sites: {name: 名称}}\n"),
+                                     "{y}: field 'columns.sites': sites is a database layer; rename its columns in "
+                                     "the query (SELECT name AS our_name)"),
     "xlsx-bad-number": (_xlsx_bad_cell,
                         "{f}/district.xlsx sheet '候选点' row 3, column 'cost_canteen': value '四百' is not a number"),
 }
