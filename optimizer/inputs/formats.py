@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 LAYER_KEYS = ("file", "layer", "sheet", "encoding", "columns")
 LAYER_NAMES = ("demand", "sites", "existing")
+VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")  # read by GDAL; a GeoPackage may hold several layers
 SHAPEFILE_SUFFIX = ".shp"
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
 # Only these carry text in an encoding of their own; GeoPackage, GeoJSON and .xlsx are Unicode.
@@ -96,8 +97,6 @@ def top_level_columns(value, yaml_path) -> dict:
 def layer_source(value, key: str, yaml_path: Path, top_columns: dict, resolve) -> LayerSource:
     """Check the YAML value of layer ``key``: a file name or ``{file:, layer:, sheet:, encoding:,
     columns:}``. ``resolve(name)`` turns a file name into a path (relative to the YAML)."""
-    from lifecircle.optimizer.inputs.tables import VECTOR_SUFFIXES
-
     where = f"{yaml_path}: field '{key}'"
     spec = value if isinstance(value, dict) else {"file": value}
     for k in spec:

@@ -16,6 +16,8 @@ from typing import Mapping
 import numpy as np
 
 from lifecircle.optimizer.errors import ScenarioError
+from lifecircle.optimizer.inputs import formats
+from lifecircle.optimizer.inputs.formats import VECTOR_SUFFIXES
 from lifecircle.optimizer.inputs.guards import (
     MAX_COORDINATE, MAX_NUMBER, NOT_READ_SUFFIXES, CsvLines, file_problem, read_csv_strings,
 )
@@ -25,7 +27,6 @@ __all__ = ["BIG_CSV_BYTES", "CIRCLE_COLUMN", "VECTOR_SUFFIXES", "PointTable", "c
            "row_label"]
 
 CIRCLE_COLUMN = "circle"
-VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg")
 # Coordinate column pairs read when a table has neither x nor y (issue 17: POI exports).
 LONLAT_COLUMNS = (("lon", "lat"), ("lng", "lat"), ("经度", "纬度"))
 
@@ -64,9 +65,7 @@ def read_rows(path: Path, where: str, layer=None):
     tuple
         (DataFrame of strings, x, y, row labels, source CRS or None).
     """
-    from lifecircle.optimizer.inputs.formats import LayerSource
-
-    return read_table(LayerSource(path, layer), where)[:5]
+    return read_table(formats.LayerSource(path, layer), where)[:5]
 
 
 def read_table(source, where: str):
@@ -74,8 +73,6 @@ def read_table(source, where: str):
     and .xlsx too, ``columns:`` renaming, ``encoding:``), plus the text encoding it was read in
     (None for formats that store Unicode)."""
     import pandas as pd
-
-    from lifecircle.optimizer.inputs import formats
 
     path = source.path
     problem = file_problem(path)
