@@ -322,15 +322,21 @@ def read_xlsx(path: Path, sheet: str | None, where: str):
             raise ScenarioError(f"{where}: {path.name} has no sheet {sheet!r}; its sheets are {', '.join(names)}")
         name = sheet or names[0]
         header, rows, numbers = None, [], []
-        for number, values in enumerate(book[name].iter_rows(values_only=True), start=1):
-            cells = [_cell_text(v) for v in values]
-            if not any(cells):
-                continue
-            if header is None:
-                header = cells
-            else:
-                rows.append(cells)
-                numbers.append(number)
+        if not hasattr(book[name], "iter_rows"):  # a chart sheet holds no cells
+            raise ScenarioError(f"{where}: sheet {name!r} of {path.name} is a chart, not a table")
+        try:
+            for number, values in enumerate(book[name].iter_rows(values_only=True), start=1):
+                cells = [_cell_text(v) for v in values]
+                if not any(cells):
+                    continue
+                if header is None:
+                    header = cells
+                else:
+                    rows.append(cells)
+                    numbers.append(number)
+        except Exception as error:  # a damaged sheet's XML: one line, no traceback
+            detail = (str(error).splitlines() or [type(error).__name__])[0][:160]
+            raise ScenarioError(f"{path} sheet {name!r}: cannot be read; save the workbook again ({detail})") from None
     finally:
         book.close()
     if header is None:

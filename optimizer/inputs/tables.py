@@ -114,7 +114,7 @@ def read_table(source, where: str):
         labels = CsvLines(path, source.encoding and encoding)
         if source.encoding is not None:  # the layer said; no guessing, no GB18030 warning
             frame = read_csv_strings(path, encoding)
-        elif (frame := read_big_csv(path)) is None:
+        elif encoding == "gb18030" or (frame := read_big_csv(path)) is None:  # pyarrow reads UTF-8 only
             frame = read_csv_strings(path)
     frame.columns = [str(c).strip() for c in frame.columns]
     frame = formats.rename_columns(frame, source)

@@ -321,6 +321,9 @@ BAD = {
                                                extra="columns: {sites: {name: 名称}}\n"),
                                      "{y}: field 'columns.sites': sites is a database layer; rename its columns in "
                                      "the query (SELECT name AS our_name)"),
+    "xlsx-not-a-workbook": (lambda f: (xlsx_with()(f), (f / "district.xlsx").write_bytes(b"id,x,y\n"))[0],
+                            "{f}/district.xlsx: not a readable Excel workbook; save it again as .xlsx (File is "
+                            "not a zip file)"),
     "xlsx-bad-number": (_xlsx_bad_cell,
                         "{f}/district.xlsx sheet '候选点' row 3, column 'cost_canteen': value '四百' is not a number"),
 }
