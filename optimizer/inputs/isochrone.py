@@ -24,11 +24,21 @@ from __future__ import annotations
 import numpy as np
 
 from lifecircle.optimizer.inputs.network_graph import WalkNetwork, snap_points
-from lifecircle.optimizer.inputs.network_reach import REL_SLACK, _min_csr
+from lifecircle.optimizer.inputs.network_reach import REL_SLACK
 
 __all__ = ["ISOCHRONE_BUFFER_M", "network_isochrones", "reached_pieces"]
 
 ISOCHRONE_BUFFER_M = 25.0
+
+
+def _csr(rows, cols, weights, n: int):
+    """(n, n) CSR with these entries (no duplicates here: segments join distinct node pairs), built
+    directly so an explicit zero (a facility standing on a node) stays an edge."""
+    import scipy.sparse as sp
+
+    order = np.lexsort((cols, rows))
+    indptr = np.r_[0, np.cumsum(np.bincount(rows, minlength=n))]
+    return sp.csr_matrix((weights[order], cols[order], indptr), shape=(n, n))
 
 
 def _walks_to_facilities(net: WalkNetwork, xy: np.ndarray, max_snap_m: float, limit_m: float):
@@ -55,7 +65,7 @@ def _walks_to_facilities(net: WalkNetwork, xy: np.ndarray, max_snap_m: float, li
     with np.errstate(invalid="ignore"):
         keep = np.isfinite(weights)
     n_total = n + len(ok)
-    reverse = _min_csr(rows[keep], cols[keep], weights[keep], (n_total, n_total))
+    reverse = _csr(rows[keep], cols[keep], weights[keep], n_total)
     dist = np.full((n_f, n), np.inf)
     if len(ok):
         limit = limit_m * (1 + REL_SLACK) + REL_SLACK

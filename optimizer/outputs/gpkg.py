@@ -1,0 +1,297 @@
+"""plan.gpkg: one GeoPackage a planner opens in QGIS in one step (issue 15 part 3).
+
+Layers, each in the scenario's CRS (column names plain ASCII snake_case; a group or type whose
+key is not becomes ``g1``, ``t1``..., in the scenario's order):
+
+- ``selected_sites`` (points): ``site_id, name, kind, facility_type, facility_label, cost_cny,
+  must_open`` (1 when a rule put it there), ``unique_<g>`` (people of group g who lose coverage
+  if it alone is dropped) and ``newly_<g>`` (people it reaches not covered before the plan);
+- ``candidates`` (points, every site): ``status`` (``selected`` | ``must_open`` | ``forbidden`` |
+  ``not_chosen``), ``reason_code`` and ``reason`` (see :func:`candidate_status`),
+  ``facility_type`` (the type it opens as, or empty), ``cost_<type>`` (null where it cannot host);
+- ``demand`` (points): ``demand_id``, ``circle`` (when given), ``population_<g>``,
+  ``covered_before_<g>`` and ``covered_after_<g>`` (the covered share of the point's group-g
+  people, 0-1: 1 covered, 0 not, between under decay or capacities) and ``coverage``
+  (``covered_before`` | ``newly_covered`` | ``partly_covered`` | ``not_covered`` | ``no_people``);
+- ``existing`` (points): ``existing_id, facility_type, facility_label`` (empty layer without
+  existing facilities);
+- ``service_areas`` (polygons): ``site_id, facility_type, method`` (``network`` | ``radius``),
+  ``reach_m, groups, buffer_m`` of every selected facility (see :mod:`service_areas`);
+- ``circle`` (polygon): the circle's ``boundary.geojson``, when the scenario folder has one;
+- ``field_keys`` (a table): ``column_key, kind, name``: which group or type each column suffix
+  stands for (``g1`` -> 老年人);
+- ``layer_styles``: QGIS's own style table, one default style per layer (:mod:`qgis_styles`).
+
+The file is written in a temporary folder and renamed into place (``optimizer/files.py``): it
+appears whole or not at all.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+
+from lifecircle.optimizer.core.problem import NO_TYPE
+from lifecircle.optimizer.core.tolerances import BUDGET_TOL
+
+__all__ = ["PLAN_FILE", "PLAN_LAYERS", "TABLES", "candidate_status", "column_keys", "plan_layers", "write_layers",
+           "write_plan_gpkg"]
+
+PLAN_FILE = "plan.gpkg"
+PLAN_LAYERS = ("selected_sites", "candidates", "demand", "existing", "service_areas", "circle")  # circle: with a boundary
+TABLES = ("field_keys", "layer_styles")
+POLYGON_LAYERS = ("service_areas", "circle", "circles")
+# A dominance check multiplies the candidates' coverage with itself; past this size it is skipped
+# (the reason then stays "over budget") so the GeoPackage never costs more than the solve.
+MAX_DOMINANCE_NNZ = 2_000_000
+
+
+def column_keys(names, prefix: str) -> list:
+    """ASCII snake_case column suffixes for group or type names: the name itself when it is one,
+    else ``<prefix><n>`` (1-based); unique."""
+    out = []
+    for n, name in enumerate(names):
+        key = re.sub(r"[^a-z0-9_]+", "_", str(name).lower()).strip("_")
+        if not key or not str(name).isascii() or key in out:
+            key = f"{prefix}{n + 1}"
+        out.append(key)
+    return out
+
+
+def _levels(problem, solution, evaluation):
+    """(level_before, level_after) (I, G) covered shares; after is None without a plan."""
+    before = np.asarray(problem.level_before(), dtype=float)
+    if evaluation is None:
+        return before, None
+    after = evaluation.level if evaluation.level is not None else evaluation.covered.astype(float)
+    return before, np.asarray(after, dtype=float)
+
+
+def candidate_status(scenario, problem, solution, evaluation) -> tuple[list, list, list, list]:
+    """(status, reason_code, reason, facility_type) per site, as far as cheaply known.
+
+    ``selected`` / ``must_open`` sites are in the plan (must_open: put there by ``rules.must_open``);
+    ``forbidden`` ones by ``rules.forbid``. A ``not_chosen`` site's reason, most specific first:
+    ``no_type`` (no type has a cost there), ``covers_no_one_new`` (everyone it reaches is covered
+    after the plan), ``dominated`` (another site reaches everyone it reaches, at no higher cost),
+    ``over_budget`` (its cheapest useful type costs more than the budget left unspent: taking it
+    means dropping a chosen site, which covers more), ``not_taken`` (it fits the unspent budget
+    and adds coverage: the plan is not proven optimal, or capacities or rules held it back),
+    ``no_plan`` (the run found no plan). Nothing here re-solves: ``lifecircle explain --why-not``
+    measures the loss of forcing a site in.
+    """
+    from lifecircle.models.coverage import facility_columns, pair_coverage
+
+    ids, types = scenario.sites.ids, scenario.type_names
+    n_j = problem.n_sites
+    status, code, reason, opened = ["not_chosen"] * n_j, [""] * n_j, [""] * n_j, [""] * n_j
+    has_plan = solution is not None and solution.has_plan
+    chosen = {}
+    if has_plan:
+        chosen = {int(j): int(k) for j, k in zip(solution.site, solution.type)}
+    for j in range(n_j):
+        must = int(problem.must_open[j])
+        if j in chosen:
+            opened[j] = types[chosen[j]]
+            status[j], code[j] = ("must_open", "must_open") if must != NO_TYPE else ("selected", "selected")
+            reason[j] = f"rules.must_open: {types[must]}" if must != NO_TYPE else "in the plan"
+        elif problem.forbidden[j]:
+            status[j], code[j], reason[j] = "forbidden", "forbidden", "rules.forbid"
+        elif must != NO_TYPE:
+            status[j], code[j], reason[j] = "must_open", "no_plan", f"rules.must_open: {types[must]} (no plan)"
+    todo = [j for j in range(n_j) if status[j] == "not_chosen"]
+    if not has_plan:
+        for j in todo:
+            code[j], reason[j] = "no_plan", "the run found no plan"
+        return status, code, reason, opened
+    allowed = problem.allowed()
+    cand_site, cand_type = facility_columns(problem.cost_cny, problem.forbidden)
+    R, weight, point, group = pair_coverage(problem, cand_site, cand_type)
+    _, after = _levels(problem, solution, evaluation)
+    open_weight = weight * np.clip(1.0 - after[point, group], 0.0, 1.0)
+    gain = np.asarray(R.T @ open_weight).ravel()  # weighted people each column would add
+    cost = problem.cost_cny[cand_site, cand_type]
+    left = problem.budget_cny - float(solution.spent_cny)
+    dominated = _dominators(R, cand_site, cost, chosen) if R.nnz <= MAX_DOMINANCE_NNZ else {}
+    for j in todo:
+        cols = np.flatnonzero(cand_site == j)
+        if not allowed[j].any() or cols.size == 0:
+            code[j], reason[j] = "no_type", "no facility type has a cost on this site"
+            continue
+        useful = cols[gain[cols] > 1e-9]
+        if useful.size == 0:
+            code[j], reason[j] = "covers_no_one_new", "covers no one new: everyone it reaches is covered after the plan"
+            continue
+        best = int(useful[np.lexsort((cost[useful], -gain[useful]))[0]])
+        cheapest = float(cost[useful].min())
+        if best in dominated:
+            c = dominated[best]
+            tag = " (selected)" if int(cand_site[c]) in chosen else ""
+            code[j] = "dominated"
+            reason[j] = (f"dominated by {ids[int(cand_site[c])]}{tag} as {types[int(cand_type[c])]}: it reaches "
+                         "everyone this site reaches, at no higher cost")
+        elif cheapest > left + BUDGET_TOL * max(1.0, abs(problem.budget_cny)):
+            code[j] = "over_budget"
+            reason[j] = f"over budget: its cheapest useful type costs {cheapest:,.0f} and {max(left, 0.0):,.0f} is left unspent"
+        else:
+            code[j] = "not_taken"
+            reason[j] = f"fits the {left:,.0f} left unspent but the plan did not take it ({solution.status})"
+    return status, code, reason, opened
+
+
+def _dominators(R, cand_site, cost, chosen) -> dict:
+    """{column: a column of another site reaching every open pair it reaches at no higher cost},
+    preferring a selected dominator, then the cheapest."""
+    import scipy.sparse as sp
+
+    R = sp.csc_matrix(R, dtype=float)
+    size = np.asarray(R.sum(axis=0)).ravel()
+    overlap = (R.T @ R).tocoo()  # overlap[a, b]: pairs both reach
+    a, b = overlap.row, overlap.col
+    ok = (overlap.data >= size[b] - 0.5) & (size[b] > 0) & (cand_site[a] != cand_site[b]) \
+        & (cost[a] <= cost[b] * (1 + BUDGET_TOL))
+    a, b = a[ok], b[ok]
+    selected = np.isin(cand_site[a], list(chosen))
+    order = np.lexsort((cost[a], ~selected, b))
+    out = {}
+    for col, dom in zip(b[order], a[order]):
+        out.setdefault(int(col), int(dom))
+    return out
+
+
+def _coverage_status(people, before, after) -> np.ndarray:
+    has = people > 0
+    tol = 1e-9
+    all_before = np.all((before >= 1 - tol) | ~has, axis=1)
+    if after is None:
+        after = before
+    all_after = np.all((after >= 1 - tol) | ~has, axis=1)
+    some_after = np.any((after > tol) & has, axis=1)
+    return np.select([~has.any(axis=1), all_before, all_after, some_after],
+                     ["no_people", "covered_before", "newly_covered", "partly_covered"], "not_covered")
+
+
+def plan_layers(scenario, problem, solution, *, evaluation=None, areas=None, network=None) -> dict:
+    """{layer name: GeoDataFrame} of plan.gpkg (see the module docstring), in the scenario's CRS.
+
+    ``evaluation`` defaults to the solution's own (or a fresh :func:`evaluate`); ``areas``: the
+    selected facilities' service areas when already computed (:func:`plan_service_areas`).
+    """
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from lifecircle.optimizer.outputs.service_areas import (
+        ISOCHRONE_BUFFER_M, plan_service_areas, read_circle_boundary,
+    )
+
+    crs = scenario.crs
+    groups, types = scenario.group_names, scenario.type_names
+    gkey, tkey = column_keys(groups, "g"), column_keys(types, "t")
+    has_plan = solution is not None and solution.has_plan
+    if has_plan and evaluation is None:
+        evaluation = solution.evaluation
+        if evaluation is None:
+            from lifecircle.optimizer.core.solution import evaluate
+
+            evaluation = evaluate(problem, solution.site, solution.type)
+    sites, cols = scenario.sites, scenario.sites.columns
+    points = (lambda table, idx=None: shapely.points(np.column_stack([table.x, table.y]) if idx is None
+                                                     else np.column_stack([table.x[idx], table.y[idx]])))
+    layers = {}
+
+    order = np.argsort(solution.site, kind="stable") if has_plan else np.zeros(0, np.int64)
+    sel_j = solution.site[order].astype(np.int64) if has_plan else np.zeros(0, np.int64)
+    sel_k = solution.type[order].astype(np.int64) if has_plan else np.zeros(0, np.int64)
+    selected = {
+        "site_id": [sites.ids[j] for j in sel_j], "name": [str(cols["name"][j]) for j in sel_j],
+        "kind": [str(cols["kind"][j]) for j in sel_j], "facility_type": [types[k] for k in sel_k],
+        "facility_label": [scenario.facility_types[types[k]].label for k in sel_k],
+        "cost_cny": [float(problem.cost_cny[j, k]) for j, k in zip(sel_j, sel_k)],
+        "must_open": [int(problem.must_open[j] != NO_TYPE) for j in sel_j],
+    }
+    for g, key in enumerate(gkey):
+        selected[f"unique_{key}"] = [float(v) for v in evaluation.unique[order, g]] if has_plan else []
+        selected[f"newly_{key}"] = [float(v) for v in evaluation.newly_covered[order, g]] if has_plan else []
+    layers["selected_sites"] = gpd.GeoDataFrame(selected, geometry=points(sites, sel_j), crs=crs)
+
+    status, code, reason, opened = candidate_status(scenario, problem, solution, evaluation)
+    candidates = {"site_id": list(sites.ids), "name": [str(v) for v in cols["name"]],
+                  "kind": [str(v) for v in cols["kind"]], "status": status, "reason_code": code, "reason": reason,
+                  "facility_type": opened}
+    for k, key in enumerate(tkey):
+        candidates[f"cost_{key}"] = np.where(np.isfinite(problem.cost_cny[:, k]), problem.cost_cny[:, k], np.nan)
+    layers["candidates"] = gpd.GeoDataFrame(candidates, geometry=points(sites), crs=crs)
+
+    before, after = _levels(problem, solution, evaluation if has_plan else None)
+    demand = {"demand_id": list(scenario.demand.ids)}
+    if "circle" in scenario.demand.columns:
+        demand["circle"] = [str(v) for v in scenario.demand.columns["circle"]]
+    for g, key in enumerate(gkey):
+        demand[f"population_{key}"] = problem.people[:, g]
+        demand[f"covered_before_{key}"] = before[:, g]
+        demand[f"covered_after_{key}"] = after[:, g] if after is not None else np.full(len(before), np.nan)
+    demand["coverage"] = _coverage_status(problem.people, before, after)
+    layers["demand"] = gpd.GeoDataFrame(demand, geometry=points(scenario.demand), crs=crs)
+
+    ex = scenario.existing
+    ex_types = [str(t) for t in ex.columns["type"]] if ex is not None else []
+    layers["existing"] = gpd.GeoDataFrame(
+        {"existing_id": list(ex.ids) if ex is not None else [], "facility_type": ex_types,
+         "facility_label": [scenario.facility_types[t].label if t in scenario.facility_types else t for t in ex_types]},
+        geometry=points(ex) if ex is not None else shapely.points(np.zeros((0, 2))), crs=crs)
+
+    if areas is None:
+        areas = plan_service_areas(scenario, problem, sel_j, sel_k, network=network) if has_plan else []
+    layers["service_areas"] = gpd.GeoDataFrame(
+        {"site_id": [a.site_id for a in areas], "facility_type": [a.type for a in areas],
+         "method": [a.method for a in areas], "reach_m": [a.reach_m for a in areas],
+         "groups": [", ".join(a.groups) for a in areas],
+         "buffer_m": [ISOCHRONE_BUFFER_M if a.method == "network" else 0.0 for a in areas]},
+        geometry=[a.polygon for a in areas], crs=crs)
+
+    boundary = read_circle_boundary(scenario)
+    if boundary is not None:
+        layers["circle"] = gpd.GeoDataFrame({"name": [scenario.name]}, geometry=[boundary], crs=crs)
+    layers["field_keys"] = pd.DataFrame({"column_key": gkey + tkey, "kind": ["group"] * len(gkey) + ["type"] * len(tkey),
+                                         "name": [str(g) for g in groups] + [str(t) for t in types]})
+    return layers
+
+
+def write_layers(path, layers: dict) -> None:
+    """Write {name: GeoDataFrame} into the new GeoPackage ``path`` (a temporary file: callers
+    rename it into place), then QGIS's ``layer_styles`` table for them."""
+    import geopandas as gpd
+    import pandas as pd
+    import pyogrio
+
+    from lifecircle.optimizer.outputs.qgis_styles import layer_style_rows
+
+    spatial = []
+    for name, frame in layers.items():
+        if not isinstance(frame, gpd.GeoDataFrame):  # a plain table (field_keys)
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+            continue
+        polygons = name in POLYGON_LAYERS
+        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
+                                geometry_type="MultiPolygon" if polygons else "Point", promote_to_multi=polygons)
+        spatial.append(name)
+    styles = pd.DataFrame(layer_style_rows((name, "geom") for name in spatial))
+    pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"})
+
+
+def write_plan_gpkg(path, scenario, problem, solution, *, evaluation=None, areas=None, network=None,
+                    option: str = "--out", owned=None) -> Path:
+    """Write plan.gpkg (see the module docstring) at ``path``, whole or not at all; return it.
+
+    An existing ``path`` is replaced only when ``owned(path)`` says lifecircle wrote it (by
+    default: listed in its folder's result marker); else ScenarioError naming ``option``.
+    """
+    from lifecircle.optimizer.files import atomic_file, listed_in_marker
+
+    layers = plan_layers(scenario, problem, solution, evaluation=evaluation, areas=areas, network=network)
+    with atomic_file(path, option=option, owned=owned or listed_in_marker) as tmp:
+        write_layers(tmp, layers)
+    return Path(path)
