@@ -242,8 +242,8 @@ def solve_loaded(scenario: Scenario, problem, solver: str = DEFAULT_BACKEND, opt
 
 def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | None = None,
                  t0: float | None = None) -> RunSummary:
-    """Write a solve's result folder (sites.csv, sites.geojson, summary.json; with a plan and
-    ``report``, report.html and sites.xlsx) through the one atomic writer; return the summary
+    """Write a solve's result folder (sites.csv, sites.geojson, plan.gpkg, summary.json; with a
+    plan and ``report``, report.html and sites.xlsx) through the one atomic writer; return the summary
     written. ``t0``: when the run started (perf_counter), for the ``total`` timing; by default the
     sum of the earlier timings."""
     t_write = time.perf_counter()
@@ -257,6 +257,9 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
             xs = [p["x"] for p in props]
             ys = [p["y"] for p in props]
             write_points_geojson(tmp / "sites.geojson", props, xs, ys, scenario.crs)
+            from lifecircle.optimizer.outputs.gpkg import PLAN_FILE, write_plan_gpkg
+
+            write_plan_gpkg(tmp / PLAN_FILE, scenario, problem, solution)  # issue 15: the plan's GIS layers
         report_facts = None
         if report and solution is not None and solution.has_plan:  # issue 5: report.html, sites.xlsx
             from lifecircle.optimizer.outputs.i18n import resolve_language

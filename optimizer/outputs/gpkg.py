@@ -28,6 +28,7 @@ appears whole or not at all.
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -269,17 +270,26 @@ def write_layers(path, layers: dict) -> None:
 
     from lifecircle.optimizer.outputs.qgis_styles import layer_style_rows
 
-    spatial = []
-    for name, frame in layers.items():
-        if not isinstance(frame, gpd.GeoDataFrame):  # a plain table (field_keys)
-            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
-            continue
-        polygons = name in POLYGON_LAYERS
-        pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
-                                geometry_type="MultiPolygon" if polygons else "Point", promote_to_multi=polygons)
-        spatial.append(name)
-    styles = pd.DataFrame(layer_style_rows((name, "geom") for name in spatial))
-    pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"})
+    # SQLite syncs the disk after every layer (0.2 s each); the file is private until renamed,
+    # so sync once at the end instead (8 layers: 1.3 s -> 0.3 s)
+    previous = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        spatial = []
+        for name, frame in layers.items():
+            if not isinstance(frame, gpd.GeoDataFrame):  # a plain table (field_keys)
+                pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG")
+                continue
+            polygons = name in POLYGON_LAYERS
+            pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
+                                    geometry_type="MultiPolygon" if polygons else "Point", promote_to_multi=polygons)
+            spatial.append(name)
+        styles = pd.DataFrame(layer_style_rows((name, "geom") for name in spatial))
+        pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"})
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": previous})
+    with open(path, "rb+") as handle:
+        os.fsync(handle.fileno())
 
 
 def write_plan_gpkg(path, scenario, problem, solution, *, evaluation=None, areas=None, network=None,

@@ -167,3 +167,33 @@ def test_a_failed_write_leaves_no_file(circle, tmp_path, monkeypatch):
     with pytest.raises(ScenarioError, match="did not write"):
         write_plan_gpkg(target, scenario, problem, solution)
     assert target.read_bytes() == b"my own notes"
+
+
+def test_solve_writes_plan_gpkg_beside_sites_csv(circle, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from lifecircle.cli import main
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["solve", str(circle), "--no-report", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert set(layers_of(out / "plan.gpkg")) == set(PLAN_LAYERS) | set(TABLES)
+    marker = json.loads((out / ".lifecircle.json").read_text(encoding="utf-8"))
+    assert "plan.gpkg" in marker["files"]
+    sites = gpd.read_file(out / "sites.geojson")
+    assert sorted(gpd.read_file(out / "plan.gpkg", layer="selected_sites").site_id) == sorted(sites.site_id)
+
+    # the GeoPackage fails mid-write: the whole result folder stays as it was
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = pyogrio.write_dataframe
+
+    def fail(frame, path, layer=None, **kwargs):
+        if layer == "service_areas":
+            raise OSError(28, "No space left on device")
+        return real(frame, path, layer=layer, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", fail)
+    result = CliRunner().invoke(main, ["solve", str(circle), "--no-report", "--out", str(out)])
+    assert result.exit_code == 2 and "No space left" in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
