@@ -257,9 +257,6 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
             xs = [p["x"] for p in props]
             ys = [p["y"] for p in props]
             write_points_geojson(tmp / "sites.geojson", props, xs, ys, scenario.crs)
-            from lifecircle.optimizer.outputs.gpkg import PLAN_FILE, write_plan_gpkg
-
-            write_plan_gpkg(tmp / PLAN_FILE, scenario, problem, solution)  # issue 15: the plan's GIS layers
         report_facts = None
         if report and solution is not None and solution.has_plan:  # issue 5: report.html, sites.xlsx
             from lifecircle.optimizer.outputs.i18n import resolve_language
@@ -275,6 +272,10 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
             report_facts = ReportFacts(language, ("report.html", "sites.xlsx"),
                                        write_reports(tmp, scenario, problem, solution, info, lang=language,
                                                      solver=solution.backend, options=solved.options))
+        if solution is not None and solution.has_plan:  # issue 15: the plan's GIS layers, styled for QGIS
+            from lifecircle.optimizer.outputs.gpkg import PLAN_FILE, plan_layers, write_layers
+
+            write_layers(tmp / PLAN_FILE, plan_layers(scenario, problem, solution))
         timings["write"] = time.perf_counter() - t_write
         timings["total"] = time.perf_counter() - t0 if t0 is not None else sum(timings.values())
         summary = summary_of(scenario, problem, solution, status, timings, solved.reason, solved.solver,

@@ -28,6 +28,7 @@ appears whole or not at all.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from pathlib import Path
@@ -50,12 +51,17 @@ MAX_DOMINANCE_NNZ = 2_000_000
 
 
 def column_keys(names, prefix: str) -> list:
-    """ASCII snake_case column suffixes for group or type names: the name itself when it is one,
-    else ``<prefix><n>`` (1-based); unique."""
+    """ASCII snake_case column suffixes for group or type names: the name itself (other marks such
+    as the ``·`` of a per-service name made ``_``) unless it has a non-ASCII letter or digit (老年人),
+    then ``<prefix><n>`` (1-based, the scenario's order); unique."""
+    import unicodedata
+
     out = []
     for n, name in enumerate(names):
-        key = re.sub(r"[^a-z0-9_]+", "_", str(name).lower()).strip("_")
-        if not key or not str(name).isascii() or key in out:
+        name = str(name)
+        key = re.sub(r"[^a-z0-9_]+", "_", name.lower()).strip("_")
+        foreign = any(not c.isascii() and unicodedata.category(c)[0] in "LN" for c in name)
+        if not key or foreign or key in out:
             key = f"{prefix}{n + 1}"
         out.append(key)
     return out
@@ -188,7 +194,9 @@ def plan_layers(scenario, problem, solution, *, evaluation=None, areas=None, net
         ISOCHRONE_BUFFER_M, plan_service_areas, read_circle_boundary,
     )
 
-    crs = scenario.crs
+    from pyproj import CRS
+
+    crs = CRS.from_user_input(scenario.crs)  # parsed once: geopandas would parse a string per frame
     groups, types = scenario.group_names, scenario.type_names
     gkey, tkey = column_keys(groups, "g"), column_keys(types, "t")
     has_plan = solution is not None and solution.has_plan
@@ -267,6 +275,7 @@ def write_layers(path, layers: dict) -> None:
     import geopandas as gpd
     import pandas as pd
     import pyogrio
+    from pyogrio.errors import DataLayerError, DataSourceError
 
     from lifecircle.optimizer.outputs.qgis_styles import layer_style_rows
 
@@ -286,10 +295,17 @@ def write_layers(path, layers: dict) -> None:
             spatial.append(name)
         styles = pd.DataFrame(layer_style_rows((name, "geom") for name in spatial))
         pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"})
+    except (DataLayerError, DataSourceError) as error:  # GDAL's word for a full disk, a locked file ...
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        # SQLite's own words end GDAL's message ("... CREATE TABLE ... failed: disk I/O error")
+        raise OSError(errno.EIO, f"GDAL: {first.rsplit(' failed: ', 1)[-1][:200]}") from None
     finally:
         pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": previous})
     with open(path, "rb+") as handle:
         os.fsync(handle.fileno())
+    from lifecircle.optimizer.files import current_umask
+
+    os.chmod(path, 0o666 & ~current_umask())  # SQLite creates 0644 whatever the umask says
 
 
 def write_plan_gpkg(path, scenario, problem, solution, *, evaluation=None, areas=None, network=None,

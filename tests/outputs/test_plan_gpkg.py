@@ -197,3 +197,30 @@ def test_solve_writes_plan_gpkg_beside_sites_csv(circle, tmp_path, monkeypatch):
     assert result.exit_code == 2 and "No space left" in result.output
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_column_keys_are_plain_ascii():
+    from lifecircle.optimizer.outputs.gpkg import column_keys
+
+    # a Chinese name becomes its position (field_keys maps it back); a per-service name keeps its words
+    assert column_keys(["老年人", "elderly·station", "Kids 3-6", "a", "A"], "g") == \
+        ["g1", "elderly_station", "kids_3_6", "a", "g5"]
+
+
+def test_a_gdal_failure_is_one_line_naming_the_output(circle, tmp_path, monkeypatch):
+    from pyogrio.errors import DataSourceError
+
+    scenario, problem, solution = solved(circle)
+    real = pyogrio.write_dataframe
+
+    def full(frame, path, layer=None, **kwargs):
+        if layer == "candidates":
+            raise DataSourceError("sqlite3_exec(CREATE TABLE ...) failed: database or disk is full\nmore")
+        return real(frame, path, layer=layer, **kwargs)
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", full)
+    target = tmp_path / "o" / "plan.gpkg"
+    with pytest.raises(ScenarioError) as caught:
+        write_plan_gpkg(target, scenario, problem, solution)
+    assert str(caught.value) == f"{target}: cannot write the output (GDAL: database or disk is full); nothing was written"
+    assert list(target.parent.iterdir()) == []
