@@ -15,8 +15,10 @@ key is not becomes ``g1``, ``t1``..., in the scenario's order):
   (``covered_before`` | ``newly_covered`` | ``partly_covered`` | ``not_covered`` | ``no_people``);
 - ``existing`` (points): ``existing_id, facility_type, facility_label`` (empty layer without
   existing facilities);
-- ``service_areas`` (polygons): ``site_id, facility_type, method`` (``network`` | ``radius``),
-  ``reach_m, groups, buffer_m`` of every selected facility (see :mod:`service_areas`);
+- ``service_areas`` (polygons): ``source`` (``new``: a selected facility; ``existing``),
+  ``site_id`` (the existing facility's id for those), ``facility_type, method`` (``network`` |
+  ``radius``), ``reach_m, groups, buffer_m``, one per facility and distinct reach (see
+  :mod:`service_areas`);
 - ``circle`` (polygon): the circle's ``boundary.geojson``, when the scenario folder has one;
 - ``field_keys`` (a table): ``column_key, kind, name``: which group or type each column suffix
   stands for (``g1`` -> 老年人);
@@ -184,14 +186,15 @@ def plan_layers(scenario, problem, solution, *, evaluation=None, areas=None, net
     """{layer name: GeoDataFrame} of plan.gpkg (see the module docstring), in the scenario's CRS.
 
     ``evaluation`` defaults to the solution's own (or a fresh :func:`evaluate`); ``areas``: the
-    selected facilities' service areas when already computed (:func:`plan_service_areas`).
+    service areas when already computed (:func:`plan_service_areas` of the selected facilities,
+    then :func:`existing_service_areas`).
     """
     import geopandas as gpd
     import pandas as pd
     import shapely
 
     from lifecircle.optimizer.outputs.service_areas import (
-        ISOCHRONE_BUFFER_M, plan_service_areas, read_circle_boundary,
+        ISOCHRONE_BUFFER_M, existing_service_areas, plan_service_areas, read_circle_boundary,
     )
 
     from pyproj import CRS
@@ -253,9 +256,16 @@ def plan_layers(scenario, problem, solution, *, evaluation=None, areas=None, net
         geometry=points(ex) if ex is not None else shapely.points(np.zeros((0, 2))), crs=crs)
 
     if areas is None:
+        if scenario.network_path is not None and network is None:  # read once for both
+            from lifecircle.optimizer.inputs.network import read_network
+
+            network = read_network(scenario.network_path, scenario.crs, scenario.metric_crs,
+                                   oneway=scenario.respect_oneway)
         areas = plan_service_areas(scenario, problem, sel_j, sel_k, network=network) if has_plan else []
+        areas = areas + existing_service_areas(scenario, problem, network=network)
     layers["service_areas"] = gpd.GeoDataFrame(
-        {"site_id": [a.site_id for a in areas], "facility_type": [a.type for a in areas],
+        {"source": [a.source for a in areas], "site_id": [a.site_id for a in areas],
+         "facility_type": [a.type for a in areas],
          "method": [a.method for a in areas], "reach_m": [a.reach_m for a in areas],
          "groups": [", ".join(a.groups) for a in areas],
          "buffer_m": [ISOCHRONE_BUFFER_M if a.method == "network" else 0.0 for a in areas]},

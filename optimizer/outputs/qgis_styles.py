@@ -20,6 +20,7 @@ CANDIDATE_COLOURS = {"selected": "27,158,119,255", "must_open": "117,112,179,255
 COVERAGE_COLOURS = {"covered_before": "116,169,207,255", "newly_covered": "26,152,80,255",
                     "partly_covered": "254,224,139,255", "not_covered": "215,48,39,255",
                     "no_people": "200,200,200,255"}
+AREA_COLOURS = {"new": "27,158,119,50", "existing": "110,110,110,40"}
 
 
 def _props(props: dict) -> str:
@@ -42,11 +43,12 @@ def _fill(name: str, colour: str, outline: str, width: float, style: str = "soli
             f'<layer class="SimpleFill" enabled="1" locked="0" pass="0">{_props(props)}</layer></symbol>')
 
 
-def _categorised(field: str, colours: dict, labels: dict | None = None, size: float = 2.4) -> str:
+def _categorised(field: str, colours: dict, labels: dict | None = None, size: float = 2.4, symbol=None) -> str:
     categories = "".join(f"<category render=\"true\" value={quoteattr(value)} symbol=\"{n}\" "
                          f"label={quoteattr((labels or {}).get(value, value.replace('_', ' ')))}/>"
                          for n, value in enumerate(colours))
-    symbols = "".join(_symbol(str(n), colour, size) for n, colour in enumerate(colours.values()))
+    make = symbol or (lambda name, colour: _symbol(name, colour, size))
+    symbols = "".join(make(str(n), colour) for n, colour in enumerate(colours.values()))
     return (f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(field)} symbollevels="0" enableorderby="0" '
             f'forceraster="0"><categories>{categories}</categories><symbols>{symbols}</symbols></renderer-v2>')
 
@@ -77,8 +79,9 @@ def qml(layer: str) -> str:
         body = _single(_symbol("0", "27,158,119,255", 4.2, "star")) + _labels("name")
     elif layer == "existing":
         body = _single(_symbol("0", "90,90,90,255", 2.6, "square"))
-    elif layer == "service_areas":  # semi-transparent: overlaps show as darker
-        body = _single(_fill("0", "27,158,119,50", "27,158,119,180", 0.3))
+    elif layer == "service_areas":  # semi-transparent: overlaps show as darker; existing in grey
+        body = _categorised("source", AREA_COLOURS, {"new": "new facility", "existing": "existing facility"},
+                            symbol=lambda name, colour: _fill(name, colour, colour.rsplit(",", 1)[0] + ",200", 0.3))
     elif layer in ("circle", "circles"):
         body = _single(_fill("0", "0,0,0,0", "40,40,40,255", 0.8, "dash", "no"))
         if layer == "circles":

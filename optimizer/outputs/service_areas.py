@@ -23,7 +23,8 @@ import numpy as np
 
 from lifecircle.optimizer.inputs.isochrone import ISOCHRONE_BUFFER_M
 
-__all__ = ["BOUNDARY_FILE", "CIRCLE_QUAD_SEGS", "ISOCHRONE_BUFFER_M", "ServiceArea", "plan_service_areas",
+__all__ = ["BOUNDARY_FILE", "CIRCLE_QUAD_SEGS", "ISOCHRONE_BUFFER_M", "ServiceArea", "existing_service_areas",
+           "plan_service_areas",
            "read_circle_boundary", "service_areas", "to_scenario_crs"]
 
 BOUNDARY_FILE = "boundary.geojson"  # beside scenario.yaml; the same file `city` draws
@@ -40,6 +41,7 @@ class ServiceArea:
     method: str  # "network" | "radius"
     reach_m: float
     groups: tuple = ()
+    source: str = "new"  # "new": a site of the plan; "existing": an existing facility
 
 
 def to_scenario_crs(geometry, scenario):
@@ -83,24 +85,43 @@ def plan_service_areas(scenario, problem, sites, types, *, network=None) -> list
     ``walking.network`` when None). Areas come facility by facility, then by reach (smallest
     first).
     """
+    facilities = []
+    for site, type_ in zip(sites, types):
+        j = _index(site, scenario.sites.ids, "site")
+        facilities.append((str(scenario.sites.ids[j]), _index(type_, scenario.type_names, "facility type"),
+                           scenario.sites.x_m[j], scenario.sites.y_m[j]))
+    return _areas(scenario, problem, facilities, "new", network)
+
+
+def existing_service_areas(scenario, problem=None, *, network=None) -> list[ServiceArea]:
+    """Service areas of the existing facilities (``source="existing"``, ``site_id`` their id):
+    what the circle already has, on the same rule as new ones."""
+    ex = scenario.existing
+    if ex is None or len(ex) == 0:
+        return []
+    types = scenario.type_names
+    facilities = [(str(ex.ids[e]), types.index(str(t)), ex.x_m[e], ex.y_m[e])
+                  for e, t in enumerate(ex.columns["type"]) if str(t) in types]
+    return _areas(scenario, problem, facilities, "existing", network)
+
+
+def _areas(scenario, problem, facilities, source: str, network) -> list[ServiceArea]:
+    """facilities: (id, type index, x_m, y_m)."""
     import shapely
 
     method, reach = _reaches(scenario, problem)
     groups = scenario.group_names
-    jobs = []  # (site index, type index, reach, groups)
-    for site, type_ in zip(sites, types):
-        j = _index(site, scenario.sites.ids, "site")
-        k = _index(type_, scenario.type_names, "facility type")
+    jobs = []  # (facility, reach, groups)
+    for n, (_, k, _, _) in enumerate(facilities):
         by_reach: dict[float, list] = {}
         for (kk, g), metres in reach.items():
             if kk == k:
                 by_reach.setdefault(float(metres), []).append(groups[g])
-        for metres in sorted(by_reach):
-            jobs.append((j, k, metres, tuple(by_reach[metres])))
+        jobs += [(n, metres, tuple(by_reach[metres])) for metres in sorted(by_reach)]
     if not jobs:
         return []
-    xy = np.array([[scenario.sites.x_m[j], scenario.sites.y_m[j]] for j, *_ in jobs], dtype=float)
-    budgets = np.array([metres for _, _, metres, _ in jobs])
+    xy = np.array([[facilities[n][2], facilities[n][3]] for n, _, _ in jobs], dtype=float)
+    budgets = np.array([metres for _, metres, _ in jobs])
     if method == "network":
         from lifecircle.optimizer.inputs.isochrone import network_isochrones
 
@@ -112,9 +133,10 @@ def plan_service_areas(scenario, problem, sites, types, *, network=None) -> list
         shapes = network_isochrones(network, xy, budgets, scenario.max_snap_m)
     else:
         shapes = list(shapely.buffer(shapely.points(xy), budgets, quad_segs=CIRCLE_QUAD_SEGS))
-    return [ServiceArea(str(scenario.sites.ids[j]), scenario.type_names[k], to_scenario_crs(shape, scenario),
-                        method, float(metres), names)
-            for (j, k, metres, names), shape in zip(jobs, shapes)]
+    shapes = to_scenario_crs(shapely.GeometryCollection(shapes), scenario).geoms if shapes else []
+    return [ServiceArea(facilities[n][0], scenario.type_names[facilities[n][1]], shape, method, float(metres), names,
+                        source)
+            for (n, metres, names), shape in zip(jobs, shapes)]
 
 
 def service_areas(scenario, problem, site, type_, *, network=None) -> list[ServiceArea]:

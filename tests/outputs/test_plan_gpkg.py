@@ -68,8 +68,9 @@ def test_every_layer_listed_in_the_scenario_crs_with_its_rows(circle, tmp_path):
                               "field_keys": None, "layer_styles": None}
     assert set(layers_of(out)) == set(PLAN_LAYERS) | set(TABLES)
     n_selected = len(solution.site)
-    # elder_child serves two groups at two reaches (elderly walk slower), canteen one
-    n_areas = sum(2 if scenario.type_names[k] == "elder_child" else 1 for k in solution.type)
+    # elder_child serves two groups at two reaches (elderly walk slower), canteen one; plus the
+    # existing canteen E1's
+    n_areas = sum(2 if scenario.type_names[k] == "elder_child" else 1 for k in solution.type) + 1
     rows = {"selected_sites": n_selected, "candidates": 4, "demand": 4, "existing": 1,
             "service_areas": n_areas, "circle": 1}
     for name, count in rows.items():
@@ -102,7 +103,10 @@ def test_every_layer_listed_in_the_scenario_crs_with_its_rows(circle, tmp_path):
         assert float(people @ demand[f"covered_before_{group}"].to_numpy()) == pytest.approx(ev.people_before[g])
     assert set(demand.coverage) <= {"covered_before", "newly_covered", "partly_covered", "not_covered", "no_people"}
     areas = gpd.read_file(out, layer="service_areas")
-    assert set(areas.method) == {"radius"} and set(areas.site_id) == set(chosen)
+    assert set(areas.method) == {"radius"}
+    assert set(areas.site_id[areas.source == "new"]) == set(chosen)
+    assert list(areas[areas.source == "existing"][["site_id", "facility_type", "reach_m"]].itertuples(index=False)) \
+        == [("E1", "canteen", 300.0)]
     keys = gpd.read_file(out, layer="field_keys")
     assert list(keys.column_key) == ["elderly", "children", "elder_child", "canteen"]
 
@@ -121,15 +125,18 @@ def test_each_layer_has_one_default_qgis_style(circle, tmp_path):
     assert {c.get("value") for c in renderers["candidates"].iter("category")} == \
         {"selected", "must_open", "forbidden", "not_chosen"}
     assert renderers["demand"].get("attr") == "coverage"
-    fill = {o.get("name"): o.get("value") for o in renderers["service_areas"].iter("Option") if o.get("name")}
-    assert fill["color"].split(",")[3] not in ("0", "255")  # semi-transparent
+    assert renderers["service_areas"].get("attr") == "source"
+    for symbol in renderers["service_areas"].iter("symbol"):
+        fill = {o.get("name"): o.get("value") for o in symbol.iter("Option") if o.get("name")}
+        assert 0 < int(fill["color"].split(",")[3]) < 128  # semi-transparent
 
 
 def test_network_scenario_writes_isochrones(tmp_path):
     scenario, problem, solution = solved(write_hand_scenario(tmp_path / "hand"))
     out = write_plan_gpkg(tmp_path / "plan.gpkg", scenario, problem, solution)
     areas = gpd.read_file(out, layer="service_areas")
-    assert len(areas) == 2 * len(solution.site)  # elderly 480 m and children 600 m walks
+    # elderly 480 m and children 600 m walks, for each selected site and the existing E1
+    assert len(areas) == 2 * len(solution.site) + 2 and list(areas.source).count("existing") == 2
     assert set(areas.method) == {"network"} and set(areas.buffer_m) == {25.0}
     assert "circle" not in layers_of(out)  # no boundary.geojson in the folder
 

@@ -21,7 +21,7 @@ from lifecircle.optimizer.inputs.isochrone import ISOCHRONE_BUFFER_M, network_is
 from lifecircle.optimizer.inputs.network import read_network
 from lifecircle.optimizer.inputs.scenario import load_scenario
 from lifecircle.optimizer.outputs.service_areas import (
-    plan_service_areas, read_circle_boundary, service_areas,
+    existing_service_areas, plan_service_areas, read_circle_boundary, service_areas,
 )
 
 BUNDLED = ("bishan_rural", "jiefangbei_gaode", "liangjiang_newtown", "yuzhong_capacity", "yuzhong_hillside")
@@ -125,3 +125,16 @@ def test_circle_boundary_of_bundled_scenarios_holds_their_demand(tmp_path):
         assert boundary is not None and boundary.geom_type == "Polygon", name
         assert shapely.contains_xy(boundary, scenario.demand.x, scenario.demand.y).all(), name
     assert read_circle_boundary(load_scenario(write_scenario(tmp_path / "none"))) is None
+
+
+def test_existing_facilities_have_areas_on_the_same_rule(hand, tmp_path):
+    # E1 stands 15 m north of F2, the north bank's street (0-1000 m): it reaches the bank, not F1
+    areas = existing_service_areas(hand)
+    assert [(a.site_id, a.source, a.method, a.reach_m) for a in areas] == \
+        [("E1", "existing", "network", 480.0), ("E1", "existing", "network", 600.0)]
+    assert inside(areas[1].polygon, [(300, 200), (0, 200), (885, 200)]) == [True] * 3
+    assert inside(areas[1].polygon, [(300, 0), (1000, 200)]) == [False] * 2
+    scenario = load_scenario(write_scenario(tmp_path / "s"))
+    (canteen,) = existing_service_areas(scenario)
+    assert (canteen.site_id, canteen.type, canteen.method, canteen.reach_m) == ("E1", "canteen", "radius", 300.0)
+    assert canteen.polygon.area == pytest.approx(math.pi * 300.0 ** 2, rel=0.01)
