@@ -273,9 +273,9 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
                                        write_reports(tmp, scenario, problem, solution, info, lang=language,
                                                      solver=solution.backend, options=solved.options))
         if solution is not None and solution.has_plan:  # issue 15: the plan's GIS layers, styled for QGIS
-            from lifecircle.optimizer.outputs.gpkg import PLAN_FILE, plan_layers, write_layers
+            from lifecircle.optimizer.outputs.gpkg import PLAN_FILE, write_plan
 
-            write_layers(tmp / PLAN_FILE, plan_layers(scenario, problem, solution))
+            write_plan(tmp / PLAN_FILE, scenario, problem, solution, lang=lang)
         timings["write"] = time.perf_counter() - t_write
         timings["total"] = time.perf_counter() - t0 if t0 is not None else sum(timings.values())
         summary = summary_of(scenario, problem, solution, status, timings, solved.reason, solved.solver,

@@ -40,8 +40,8 @@ import numpy as np
 from lifecircle.optimizer.core.problem import NO_TYPE
 from lifecircle.optimizer.core.tolerances import BUDGET_TOL
 
-__all__ = ["PLAN_FILE", "PLAN_LAYERS", "TABLES", "candidate_status", "column_keys", "plan_layers", "write_layers",
-           "write_plan_gpkg"]
+__all__ = ["PLAN_FILE", "PLAN_LAYERS", "REASONS", "TABLES", "candidate_status", "column_keys", "plan_layers",
+           "write_layers", "write_plan", "write_plan_gpkg"]
 
 PLAN_FILE = "plan.gpkg"
 PLAN_LAYERS = ("selected_sites", "candidates", "demand", "existing", "service_areas", "circle")  # circle: with a boundary
@@ -51,6 +51,26 @@ POLYGON_LAYERS = ("service_areas", "circle", "circles")
 # the square of the facilities reaching each); past this it is skipped (the reason then stays
 # "over budget") so the GeoPackage never costs more than the solve.
 MAX_DOMINANCE_WORK = 100_000_000  # ~2.5 s; a 20,000-point district needs 43 M
+
+
+# reason text per reason_code, in both languages ({type} is the type's key in English, its label in Chinese)
+REASONS = {
+    "selected": {"en": "in the plan", "zh": "已纳入方案"},
+    "must_open": {"en": "rules.must_open: {type}", "zh": "规则 must_open 指定：{type}"},
+    "must_open_no_plan": {"en": "rules.must_open: {type} (no plan)", "zh": "规则 must_open 指定：{type}（本次无方案）"},
+    "forbidden": {"en": "rules.forbid", "zh": "规则 forbid 禁止"},
+    "no_plan": {"en": "the run found no plan", "zh": "本次求解未得到方案"},
+    "no_type": {"en": "no facility type has a cost on this site", "zh": "该点位没有任何设施类型的造价"},
+    "covers_no_one_new": {"en": "covers no one new: everyone it reaches is covered after the plan",
+                          "zh": "不新增覆盖：其可达的居民在方案后均已覆盖"},
+    "dominated": {"en": "dominated by {site}{tag} as {type}: it reaches everyone this site reaches, at no higher cost",
+                  "zh": "被 {site}{tag}（{type}）占优：它覆盖本点位可达的全部居民，造价不更高"},
+    "tag_selected": {"en": " (selected)", "zh": "（已选）"},
+    "over_budget": {"en": "over budget: its cheapest useful type costs {cost} and {left} is left unspent",
+                    "zh": "超出预算：最便宜的有效类型造价 {cost} 元，剩余预算 {left} 元"},
+    "not_taken": {"en": "fits the {left} left unspent but the plan did not take it ({status})",
+                  "zh": "剩余预算 {left} 元足够，但方案未选（{status}）"},
+}
 
 
 def column_keys(names, prefix: str) -> list:
@@ -79,8 +99,9 @@ def _levels(problem, solution, evaluation):
     return before, np.asarray(after, dtype=float)
 
 
-def candidate_status(scenario, problem, solution, evaluation) -> tuple[list, list, list, list]:
-    """(status, reason_code, reason, facility_type) per site, as far as cheaply known.
+def candidate_status(scenario, problem, solution, evaluation, lang: str = "en") -> tuple[list, list, list, list]:
+    """(status, reason_code, reason, facility_type) per site, as far as cheaply known; ``reason``
+    in ``lang`` (zh | en, :data:`REASONS`).
 
     ``selected`` / ``must_open`` sites are in the plan (must_open: put there by ``rules.must_open``);
     ``forbidden`` ones by ``rules.forbid``. A ``not_chosen`` site's reason, most specific first:
@@ -95,8 +116,11 @@ def candidate_status(scenario, problem, solution, evaluation) -> tuple[list, lis
     from lifecircle.models.coverage import facility_columns, pair_coverage
 
     ids, types = scenario.sites.ids, scenario.type_names
+    zh = lang == "zh"
+    name = (lambda k: scenario.facility_types[types[k]].label if zh else types[k])  # noqa: E731
     n_j = problem.n_sites
-    status, code, reason, opened = ["not_chosen"] * n_j, [""] * n_j, [""] * n_j, [""] * n_j
+    status, code, opened = ["not_chosen"] * n_j, [""] * n_j, [""] * n_j
+    facts: list[dict] = [{} for _ in range(n_j)]  # the reason's placeholders
     has_plan = solution is not None and solution.has_plan
     chosen = {}
     if has_plan:
@@ -106,16 +130,16 @@ def candidate_status(scenario, problem, solution, evaluation) -> tuple[list, lis
         if j in chosen:
             opened[j] = types[chosen[j]]
             status[j], code[j] = ("must_open", "must_open") if must != NO_TYPE else ("selected", "selected")
-            reason[j] = f"rules.must_open: {types[must]}" if must != NO_TYPE else "in the plan"
         elif problem.forbidden[j]:
-            status[j], code[j], reason[j] = "forbidden", "forbidden", "rules.forbid"
+            status[j], code[j] = "forbidden", "forbidden"
         elif must != NO_TYPE:
-            status[j], code[j], reason[j] = "must_open", "no_plan", f"rules.must_open: {types[must]} (no plan)"
+            status[j], code[j] = "must_open", "no_plan"
+        facts[j] = {"type": name(must)} if must != NO_TYPE else {}
     todo = [j for j in range(n_j) if status[j] == "not_chosen"]
     if not has_plan:
         for j in todo:
-            code[j], reason[j] = "no_plan", "the run found no plan"
-        return status, code, reason, opened
+            code[j] = "no_plan"
+        return status, code, _reasons(code, facts, status, lang), opened
     allowed = problem.allowed()
     cand_site, cand_type = facility_columns(problem.cost_cny, problem.forbidden)
     R, weight, point, group = pair_coverage(problem, cand_site, cand_type)
@@ -128,28 +152,32 @@ def candidate_status(scenario, problem, solution, evaluation) -> tuple[list, lis
     dominated = _dominators(R, cand_site, cost, chosen) if work <= MAX_DOMINANCE_WORK else {}
     for j in todo:
         cols = np.flatnonzero(cand_site == j)
-        if not allowed[j].any() or cols.size == 0:
-            code[j], reason[j] = "no_type", "no facility type has a cost on this site"
-            continue
         useful = cols[gain[cols] > 1e-9]
-        if useful.size == 0:
-            code[j], reason[j] = "covers_no_one_new", "covers no one new: everyone it reaches is covered after the plan"
-            continue
-        best = int(useful[np.lexsort((cost[useful], -gain[useful]))[0]])
-        cheapest = float(cost[useful].min())
-        if best in dominated:
+        best = int(useful[np.lexsort((cost[useful], -gain[useful]))[0]]) if useful.size else -1
+        if not allowed[j].any() or cols.size == 0:
+            code[j] = "no_type"
+        elif useful.size == 0:
+            code[j] = "covers_no_one_new"
+        elif best in dominated:
             c = dominated[best]
-            tag = " (selected)" if int(cand_site[c]) in chosen else ""
             code[j] = "dominated"
-            reason[j] = (f"dominated by {ids[int(cand_site[c])]}{tag} as {types[int(cand_type[c])]}: it reaches "
-                         "everyone this site reaches, at no higher cost")
-        elif cheapest > left + BUDGET_TOL * max(1.0, abs(problem.budget_cny)):
+            facts[j] = {"site": ids[int(cand_site[c])], "type": name(int(cand_type[c])),
+                        "tag": REASONS["tag_selected"][lang] if int(cand_site[c]) in chosen else ""}
+        elif float(cost[useful].min()) > left + BUDGET_TOL * max(1.0, abs(problem.budget_cny)):
             code[j] = "over_budget"
-            reason[j] = f"over budget: its cheapest useful type costs {cheapest:,.0f} and {max(left, 0.0):,.0f} is left unspent"
+            facts[j] = {"cost": f"{float(cost[useful].min()):,.0f}", "left": f"{max(left, 0.0):,.0f}"}
         else:
             code[j] = "not_taken"
-            reason[j] = f"fits the {left:,.0f} left unspent but the plan did not take it ({solution.status})"
-    return status, code, reason, opened
+            facts[j] = {"left": f"{left:,.0f}", "status": str(solution.status)}
+    return status, code, _reasons(code, facts, status, lang), opened
+
+
+def _reasons(code, facts, status, lang: str) -> list:
+    out = []
+    for c, f, s in zip(code, facts, status):
+        key = "must_open_no_plan" if c == "no_plan" and s == "must_open" else c
+        out.append(REASONS[key][lang].format(**f))
+    return out
 
 
 def _dominators(R, cand_site, cost, chosen) -> dict:
@@ -184,12 +212,14 @@ def _coverage_status(people, before, after) -> np.ndarray:
                      ["no_people", "covered_before", "newly_covered", "partly_covered"], "not_covered")
 
 
-def plan_layers(scenario, problem, solution, *, evaluation=None, areas=None, network=None) -> dict:
+def plan_layers(scenario, problem, solution, *, evaluation=None, areas=None, network=None,
+                lang: str | None = None) -> dict:
     """{layer name: GeoDataFrame} of plan.gpkg (see the module docstring), in the scenario's CRS.
 
     ``evaluation`` defaults to the solution's own (or a fresh :func:`evaluate`); ``areas``: the
     service areas when already computed (:func:`plan_service_areas` of the selected facilities,
-    then :func:`existing_service_areas`).
+    then :func:`existing_service_areas`). ``lang``: of the candidates' ``reason`` text (default:
+    the scenario's ``language``, else English).
     """
     import geopandas as gpd
     import pandas as pd
@@ -231,7 +261,10 @@ def plan_layers(scenario, problem, solution, *, evaluation=None, areas=None, net
         selected[f"newly_{key}"] = [float(v) for v in evaluation.newly_covered[order, g]] if has_plan else []
     layers["selected_sites"] = gpd.GeoDataFrame(selected, geometry=points(sites, sel_j), crs=crs)
 
-    status, code, reason, opened = candidate_status(scenario, problem, solution, evaluation)
+    from lifecircle.optimizer.outputs.i18n import resolve_language
+
+    status, code, reason, opened = candidate_status(scenario, problem, solution, evaluation,
+                                                    resolve_language(lang, scenario.language))
     candidates = {"site_id": list(sites.ids), "name": [str(v) for v in cols["name"]],
                   "kind": [str(v) for v in cols["kind"]], "status": status, "reason_code": code, "reason": reason,
                   "facility_type": opened}
@@ -281,9 +314,9 @@ def plan_layers(scenario, problem, solution, *, evaluation=None, areas=None, net
     return layers
 
 
-def write_layers(path, layers: dict) -> None:
+def write_layers(path, layers: dict, lang: str = "en") -> None:
     """Write {name: GeoDataFrame} into the new GeoPackage ``path`` (a temporary file: callers
-    rename it into place), then QGIS's ``layer_styles`` table for them."""
+    rename it into place), then QGIS's ``layer_styles`` table for them (legends in ``lang``)."""
     import geopandas as gpd
     import pandas as pd
     import pyogrio
@@ -305,7 +338,7 @@ def write_layers(path, layers: dict) -> None:
             pyogrio.write_dataframe(frame, path, layer=name, driver="GPKG",
                                     geometry_type="MultiPolygon" if polygons else "Point", promote_to_multi=polygons)
             spatial.append(name)
-        styles = pd.DataFrame(layer_style_rows((name, "geom") for name in spatial))
+        styles = pd.DataFrame(layer_style_rows(((name, "geom") for name in spatial), lang))
         pyogrio.write_dataframe(styles, path, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"})
     except (DataLayerError, DataSourceError) as error:  # GDAL's word for a full disk, a locked file ...
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -320,7 +353,19 @@ def write_layers(path, layers: dict) -> None:
     os.chmod(path, 0o666 & ~current_umask())  # SQLite creates 0644 whatever the umask says
 
 
-def write_plan_gpkg(path, scenario, problem, solution, *, evaluation=None, areas=None, network=None,
+def write_plan(path, scenario, problem, solution, *, evaluation=None, areas=None, network=None,
+               lang: str | None = None) -> None:
+    """plan.gpkg's layers (:func:`plan_layers`) written into the new file ``path``, not atomically:
+    for a folder that is itself written atomically (``solve``'s result folder). ``lang``: of the
+    reasons and the QGIS legends (default: the scenario's ``language``, else English)."""
+    from lifecircle.optimizer.outputs.i18n import resolve_language
+
+    lang = resolve_language(lang, scenario.language)
+    write_layers(path, plan_layers(scenario, problem, solution, evaluation=evaluation, areas=areas,
+                                   network=network, lang=lang), lang=lang)
+
+
+def write_plan_gpkg(path, scenario, problem, solution, *, evaluation=None, areas=None, network=None, lang=None,
                     option: str = "--out", owned=None) -> Path:
     """Write plan.gpkg (see the module docstring) at ``path``, whole or not at all; return it.
 
@@ -329,7 +374,6 @@ def write_plan_gpkg(path, scenario, problem, solution, *, evaluation=None, areas
     """
     from lifecircle.optimizer.files import atomic_file, listed_in_marker
 
-    layers = plan_layers(scenario, problem, solution, evaluation=evaluation, areas=areas, network=network)
     with atomic_file(path, option=option, owned=owned or listed_in_marker) as tmp:
-        write_layers(tmp, layers)
+        write_plan(tmp, scenario, problem, solution, evaluation=evaluation, areas=areas, network=network, lang=lang)
     return Path(path)

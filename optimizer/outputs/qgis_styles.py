@@ -21,6 +21,10 @@ COVERAGE_COLOURS = {"covered_before": "116,169,207,255", "newly_covered": "26,15
                     "partly_covered": "254,224,139,255", "not_covered": "215,48,39,255",
                     "no_people": "200,200,200,255"}
 AREA_COLOURS = {"new": "27,158,119,50", "existing": "110,110,110,40"}
+# legend labels of the categories (English: the values, underscores as spaces)
+LEGENDS = {"zh": {"selected": "已选", "must_open": "必选（规则）", "forbidden": "禁止（规则）", "not_chosen": "未选",
+                  "covered_before": "方案前已覆盖", "newly_covered": "新覆盖", "partly_covered": "部分覆盖",
+                  "not_covered": "未覆盖", "no_people": "无人口", "new": "新设施", "existing": "现有设施"}}
 
 
 def _props(props: dict) -> str:
@@ -69,18 +73,20 @@ def _labels(field: str) -> str:
             '</settings></labeling>')
 
 
-def qml(layer: str) -> str:
-    """The QML document of one layer of plan.gpkg / city.gpkg."""
+def qml(layer: str, lang: str = "en") -> str:
+    """The QML document of one layer of plan.gpkg / city.gpkg; legend labels in ``lang``."""
+    labels = LEGENDS.get(lang, {})
     if layer == "candidates":
-        body = _categorised("status", CANDIDATE_COLOURS, {"must_open": "must open", "not_chosen": "not chosen"}, 2.2)
+        body = _categorised("status", CANDIDATE_COLOURS, labels or {"must_open": "must open", "not_chosen": "not chosen"},
+                            2.2)
     elif layer == "demand":
-        body = _categorised("coverage", COVERAGE_COLOURS, size=1.6)
+        body = _categorised("coverage", COVERAGE_COLOURS, labels, size=1.6)
     elif layer == "selected_sites":
         body = _single(_symbol("0", "27,158,119,255", 4.2, "star")) + _labels("name")
     elif layer == "existing":
         body = _single(_symbol("0", "90,90,90,255", 2.6, "square"))
     elif layer == "service_areas":  # semi-transparent: overlaps show as darker; existing in grey
-        body = _categorised("source", AREA_COLOURS, {"new": "new facility", "existing": "existing facility"},
+        body = _categorised("source", AREA_COLOURS, labels or {"new": "new facility", "existing": "existing facility"},
                             symbol=lambda name, colour: _fill(name, colour, colour.rsplit(",", 1)[0] + ",200", 0.3))
     elif layer in ("circle", "circles"):
         body = _single(_fill("0", "0,0,0,0", "40,40,40,255", 0.8, "dash", "no"))
@@ -93,7 +99,7 @@ def qml(layer: str) -> str:
             f'<qgis version="{QGIS_VERSION}" styleCategories="Symbology|Labeling">{body}{blending}</qgis>\n')
 
 
-def layer_style_rows(layers) -> dict:
+def layer_style_rows(layers, lang: str = "en") -> dict:
     """The ``layer_styles`` table (QGIS's own columns) with one default style per (layer, geometry
     column) in ``layers``, as {column: list of values}."""
     from datetime import datetime, timezone
@@ -103,7 +109,7 @@ def layer_style_rows(layers) -> dict:
     return {
         "f_table_catalog": [""] * len(layers), "f_table_schema": [""] * len(layers),
         "f_table_name": [name for name, _ in layers], "f_geometry_column": [geom for _, geom in layers],
-        "styleName": [name for name, _ in layers], "styleQML": [qml(name) for name, _ in layers],
+        "styleName": [name for name, _ in layers], "styleQML": [qml(name, lang) for name, _ in layers],
         "styleSLD": [""] * len(layers), "useAsDefault": [True] * len(layers),
         "description": ["lifecircle default style"] * len(layers), "owner": [""] * len(layers),
         "ui": [""] * len(layers), "update_time": [now] * len(layers),

@@ -231,3 +231,17 @@ def test_a_gdal_failure_is_one_line_naming_the_output(circle, tmp_path, monkeypa
         write_plan_gpkg(target, scenario, problem, solution)
     assert str(caught.value) == f"{target}: cannot write the output (GDAL: database or disk is full); nothing was written"
     assert list(target.parent.iterdir()) == []
+
+
+def test_chinese_scenario_gets_chinese_reasons_and_legends(tmp_path):
+    path = write_scenario(tmp_path / "zh", RULES_YAML + "language: zh\n", sites=SITES)
+    out = write_plan_gpkg(tmp_path / "plan.gpkg", *solved(path))
+    cand = gpd.read_file(out, layer="candidates").set_index("site_id")
+    assert cand.loc["S3", "reason"] == "规则 must_open 指定：社区食堂"  # the type's label, 社区食堂
+    assert cand.loc["S4", "reason"] == "规则 forbid 禁止"
+    assert cand.loc["S1", "reason"].startswith("超出预算") and cand.loc["S1", "reason_code"] == "over_budget"
+    assert cand.loc["S4", "status"] == "forbidden"  # the codes QGIS styles by stay English
+    qml = dict((row[0], row[3]) for row in styles_of(out))
+    labels = {c.get("value"): c.get("label")
+              for c in ET.fromstring(qml["candidates"].split("\n", 1)[1]).iter("category")}
+    assert labels == {"selected": "已选", "must_open": "必选（规则）", "forbidden": "禁止（规则）", "not_chosen": "未选"}
