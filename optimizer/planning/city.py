@@ -45,6 +45,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions
 from lifecircle.optimizer.errors import ClusterError, LifecircleError, ScenarioError
 from lifecircle.optimizer.outputs.results import RunSummary, read_run_summary
@@ -315,9 +316,11 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     for circle in todo:  # issue 12: a circle's folder that is not lifecircle's stops the run before any solve
         check_replaceable(out_dir / circle.id)
 
-    logger.info("%d circles: %d to solve, %d already done", len(circles), len(todo), len(circles) - len(todo))
+    events.phase(logger, "phase.city_todo", "%d circles: %d to solve, %d already done", len(circles), len(todo),
+                 len(circles) - len(todo), n=len(circles), todo=len(todo), done=len(circles) - len(todo))
     if todo:
-        logger.info("starting Dask: %s", scheduler or f"{workers or os.cpu_count() or 1} local workers")
+        events.phase(logger, "phase.dask", "starting Dask: %s", scheduler or f"{workers or os.cpu_count() or 1} local workers",
+                     where=scheduler or f"{workers or os.cpu_count() or 1}")
         client, cluster = connect(scheduler, workers, processes)
         try:
             _run_tasks(client, todo, out_dir, solver, options, report, outcome, len(circles), progress)
@@ -325,7 +328,7 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
             shutdown(client, cluster)
 
     rows = tuple(_row(circle, outcome[circle.id]) for circle in circles)
-    logger.info("writing city.csv and city.geojson into %s", out_dir)
+    events.phase(logger, "phase.city_write", "writing city.csv and city.geojson into %s", out_dir, path=str(out_dir))
     _write_city_files(out_dir, circles, rows)
     if city_db is not None:
         logger.info("writing %d circles to %s", len(circles), city_db.masked_uri)
@@ -381,7 +384,7 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
         futures[future] = circle
     done = sum(1 for o in outcome.values() if not o["error"])
     failed = sum(1 for o in outcome.values() if o["error"])
-    logger.info("solving %d circles", len(todo))
+    events.phase(logger, "phase.city_solve", "solving %d circles", len(todo), n=len(todo))
     with progress_bar(n_total, "circles", unit="circle", initial=n_total - len(todo),
                       show=None if progress else False) as bar:
         try:

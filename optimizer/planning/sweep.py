@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lifecircle.optimizer.core import events
 from lifecircle.models.coverage import build_coverage_model, encode_selection
 from lifecircle.models.greedy import greedy_plan
 from lifecircle.models.linear import decimal_scale
@@ -458,10 +459,10 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
 
     t0 = time.perf_counter()
     scenario, problem, _facts, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-sweep")
-    logger.info("sweeping %d budgets with %s", len(budgets), solver)
+    events.phase(logger, "phase.sweeping", "sweeping %d budgets with %s", len(budgets), solver, n=len(budgets), solver=solver)
     result = sweep_problem(problem, budgets, solver, options, jobs=jobs, on_budget=on_budget)
     t_sweep = time.perf_counter()
-    logger.info("writing %s", out_dir)
+    events.phase(logger, "phase.writing", "writing %s", out_dir, path=str(out_dir))
     timings = {**loaded_s, **result.timings_s}
     with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         header, rows = curve_rows(result, _group_columns(scenario, problem, result))

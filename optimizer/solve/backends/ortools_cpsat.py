@@ -11,7 +11,9 @@ import scipy.sparse as sp
 
 from lifecircle.models.linear import MAXIMIZE, LinearModel, decimal_scale, decimal_scales
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer.errors import CapabilityError
+from lifecircle.optimizer.solve.backends.watch import MipWatch
 from lifecircle.optimizer.solve.backends.base import (
     Backend, Capability, LinearSolution, SolveOptions, Status, Termination, finish,
 )
@@ -56,6 +58,22 @@ def _objective_scale(model: LinearModel) -> float:
             f"exactly to an integer with {MAX_DECIMALS} decimals; use --solver highs"
         )
     return obj_scale
+
+
+def _progress_callback(cp_model, solver, model: LinearModel, name: str, obj_scale: float):
+    """A solution callback feeding ``mip`` events (issue 15), and the bound callback for progress
+    between solutions; None when nobody watches (the solve then runs exactly as before)."""
+    if not events.watching():
+        return None
+    watch = MipWatch(model, name)
+
+    class Progress(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            watch.report(self.objective_value / obj_scale, self.best_objective_bound / obj_scale)
+
+    callback = Progress()
+    solver.best_bound_callback = lambda bound: watch.report(watch.last_raw, bound / obj_scale)
+    return callback
 
 
 class OrtoolsCpsatBackend(Backend):
@@ -139,7 +157,8 @@ class OrtoolsCpsatBackend(Backend):
         if options.time_limit_s is not None:
             solver.parameters.max_time_in_seconds = float(options.time_limit_s)
         t0 = time.perf_counter()
-        result = solver.solve(cp)
+        progress = _progress_callback(cp_model, solver, model, self.name, obj_scale)
+        result = solver.solve(cp, progress)
         solve_s = time.perf_counter() - t0
 
         status, termination = CPSAT_STATUS.get(solver.status_name(result), (Status.NO_SOLUTION, Termination.NO_SOLUTION))
