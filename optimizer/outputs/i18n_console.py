@@ -47,6 +47,7 @@ CONSOLE: dict[str, dict[str, str]] = {
     "phase.city_todo": {"en": "{n} circles: {todo} to solve, {done} already done",
                         "zh": "{n} 个生活圈：待求解 {todo} 个，已完成 {done} 个"},
     "phase.dask": {"en": "starting Dask: {where}", "zh": "启动 Dask：{where}"},
+    "phase.dask_stop": {"en": "stopping Dask", "zh": "关闭 Dask"},
     "phase.city_solve": {"en": "solving {n} circles", "zh": "求解 {n} 个生活圈"},
     "phase.city_write": {"en": "writing city.csv and city.geojson into {path}",
                          "zh": "写入 city.csv 和 city.geojson 到 {path}"},

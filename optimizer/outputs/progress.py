@@ -96,6 +96,7 @@ class _PhaseLine(logging.Handler):
         super().__init__(logging.INFO)
         self.bar, self.label, self.lang = bar, label, lang
         self.phase, self.mip = "", ""
+        self.colon = "：" if lang == "zh" else ": "
         self.show_values = True
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -115,7 +116,7 @@ class _PhaseLine(logging.Handler):
         self._draw()
 
     def _draw(self) -> None:
-        text = f"{self.label}: {self.phase}" + (f" · {self.mip}" if self.mip else "")
+        text = f"{self.label}{self.colon}{self.phase}" + (f" · {self.mip}" if self.mip else "")
         self.bar.set_description_str(text)
 
 
@@ -190,7 +191,7 @@ def phases(label: str, *, show: bool | None = None, file=None, lang: str | None 
     lang = lang or language()
     key = f"console.cmd.{label}"
     label = t(key, lang) if key in CATALOGUE else label
-    bar = tqdm(total=None, desc=f"{label}: {t('console.starting', lang)}", bar_format="{desc}  [{elapsed}]",
+    bar = tqdm(total=None, desc=f"{label}{'：' if lang == 'zh' else ': '}{t('console.starting', lang)}", bar_format="{desc}  [{elapsed}]",
                file=file, dynamic_ncols=True, leave=False)
     handler = _PhaseLine(bar, label, lang)
     saved = logger.level

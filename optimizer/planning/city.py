@@ -39,6 +39,7 @@ task whose worker dies. The run's exit code is 5 when any circle failed.
 from __future__ import annotations
 
 import json
+import contextlib
 import logging
 import os
 import time
@@ -258,9 +259,29 @@ def connect(scheduler: str | None, workers: int | None, processes: bool = True):
         # Without a dashboard the scheduler still serves /health on 8787, or on another port with
         # a UserWarning on stderr when 8787 is taken (another run): the port is of no use here.
         warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)
+        with _workers_ignore_ctrl_c():
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+                                   silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Ctrl-C reaches every process of the terminal's group: worker processes started while
+    SIGINT is ignored keep ignoring it (Python and asyncio leave an inherited SIG_IGN alone), so
+    only this process stops, says what was finished (issue 15) and closes the cluster; the
+    workers would otherwise print a traceback each."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved)
 
 
 def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: int | None = None,
@@ -358,7 +379,7 @@ def shutdown(client, cluster) -> None:
     traceback: distributed logs comms closing under its feet (``CommClosedError``) while workers
     stop, so its loggers are silenced first, and a close that fails or times out is ignored.
     """
-    logger.info("stopping Dask")
+    events.phase(logger, "phase.dask_stop", "stopping Dask")
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     for close in (client.close, getattr(cluster, "close", None)):
@@ -385,6 +406,7 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
     done = sum(1 for o in outcome.values() if not o["error"])
     failed = sum(1 for o in outcome.values() if o["error"])
     events.phase(logger, "phase.city_solve", "solving %d circles", len(todo), n=len(todo))
+    events.emit("step", done=done, total=n_total, label="circles", out_dir=str(out_dir))  # for Ctrl-C
     with progress_bar(n_total, "circles", unit="circle", initial=n_total - len(todo),
                       show=None if progress else False) as bar:
         try:
@@ -404,6 +426,7 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
                     done += 1
                 bar.set_postfix_str(f"done {done}, failed {failed}, remaining {n_total - done - failed}")
                 bar.update(1)
+                events.emit("step", done=done, total=n_total, label="circles", out_dir=str(out_dir))
         finally:
             for future in futures:
                 future.cancel()
