@@ -11,9 +11,8 @@ from lifecircle.optimizer.classic.options import (  # issues 3 and 16: light, cl
     CLASSIC_MODELS, bench_kwargs, bench_options, instance_options, load_kwargs, model_options,
     research_options, solve_kwargs)
 from lifecircle.optimizer.errors import LifecircleError, exit_code_for
-from lifecircle.optimizer.core import events
 from lifecircle.optimizer.outputs.console import (  # issue 15
-    OneLineGroup, lang_option, language, say, tracking, use_language)
+    OneLineGroup, counting, lang_option, language, say, tracking, use_language)
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
 
@@ -276,8 +275,8 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
                              time_limit=time_limit, out_dir=out_dir, params=params,
                              load=load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
                                                weight_col, site_cost_col),
-                             command=command, on_row=lambda row: (bar.update(1), events.emit(
-                                 "step", done=bar.n, total=bar.total, label="jobs", out_dir=f"{out_dir}/bench.csv")),
+                             command=command, on_row=lambda row, step=counting(
+                                 bar, len(instances) * len(names), "jobs", f"{out_dir}/bench.csv"): step(1),
                              **bench_kwargs(research))
     except LifecircleError as error:
         fail(error)
@@ -468,8 +467,7 @@ def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
         values = parse_budgets(budgets)
         with tracking("sweep"), phases("sweep"), progress(len(values), "budgets", unit="budget") as bar:
             run = run_sweep(scenario, values, solver=solver, out_dir=out_dir, options=options, jobs=jobs,
-                            on_budget=lambda n: (bar.update(n), events.emit("step", done=bar.n, total=len(values),
-                                                                            label="budgets")))
+                            on_budget=counting(bar, len(values), "budgets"))
     except LifecircleError as error:
         fail(error)
     echo_lines(sweep_lines(run, KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, lang=language()))

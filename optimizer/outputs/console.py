@@ -221,3 +221,18 @@ def _quiet_interrupted_threads() -> None:
 
 
 OneLineGroup = _group_class()
+
+
+def counting(bar, total: int, label: str, out_dir=None):
+    """``on_step(n)`` for counted work: advances ``bar`` and tells the Ctrl-C line how many of
+    ``total`` ``label`` ("budgets", "jobs") are finished (a hidden bar counts nothing itself)."""
+    done = [0]
+    lock = threading.Lock()
+
+    def on_step(n: int = 1) -> None:
+        with lock:
+            done[0] += n
+            bar.update(n)
+            events.emit("step", done=done[0], total=total, label=label, out_dir=None if out_dir is None else str(out_dir))
+
+    return on_step
