@@ -203,16 +203,12 @@ def _group_class():
                 click.echo(interrupted_line(), err=True)
                 sys.stdout.flush()
                 sys.stderr.flush()
-                os._exit(EXIT_INTERRUPTED) if _busy_threads() else sys.exit(EXIT_INTERRUPTED)
+                # At once: solver threads still stopping would hold a normal exit, or abort it from
+                # C++ destructors. Every `finally` has run (temporaries removed, Dask closed) and
+                # every output is atomic, so nothing is left half written.
+                os._exit(EXIT_INTERRUPTED)
 
     return OneLineGroup
-
-
-def _busy_threads() -> bool:
-    """Non-daemon worker threads still running a solve (sweep budgets) would hold the exit until
-    they finish: then the process leaves at once (every output is atomic, so nothing is half
-    written)."""
-    return any(th.is_alive() and not th.daemon for th in threading.enumerate() if th is not threading.main_thread())
 
 
 def _quiet_interrupted_threads() -> None:
