@@ -11,7 +11,9 @@ Event kinds and their fields (all optional except where said):
   as further fields, so a console or page can show it in the user's language.
 - ``"mip"``: ``incumbent``, ``bound``, ``gap`` (floats or None), ``elapsed_s``, ``solver``: the
   solver's latest incumbent and bound, from its callback or log.
-- ``"step"``: ``done``, ``total`` (ints), ``label``: counted work (sweep budgets, circles).
+- ``"mip"`` from a solve's end also has ``final=True``: incumbent = the returned objective.
+- ``"step"``: ``done``, ``total`` (ints), ``label`` ("budgets", "circles", "jobs"), ``out_dir``
+  where finished work is written: counted work, and what Ctrl-C reports as finished.
 """
 
 from __future__ import annotations
