@@ -228,7 +228,8 @@ def counting(bar, total: int, label: str, out_dir=None):
     def on_step(n: int = 1) -> None:
         with lock:
             done[0] += n
-            bar.update(n)
+            # told before the bar shows it: a Ctrl-C at the sight of the bar finds the count
             events.emit("step", done=done[0], total=total, label=label, out_dir=None if out_dir is None else str(out_dir))
+            bar.update(n)
 
     return on_step

@@ -424,9 +424,10 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
                     failed += 1
                 else:
                     done += 1
+                # told before the bar shows it: a Ctrl-C at the sight of the bar finds the count
+                events.emit("step", done=done, total=n_total, label="circles", out_dir=str(out_dir))
                 bar.set_postfix_str(f"done {done}, failed {failed}, remaining {n_total - done - failed}")
                 bar.update(1)
-                events.emit("step", done=done, total=n_total, label="circles", out_dir=str(out_dir))
         finally:
             for future in futures:
                 future.cancel()
