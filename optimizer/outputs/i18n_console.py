@@ -111,4 +111,15 @@ CONSOLE: dict[str, dict[str, str]] = {
     "city.outputs": {"en": "outputs: {path} (city.csv, city.geojson)", "zh": "输出：{path}（city.csv、city.geojson）"},
     # --- validate
     "validate.valid": {"en": "{scenario}: valid", "zh": "{scenario}：有效"},
+    "validate.crs": {"en": "  crs {crs} (distances in {metric}), circle type {circle}",
+                     "zh": "  坐标系 {crs}（距离按 {metric} 计算），生活圈类型 {circle}"},
+    "validate.counts": {"en": "  {demand} demand points, {sites} sites, {existing} existing facilities",
+                        "zh": "  需求点 {demand} 个，备选场地 {sites} 处，现有设施 {existing} 处"},
+    "validate.people": {"en": "  people {group}: {people}", "zh": "  人口 {group}：{people}"},
+    "validate.cost": {"en": "  candidate cost {type}: {cost}", "zh": "  备选场地费用 {type}：{cost}"},
+    "validate.budget": {"en": "  budget {budget}; min_open {min_open}", "zh": "  预算 {budget}；最少新增 min_open {min_open}"},
+    "sweep.top": {"en": "largest budget solved ({status}); {n} smaller budgets need no solve",
+                  "zh": "最大预算已求解（{status}）；{n} 个较小预算无需求解"},
+    "console.city_postfix": {"en": "done {done}, failed {failed}, remaining {remaining}",
+                             "zh": "完成 {done}，失败 {failed}，剩余 {remaining}"},
 }

@@ -225,17 +225,18 @@ def solvers_lines(registry: dict) -> list:
 
 
 def validate_lines(facts: dict, lang: str = "en") -> list:
-    """`lifecircle validate`: counts and totals of a scenario (the first line in ``lang``)."""
+    """`lifecircle validate`: counts and totals of a scenario (its main lines in ``lang``)."""
     lines = [t("validate.valid", lang, scenario=facts["scenario"]),
-             f"  crs {facts['crs']} (distances in {facts['metric_crs']}), circle type {facts['circle_type']}",
-             f"  {facts['demand_points']} demand points, {facts['sites']} sites, {facts['existing']} existing facilities"]
+             t("validate.crs", lang, crs=facts["crs"], metric=facts["metric_crs"], circle=facts["circle_type"]),
+             t("validate.counts", lang, demand=facts["demand_points"], sites=facts["sites"], existing=facts["existing"])]
     layers = facts.get("input_crs") or {}  # issue 17: layers read in another system than crs
     if any(v != facts["crs"] for v in layers.values()):
         lines.insert(2, "  layers read as: " + ", ".join(
             f"{k} {v}" + (" (converted to WGS84)" if v in ("GCJ-02", "BD-09") else "") for k, v in layers.items()))
-    lines += [f"  people {group}: {people:,.0f}" for group, people in facts["people"].items()]
-    lines += [f"  candidate cost {key}: {cost:,.0f}" for key, cost in facts["candidate_cost"].items()]
-    lines.append(f"  budget {facts['budget']:,.0f}; min_open {facts['min_open']}")
+    lines += [t("validate.people", lang, group=_group(group, lang), people=f"{people:,.0f}")
+              for group, people in facts["people"].items()]
+    lines += [t("validate.cost", lang, type=key, cost=f"{cost:,.0f}") for key, cost in facts["candidate_cost"].items()]
+    lines.append(t("validate.budget", lang, budget=f"{facts['budget']:,.0f}", min_open=facts["min_open"]))
     if facts.get("coverage_mode"):  # issue 14
         lines.append(f"  coverage {facts['coverage_mode']}")
     if "network" in facts:

@@ -394,6 +394,8 @@ def shutdown(client, cluster) -> None:
 def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total, progress):
     from distributed import as_completed
 
+    from lifecircle.optimizer.outputs.console import language
+    from lifecircle.optimizer.outputs.i18n import t
     from lifecircle.optimizer.outputs.progress import progress as progress_bar
 
     # Largest circles first, so the slowest tasks do not start last and leave a worker idle.
@@ -426,7 +428,8 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
                     done += 1
                 # told before the bar shows it: a Ctrl-C at the sight of the bar finds the count
                 events.emit("step", done=done, total=n_total, label="circles", out_dir=str(out_dir))
-                bar.set_postfix_str(f"done {done}, failed {failed}, remaining {n_total - done - failed}")
+                bar.set_postfix_str(t("console.city_postfix", language(), done=done, failed=failed,
+                                      remaining=n_total - done - failed))
                 bar.update(1)
         finally:
             for future in futures:

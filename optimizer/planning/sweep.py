@@ -237,7 +237,8 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         settled[-1] = True
         if top.status == Status.OPTIMAL:
             settled[:-1] = budgets[:-1] >= top.spent_cny
-        logger.info("largest budget solved (%s); %d smaller budgets need no solve", top.status, settled.sum() - 1)
+        events.phase(logger, "sweep.top", "largest budget solved (%s); %d smaller budgets need no solve", top.status,
+                     settled.sum() - 1, status=str(top.status), n=int(settled.sum() - 1))
         done(int(settled.sum()))
     solved = _run_chains(np.flatnonzero(~settled).tolist(), budgets, solve_at, top, jobs, done)
     done(n_budgets - int(settled.sum()) - len(solved))  # not started: above one that reached the optimum

@@ -153,7 +153,7 @@ def test_ctrl_c_on_city_says_what_finished_and_where(tmp_path, console_env):
     city = generate_city(tmp_path / "city", 3, seed=3)
     out_dir = tmp_path / "results"
     code, out, err = run_on_pty([*CLI, "city", str(city), "--out", str(out_dir), "--workers", "1"],
-                                env=console_env, ctrl_c_after="done 1,")
+                                env=console_env, ctrl_c_after="完成 1，")
     assert code == 130, err[-3000:]
     assert "Traceback" not in err and "Aborted" not in err and "KeyboardInterrupt" not in err
     assert "全市：求解 3 个生活圈" in err  # the progress line, in the scenarios' language (no --lang)
