@@ -11,13 +11,15 @@ from lifecircle.optimizer.classic.options import (  # issues 3 and 16: light, cl
     CLASSIC_MODELS, bench_kwargs, bench_options, instance_options, load_kwargs, model_options,
     research_options, solve_kwargs)
 from lifecircle.optimizer.errors import LifecircleError, exit_code_for
+from lifecircle.optimizer.outputs.console import (  # issue 15
+    OneLineGroup, counting, lang_option, language, say, tracking, use_language)
 
 EXIT_OK, EXIT_BAD_INPUT, EXIT_INFEASIBLE, EXIT_NO_SOLUTION = 0, 2, 3, 4
 
 
 def fail(error: LifecircleError) -> "NoReturn":  # noqa: F821
-    """One line on stderr, no traceback, the error's exit code."""
-    click.echo(f"error: {error}", err=True)
+    """One line on stderr, no traceback, the error's exit code (prefix in the console's language)."""
+    click.echo(say("console.error", message=error), err=True)
     sys.exit(getattr(error, "exit_code", 1))
 
 
@@ -29,46 +31,7 @@ def echo_lines(lines) -> None:
         click.echo(line, err=isinstance(line, ToStderr))
 
 
-class _OneLineGroup(click.Group):
-    """click's group, with every usage error as one ``error: ...`` line (exit 2) and Python or
-    library warnings kept off stderr: a LifecircleWarning is one ``warning: ...`` line, others are
-    dropped (they would otherwise print two lines of source before the error line)."""
-
-    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
-        import warnings
-
-        from lifecircle.optimizer.errors import LifecircleWarning
-
-        if not standalone_mode:
-            return super().main(args, prog_name, complete_var, standalone_mode, **extra)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            warnings.simplefilter("always", LifecircleWarning)
-            warnings.showwarning = _show_warning
-            try:
-                super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
-            except click.exceptions.Exit as done:  # --help, --version
-                sys.exit(done.exit_code)
-            except click.ClickException as error:
-                ctx = getattr(error, "ctx", None)
-                hint = f" (see '{ctx.command_path} --help')" if isinstance(error, click.UsageError) and ctx else ""
-                message = " ".join(error.format_message().split())
-                click.echo(f"error: {message}{hint}", err=True)
-                sys.exit(error.exit_code)
-            except click.Abort:
-                click.echo("error: aborted", err=True)
-                sys.exit(1)
-        sys.exit(0)
-
-
-def _show_warning(message, category, filename, lineno, file=None, line=None):
-    import logging
-
-    if logging.getLogger("lifecircle").isEnabledFor(logging.WARNING):  # not --quiet
-        click.echo(f"warning: {message}", err=True)
-
-
-@click.group(cls=_OneLineGroup, name="lifecircle")
+@click.group(cls=OneLineGroup, name="lifecircle")
 @click.version_option(__version__, prog_name="lifecircle")
 @click.option("--verbose", "-v", is_flag=True, help="Log each phase (load, coverage, solve, report, write) on stderr.")
 @click.option("--quiet", "-q", is_flag=True, help="Only errors on stderr: no warnings, no progress display.")
@@ -131,21 +94,23 @@ def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir
     from lifecircle.optimizer.outputs.text import solve_lines
     from lifecircle.optimizer.run import run_solve
 
+    use_language(lang, scenario)  # the console's; the report keeps its own default
     options = solve_options(time_limit, gap, verbose=verbose)
     if budget is not None and not 0 <= budget < float("inf"):  # also NaN
         fail(_bad_input(f"--budget: value {budget} must be a finite number >= 0"))
     try:  # no status line under the solver's own log (--verbose): both would share the terminal
-        with phases("solve", show=False if verbose else None):
+        with tracking("solve"), phases("solve", show=False if verbose else None):
             result = run_solve(scenario, budget_cny=budget, solver=solver, out_dir=out_dir, options=options,
                                cache_dir=cache_dir, lang=lang, report=not no_report)
     except LifecircleError as error:
         fail(error)
-    echo_lines(solve_lines(result.summary, result.out_dir, result.exit_code))
+    echo_lines(solve_lines(result.summary, result.out_dir, result.exit_code, lang=language()))
     sys.exit(result.exit_code)
 
 
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=str))
+@lang_option("scenario")
 def validate(scenario):
     """Check SCENARIO without solving and print a short summary."""
     from lifecircle.optimizer.outputs.text import validate_lines
@@ -155,10 +120,11 @@ def validate(scenario):
         facts = run_validate(scenario)
     except LifecircleError as error:
         fail(error)
-    echo_lines(validate_lines(facts))
+    echo_lines(validate_lines(facts, lang=language()))
 
 
 @main.command()
+@lang_option()
 def solvers():
     """List the backends and whether each is available here."""
     from lifecircle.optimizer.outputs.text import solvers_lines
@@ -179,6 +145,7 @@ def solvers():
               help="Write a Cordeau-Furini-Ljubic budgeted-MCLP instance FILE (OUT) instead of a scenario.")
 @click.option("--city", "n_circles", type=int, default=None, metavar="N",
               help="Write a synthetic city of N circle folders instead (915: Chongqing-sized, ~10 million people).")
+@lang_option()
 def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl, n_circles):
     """Write a seeded synthetic district scenario into OUT_DIR (or, with --cfl, an instance file OUT)."""
     import os
@@ -239,6 +206,7 @@ def _check_district_size(n_demand, n_sites, budget):
 @time_limit_option
 @research_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout, nothing else.")
+@lang_option()
 def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cost_col, weight_col,
             site_cost_col, p, radius, budget, preselected, solver, time_limit, as_json, **research):
     """Solve one textbook MODEL (mclp, lscp, pmedian, pcenter) on an instance file."""
@@ -283,6 +251,7 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
 @instance_options
 @model_options
 @bench_options
+@lang_option()
 def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, site_costs,
           demand_col, site_col, cost_col, weight_col, site_cost_col, p, radius, budget, preselected,
           **research):
@@ -301,12 +270,13 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
     command = "lifecircle " + " ".join(sys.argv[1:])
     try:  # the bar is erased when it closes, so an error stays the only line on stderr
         best = read_known(known) if known else {}
-        with progress(len(instances) * len(names), f"bench {model}", unit="job") as bar:
+        with tracking("bench"), progress(len(instances) * len(names), f"bench {model}", unit="job") as bar:
             rows = run_bench(list(instances), model, names, fmt=fmt, known=best,
                              time_limit=time_limit, out_dir=out_dir, params=params,
                              load=load_kwargs(weights, site_costs, demand_col, site_col, cost_col,
                                                weight_col, site_cost_col),
-                             command=command, on_row=lambda row: bar.update(1),
+                             command=command, on_row=lambda row, step=counting(
+                                 bar, len(instances) * len(names), "jobs", f"{out_dir}/bench.csv"): step(1),
                              **bench_kwargs(research))
     except LifecircleError as error:
         fail(error)
@@ -322,6 +292,7 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
 @click.option("--mps", required=True, type=click.Path(dir_okay=False), help="Write the model as MPS.")
 @click.option("--lp", "lp_path", type=click.Path(dir_okay=False), default=None,
               help="Also write it in CPLEX LP format.")
+@lang_option("scenario")
 def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site_col, cost_col,
            weight_col, site_cost_col, p, radius, budget, preselected, mps, lp_path):
     """Write the exact model that would be solved, for any other solver (SCENARIO or --instance)."""
@@ -372,6 +343,7 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
 @click.option("--bbox", help="With --from-osm: keep ways touching minlon,minlat,maxlon,maxlat (WGS84).")
 @click.option("--polygon", help="With --from-osm: keep ways touching this polygon file (a circle).")
 @click.option("--out", help="With --from-osm: the GeoPackage to write (walking.network may name it).")
+@lang_option("scenario")
 def network(scenario, extract, bbox, polygon, out):
     """Print SCENARIO's walking network and its snaps, or (--from-osm) write an OSM extract's."""
     from lifecircle.optimizer.errors import ScenarioError
@@ -409,13 +381,16 @@ def explain(result_dir, site_id, why_not_id, lang, solver, time_limit):
 
     Reloads the scenario named in summary.json and refuses when it changed since the run.
     """
+    from lifecircle.optimizer.outputs.progress import phases
     from lifecircle.optimizer.outputs.text import explain_lines
 
+    use_language(lang, result_dir, "result")
     if site_id is not None and why_not_id is not None:
         fail(_bad_input("explain: give SITE_ID or --why-not SITE_ID, not both"))
     options = solve_options(time_limit, None)
     try:
-        lines = explain_lines(result_dir, site_id, why_not_id, lang=lang, solver=solver, options=options)
+        with phases("explain", show=None if why_not_id else False):  # --why-not re-solves
+            lines = explain_lines(result_dir, site_id, why_not_id, lang=lang, solver=solver, options=options)
     except LifecircleError as error:
         fail(error)
     echo_lines(lines)
@@ -433,6 +408,7 @@ def compare(result_a, result_b, lang, out_path):
     from lifecircle.optimizer.outputs.compare import run_compare
     from lifecircle.optimizer.outputs.i18n import t
 
+    use_language(lang, result_a, "result")
     try:
         lines, path, lang = run_compare(result_a, result_b, lang=lang, out=out_path)
     except LifecircleError as error:
@@ -476,6 +452,7 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
               help="Budget solves at once, in threads (default: the number of cores; the budgets "
                    "form 4 chains, so at most 4 are used; 1: one after another). The results do "
                    "not depend on it unless --time-limit cuts solves short.")
+@lang_option("scenario")
 def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
     """Solve SCENARIO at many budgets; write curve.csv, curve.png, plans.csv and print the knee."""
     from lifecircle.optimizer.outputs.progress import phases, progress
@@ -488,12 +465,12 @@ def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
         fail(_bad_input(f"--jobs: value {jobs} must be >= 1"))
     try:
         values = parse_budgets(budgets)
-        with phases("sweep"), progress(len(values), "budgets", unit="budget") as bar:
+        with tracking("sweep"), phases("sweep"), progress(len(values), "budgets", unit="budget") as bar:
             run = run_sweep(scenario, values, solver=solver, out_dir=out_dir, options=options, jobs=jobs,
-                            on_budget=bar.update)
+                            on_budget=counting(bar, len(values), "budgets"))
     except LifecircleError as error:
         fail(error)
-    echo_lines(sweep_lines(run, KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN))
+    echo_lines(sweep_lines(run, KNEE_BUDGET_STEP, KNEE_COVERAGE_GAIN, lang=language()))
 
 
 @main.command()
@@ -507,6 +484,7 @@ def sweep(scenario, budgets, solver, out_dir, time_limit, gap, jobs):
 @time_limit_option
 @gap_option
 @click.option("--compare", is_flag=True, help="Also solve year by year (myopic) and report both.")
+@lang_option("scenario")
 def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, compare):
     """Phased plan for SCENARIO: which sites open in which year (one MILP over all years)."""
     from lifecircle.optimizer.outputs.progress import phases
@@ -516,12 +494,12 @@ def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, com
     options = solve_options(time_limit, gap)
     try:
         budgets = parse_year_budgets(budget_per_year, years)
-        with phases("plan"):
+        with tracking("plan"), phases("plan"):
             result = run_plan(scenario, years=years, budgets_cny=budgets, solver=solver, out_dir=out_dir,
                               options=options, compare=compare)
     except LifecircleError as error:
         fail(error)
-    echo_lines(phased_lines(result.summary, years, result.out_dir, result.exit_code))
+    echo_lines(phased_lines(result.summary, years, result.out_dir, result.exit_code, lang=language()))
     sys.exit(result.exit_code)
 
 
@@ -538,6 +516,7 @@ def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, com
 @click.option("--report", is_flag=True, help="Also write report.html and sites.xlsx per circle (slower).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--db", default=None, metavar="URI", help="Also write each circle's results to PostGIS (postgresql://…).")
+@lang_option("city_dir", "city")
 def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report, no_progress, db):
     """Solve every circle under CITY_DIR on Dask; resumable. Exit 5 if any circle failed.
 
@@ -556,10 +535,10 @@ def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report,
         fail(_bad_input(f"--workers: value {workers} must be >= 1"))
     options = replace(base, threads=1, presolve=False)
     try:
-        with phases("city", show=False if no_progress else None):
+        with tracking("city"), phases("city", show=False if no_progress else None):
             result = run_city(city_dir, out_dir=out_dir, scheduler=scheduler, workers=workers, solver=solver,
                               options=options, report=report, progress=not no_progress, db=db)
     except LifecircleError as error:
         fail(error)
-    echo_lines(city_lines(result))
+    echo_lines(city_lines(result, lang=language()))
     sys.exit(result.exit_code)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer import __version__
 from lifecircle.optimizer.inputs.assemble import ReachFacts, build_problem_and_facts
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status
@@ -175,7 +176,7 @@ def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=No
     :func:`optimizer.network_reach.resolve_cache_dir` picks for ``out_dir``.
     """
     t0 = time.perf_counter()
-    logger.info("loading %s", scenario_path)
+    events.phase(logger, "phase.loading", "loading %s", scenario_path, path=str(scenario_path))
     scenario = load_scenario(scenario_path, budget_cny=budget_cny)
     t_load = time.perf_counter()
     logger.debug("%s: %d demand points, %d sites, %d facility types, read in %.2f s", scenario.name,
@@ -186,8 +187,9 @@ def load_problem(scenario_path, *, out_dir=None, suffix: str = "", budget_cny=No
         from lifecircle.optimizer.inputs.network_reach import resolve_cache_dir
 
         cache_dir = resolve_cache_dir(cache_dir, out_dir)
-    logger.info("coverage: who each site could reach (%s)",
-                "walking network" if scenario.network_path is not None else "straight lines x detour factor")
+    events.phase(logger, "phase.coverage_network" if scenario.network_path is not None else "phase.coverage",
+                 "coverage: who each site could reach (%s)",
+                 "walking network" if scenario.network_path is not None else "straight lines x detour factor")
     problem, facts = build_problem_and_facts(scenario, cache_dir=cache_dir)
     logger.debug("coverage built in %.2f s", time.perf_counter() - t_load)
     return scenario, problem, facts, out_dir, {"load": t_load - t0, "coverage": time.perf_counter() - t_load}
@@ -223,7 +225,8 @@ def solve_loaded(scenario: Scenario, problem, solver: str = DEFAULT_BACKEND, opt
 
     t_cov = time.perf_counter()
     solution, reason = None, ""
-    logger.info("solving with %s (budget %s)", solver, f"{scenario.budget_cny:,.0f}")
+    events.phase(logger, "phase.solving", "solving with %s (budget %s)", solver, f"{scenario.budget_cny:,.0f}",
+                 solver=solver, budget=f"{scenario.budget_cny:,.0f}")
     try:
         solution = solve_problem(problem, solver, options)
         status = solution.status
@@ -250,7 +253,7 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
     sum of the earlier timings."""
     t_write = time.perf_counter()
     scenario, problem, solution, status = solved.scenario, solved.problem, solved.solution, solved.status
-    logger.info("writing %s", out_dir)
+    events.phase(logger, "phase.writing", "writing %s", out_dir, path=str(out_dir))
     timings = dict(solved.timings_s)
     with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         if solution is not None and solution.has_plan:

@@ -23,6 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer.solve.backends import REGISTRY, SolveOptions
 from lifecircle.optimizer.errors import (
     CapabilityError, InfeasibleError, LifecircleError, ScenarioError,
@@ -330,7 +331,7 @@ def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str 
         for solver in solvers:
             row = {"instance": name, "model": model, "solver": solver, "threads": threads,
                    "seed": seed, "solver_version": versions.get(solver)}
-            logger.info("bench: %s %s with %s", name, model, solver)
+            events.phase(logger, "phase.bench", "bench: %s %s with %s", name, model, solver, name=name, model=model, solver=solver)
             row.update(_repeated(dict(base, solver=solver), timeout, repeat))
             logger.debug("bench: %s with %s: %s", name, solver, row.get("status"))
             if first is None and row.get("objective") is not None:
@@ -339,7 +340,7 @@ def run_bench(instances: list[str], model: str, solvers: list[str], *, fmt: str 
         if with_spopt:
             row = {"instance": name, "model": model, "solver": "spopt", "threads": threads,
                    "seed": seed, "solver_version": versions.get("spopt")}
-            logger.info("bench: %s %s with spopt", name, model)
+            events.phase(logger, "phase.bench", "bench: %s %s with spopt", name, model, name=name, model=model, solver="spopt")
             row.update(_repeated(base, timeout, repeat, entry="bench_spopt"))
             if first is not None and row.get("objective") is not None:
                 if objectives_agree(first["objective"], row["objective"]):

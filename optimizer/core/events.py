@@ -6,10 +6,14 @@ either. It calls :func:`emit` instead; the terminal's progress line and the work
 
 Event kinds and their fields (all optional except where said):
 
-- ``"phase"``: ``message`` (str, required): a step starting, "loading", "solving", "report".
+- ``"phase"``: ``message`` (str, required): a step starting, "loading", "solving", "report";
+  ``key``: its label in the catalogue (optimizer/outputs/i18n.py), with the placeholders' values
+  as further fields, so a console or page can show it in the user's language.
 - ``"mip"``: ``incumbent``, ``bound``, ``gap`` (floats or None), ``elapsed_s``, ``solver``: the
   solver's latest incumbent and bound, from its callback or log.
-- ``"step"``: ``done``, ``total`` (ints), ``label``: counted work (sweep budgets, circles).
+- ``"mip"`` from a solve's end also has ``final=True``: incumbent = the returned objective.
+- ``"step"``: ``done``, ``total`` (ints), ``label`` ("budgets", "circles", "jobs"), ``out_dir``
+  where finished work is written: counted work, and what Ctrl-C reports as finished.
 """
 
 from __future__ import annotations
@@ -38,6 +42,15 @@ def emit(kind: str, **fields) -> None:
 def watching() -> bool:
     """Whether anybody listens: lets a backend skip the cost of a solver callback."""
     return bool(_listeners)
+
+
+def phase(logger, key: str, message: str, *args, **values) -> None:
+    """A step starts: log ``message % args`` at INFO (``--verbose``) and emit a ``phase`` event
+    carrying ``key`` and ``values`` for a translated display. The log record carries them too
+    (``phase_key``, ``phase_values``), for the console's one-line status."""
+    logger.info(message, *args, extra={"phase_key": key, "phase_values": values})
+    if _listeners:
+        emit("phase", message=message % args if args else message, key=key, **values)
 
 
 @contextlib.contextmanager

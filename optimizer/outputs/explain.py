@@ -34,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lifecircle.optimizer.core import events
 from lifecircle.models.coverage import facility_columns, pair_coverage
 
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, REGISTRY, SolveOptions, Status
@@ -458,6 +459,8 @@ def why_not(problem: CoverageProblem, site, type_, j: int, *, solver: str = DEFA
         return WhyNot(reason="no_type", type=-1, cost_cny=None, reach_weighted=0.0, gain_weighted=0.0, **base)
 
     # the forced re-solves: one per type the site may host; keep the one losing least
+    events.phase(logger, "phase.why_not", "why not %s: re-solving with it forced in", problem.site_ids[j],
+                 site=str(problem.site_ids[j]))
     forced = {}
     for k in kinds:
         must = problem.must_open.copy()

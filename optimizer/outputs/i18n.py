@@ -264,6 +264,13 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "compare.written": {"en": "written: {path}", "zh": "已写入：{path}"},
 }
 
+# issue 15: the console's words (prefixes, phases, summaries, Ctrl-C) live in their own module
+from lifecircle.optimizer.outputs.i18n_console import CONSOLE  # noqa: E402
+
+if set(CONSOLE) & set(CATALOGUE):  # a clash would silently replace a report label
+    raise RuntimeError(f"i18n: console keys repeat report keys: {sorted(set(CONSOLE) & set(CATALOGUE))}")
+CATALOGUE.update(CONSOLE)
+
 
 def t(key: str, lang: str, **values) -> str:
     """The label ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``."""

@@ -7,7 +7,9 @@ writing ``lifecircle: message``, at WARNING by default, INFO with ``--verbose``,
 
 Progress is tqdm on stderr, and only there: :func:`progress` for counted work (sweep budgets,
 city circles, bench jobs) and :func:`phases` for a one-line status showing the latest INFO
-message (load, coverage, solve, report re-solves, write) while a long command runs. Both show
+message (load, coverage, solve, report re-solves, write) and, during a MIP, the solver's incumbent,
+bound and gap from ``mip`` events (optimizer.core.events), in the console's language (issue 15),
+while a long command runs. Both show
 only when stderr is a terminal and the ``lifecircle`` logger is not quieted, so pipes, files,
 tests and ``--quiet`` get nothing extra, and stdout is never touched.
 """
@@ -58,8 +60,12 @@ def progress(total: int | None, label: str, *, unit: str = "it", initial: int = 
     """
     from tqdm import tqdm
 
+    from lifecircle.optimizer.outputs.console import language
+    from lifecircle.optimizer.outputs.i18n import CATALOGUE, t
+
     file = sys.stderr if file is None else file
     on = shown(file) if show is None else bool(show)
+    label = t(f"console.{label}", language()) if f"console.{label}" in CATALOGUE else label
     bar = tqdm(total=total, initial=initial, desc=label, unit=unit, file=file, disable=not on,
                dynamic_ncols=True, leave=False)
     try:
@@ -82,17 +88,64 @@ class _StderrHandler(logging.Handler):
 
 
 class _PhaseLine(logging.Handler):
-    """Shows each INFO record as the status text of one transient tqdm line."""
+    """The one status line: the latest INFO record (translated when it is a phase with a catalogue
+    key, issue 15) and, while a MIP runs, the solver's incumbent, bound and gap from ``mip``
+    events."""
 
-    def __init__(self, bar, label: str):
+    def __init__(self, bar, label: str, lang: str):
         super().__init__(logging.INFO)
-        self.bar, self.label = bar, label
+        self.bar, self.label, self.lang = bar, label, lang
+        self.phase, self.mip = "", ""
+        self.colon = "：" if lang == "zh" else ": "
+        self.show_values = True
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.bar.set_description_str(f"{self.label}: {record.getMessage()}")
+            self.phase = _phase_text(record, self.lang)
+            # a least-cost stage minimises money and ranks: its figures are not coverage
+            self.show_values = not str(getattr(record, "phase_key", "")).startswith("phase.stage_")
+            self.mip = ""
+            self._draw()
         except Exception:  # noqa: BLE001 - see _StderrHandler
             self.handleError(record)
+
+    def on_event(self, kind: str, **fields) -> None:
+        if kind != "mip":
+            return
+        self.mip = mip_text(fields, self.lang, self.show_values)
+        self._draw()
+
+    def _draw(self) -> None:
+        text = f"{self.label}{self.colon}{self.phase}" + (f" · {self.mip}" if self.mip else "")
+        self.bar.set_description_str(text)
+
+
+def _phase_text(record: logging.LogRecord, lang: str) -> str:
+    from lifecircle.optimizer.outputs.i18n import CATALOGUE, t
+
+    key = getattr(record, "phase_key", None)
+    if key in CATALOGUE:
+        try:
+            return t(key, lang, **getattr(record, "phase_values", {}))
+        except (KeyError, IndexError, ValueError):
+            pass
+    return record.getMessage()
+
+
+def _figure(value) -> str:
+    return "-" if value is None else f"{value:,.1f}"
+
+
+def mip_text(fields: dict, lang: str, values: bool = True) -> str:
+    """"incumbent 6,275.0 · bound 6,346.5 · gap 1.14%" (或 当前最优 … · 界 … · 间隙 …)."""
+    from lifecircle.optimizer.outputs.i18n import t
+
+    gap = fields.get("gap")
+    gap_text = "-" if gap is None else f"{gap:.2%}"
+    if not values:
+        return t("console.mip_gap", lang, gap=gap_text)
+    return t("console.mip", lang, incumbent=_figure(fields.get("incumbent")), bound=_figure(fields.get("bound")),
+             gap=gap_text)
 
 
 def console_logging(verbose: bool = False, quiet: bool = False):
@@ -115,7 +168,7 @@ def console_logging(verbose: bool = False, quiet: bool = False):
 
 
 @contextlib.contextmanager
-def phases(label: str, *, show: bool | None = None, file=None) -> Iterator[None]:
+def phases(label: str, *, show: bool | None = None, file=None, lang: str | None = None) -> Iterator[None]:
     """While the block runs, one status line on stderr, ``label: <latest phase>  [elapsed]``,
     fed by the INFO records of the ``lifecircle`` loggers; erased on exit.
 
@@ -131,9 +184,16 @@ def phases(label: str, *, show: bool | None = None, file=None) -> Iterator[None]
     if not on or (show is None and logger.isEnabledFor(logging.INFO)):
         yield
         return
-    bar = tqdm(total=None, desc=f"{label}: starting", bar_format="{desc}  [{elapsed}]", file=file,
-               dynamic_ncols=True, leave=False)
-    handler = _PhaseLine(bar, label)
+    from lifecircle.optimizer.core import events
+    from lifecircle.optimizer.outputs.console import language
+    from lifecircle.optimizer.outputs.i18n import CATALOGUE, t
+
+    lang = lang or language()
+    key = f"console.cmd.{label}"
+    label = t(key, lang) if key in CATALOGUE else label
+    bar = tqdm(total=None, desc=f"{label}{'：' if lang == 'zh' else ': '}{t('console.starting', lang)}", bar_format="{desc}  [{elapsed}]",
+               file=file, dynamic_ncols=True, leave=False)
+    handler = _PhaseLine(bar, label, lang)
     saved = logger.level
     if not logger.isEnabledFor(logging.INFO):  # let INFO reach the status line (other handlers keep their level)
         logger.setLevel(logging.INFO)
@@ -143,7 +203,8 @@ def phases(label: str, *, show: bool | None = None, file=None) -> Iterator[None]
     ticker = threading.Thread(target=_tick, args=(bar, stop), daemon=True)
     ticker.start()
     try:
-        yield
+        with events.subscribe(handler.on_event):  # the solver's figures (issue 15)
+            yield
     finally:
         stop.set()
         ticker.join()

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer import __version__
 from lifecircle.optimizer.solve.backends import SolveOptions
 from lifecircle.optimizer.outputs.cells import esc, num, pct, sort_key, text
@@ -406,7 +407,8 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
     # cannot settle shows as unknown, never as a guess. No solver log for re-solves.
     limit = options.time_limit_s or max(RESOLVE_MIN_S, float(solution.timings_s.get("solve", 0.0)))
     quiet = replace(options, time_limit_s=limit, warm_start=None, verbose=False)
-    logger.info("report: explaining the plan (re-solves with %s, at most %.0f s each)", solver, limit)
+    events.phase(logger, "phase.report_resolves", "report: explaining the plan (re-solves with %s, at most %.0f s each)",
+                 solver, limit, solver=solver, limit=f"{limit:.0f}")
     # the rule re-solves and the per-site evaluations are independent: run them side by side
     with ThreadPoolExecutor(max_workers=1) as pool:
         pending = pool.submit(plan_facts, problem, solution.site, solution.type, solver=solver, options=quiet,
@@ -414,7 +416,7 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
         expl = explain_sites(problem, solution.site, solution.type, solution.evaluation)
         facts = pending.result()
     t1 = time.perf_counter()
-    logger.info("report: writing report.html and sites.xlsx")
+    events.phase(logger, "phase.report_write", "report: writing report.html and sites.xlsx")
     info = dict(solve_info)
     info.setdefault("date", datetime.now().astimezone().isoformat(timespec="seconds"))
     if "equity" not in info:

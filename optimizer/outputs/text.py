@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lifecircle.optimizer.outputs.explain import PlanFacts, SiteExplanations, WhyNot
-from lifecircle.optimizer.outputs.i18n import group_label, kind_label, t, type_label
+from lifecircle.optimizer.outputs.i18n import group_label, kind_label, status_label, t, type_label
 from lifecircle.optimizer.outputs.cells import num, pct
 from lifecircle.optimizer.outputs.report import binding_rows, coord, next_budget_rows
 
@@ -159,28 +159,38 @@ def _people_or_dash(value) -> str:
     return "-" if value is None else f"{value:,.0f}"
 
 
-def solve_lines(s: dict, out_dir, exit_code: int) -> list:
+def _status(status, lang: str) -> str:
+    return status if lang == "en" else status_label(status, lang)
+
+
+def _group(name, lang: str) -> str:
+    return name if lang == "en" else group_label(name, lang)
+
+
+def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en") -> list:
     """`lifecircle solve`: status, coverage per group, network and equity facts, timings, outputs
-    (``s`` is summary.json's dict)."""
-    lines = [f"{s['scenario']}: {s['status']} with {s['solver']}"]
+    (``s`` is summary.json's dict), in ``lang`` (issue 15; the English lines are unchanged)."""
+    lines = [t("sum.head", lang, scenario=s["scenario"], status=_status(s["status"], lang), solver=s["solver"])]
     if s["reason"]:
-        lines.append((ToStderr if exit_code != 0 else str)(f"reason: {s['reason']}"))
+        lines.append((ToStderr if exit_code != 0 else str)(t("sum.reason", lang, reason=s["reason"])))
     if s["objective"] is not None:
         gap_text = "0" if s["gap"] == 0 else ("-" if s["gap"] is None else f"{s['gap']:.4%}")
         source = s.get("bound_source")  # issue 14: a trivial ceiling is never a solver gap
-        gap_name = "ceiling gap" if source == "ceiling" else "gap"
-        bound_text = f"bound {s['bound'] if s['bound'] is None else round(s['bound'], 1)}" + (f" [{source}]" if source else "")
-        lines.append(f"weighted coverage {s['objective']:,.1f} ({bound_text}, {gap_name} {gap_text})")
+        gap_name = t("sum.ceiling_gap" if source == "ceiling" else "sum.gap", lang)
+        bound_text = f"{t('sum.bound', lang)} {s['bound'] if s['bound'] is None else round(s['bound'], 1)}" + (f" [{source}]" if source else "")
+        lines.append(t("sum.coverage", lang, objective=f"{s['objective']:,.1f}", bound=bound_text, gap_name=gap_name,
+                       gap=gap_text))
         stages = [st for st in s.get("stages") or [] if st.get("stage") != "coverage"]
         if stages:
-            lines.append("least cost: " + ", ".join(f"{st['stage']} {st['status']}" for st in stages))
-        lines.append(f"spent {s['spent']:,.0f} of budget {s['budget']:,.0f} on {len(s['selected'])} sites")
+            lines.append(t("sum.least_cost", lang, stages=", ".join(f"{st['stage']} {_status(st['status'], lang)}"
+                                                                     for st in stages)))
+        lines.append(t("sum.spent", lang, spent=f"{s['spent']:,.0f}", budget=f"{s['budget']:,.0f}", sites=len(s["selected"])))
     for group, c in s["coverage"].items():
-        lines.append(f"  {group:<12} population {_people_or_dash(c['population']):>10}  "
-                     f"covered before {_people_or_dash(c['covered_before']):>10}  after {_people_or_dash(c['covered_after']):>10}")
+        lines.append(t("sum.group", lang, group=_group(group, lang), population=_people_or_dash(c["population"]),
+                       before=_people_or_dash(c["covered_before"]), after=_people_or_dash(c["covered_after"])))
     for service, c in (s.get("services") or {}).items():  # issue 14: per_service, 缺啥补啥
-        lines.append(f"  {c['group']} · {c['facility_type']:<12} covered before {_people_or_dash(c['covered_before']):>10}  "
-                     f"after {_people_or_dash(c['covered_after']):>10}")
+        lines.append(t("sum.service", lang, group=_group(c["group"], lang), type=c["facility_type"],
+                       before=_people_or_dash(c["covered_before"]), after=_people_or_dash(c["covered_after"])))
     if "network" in s:  # issue 4: never let points off the network pass unnoticed
         n = s["network"]
         far = {k: n[f"snap_{k}"]["beyond_max_snap"] for k in ("demand", "sites", "existing")}
@@ -197,8 +207,8 @@ def solve_lines(s: dict, out_dir, exit_code: int) -> list:
                            if v["share_after"] is not None)
         gini = equity.get("gini_circles_after")
         lines.append(f"equity: covered shares {shares}" + (f"; Gini across circles {gini:.3f}" if gini is not None else ""))
-    lines.append("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in s["timings_s"].items()))
-    lines.append(f"outputs: {out_dir}")
+    lines.append(t("sum.timings", lang, timings=", ".join(f"{k} {v:.2f}" for k, v in s["timings_s"].items())))
+    lines.append(t("sum.outputs", lang, path=out_dir))
     return lines
 
 
@@ -214,18 +224,19 @@ def solvers_lines(registry: dict) -> list:
     return lines
 
 
-def validate_lines(facts: dict) -> list:
-    """`lifecircle validate`: counts and totals of a scenario."""
-    lines = [f"{facts['scenario']}: valid",
-             f"  crs {facts['crs']} (distances in {facts['metric_crs']}), circle type {facts['circle_type']}",
-             f"  {facts['demand_points']} demand points, {facts['sites']} sites, {facts['existing']} existing facilities"]
+def validate_lines(facts: dict, lang: str = "en") -> list:
+    """`lifecircle validate`: counts and totals of a scenario (its main lines in ``lang``)."""
+    lines = [t("validate.valid", lang, scenario=facts["scenario"]),
+             t("validate.crs", lang, crs=facts["crs"], metric=facts["metric_crs"], circle=facts["circle_type"]),
+             t("validate.counts", lang, demand=facts["demand_points"], sites=facts["sites"], existing=facts["existing"])]
     layers = facts.get("input_crs") or {}  # issue 17: layers read in another system than crs
     if any(v != facts["crs"] for v in layers.values()):
         lines.insert(2, "  layers read as: " + ", ".join(
             f"{k} {v}" + (" (converted to WGS84)" if v in ("GCJ-02", "BD-09") else "") for k, v in layers.items()))
-    lines += [f"  people {group}: {people:,.0f}" for group, people in facts["people"].items()]
-    lines += [f"  candidate cost {key}: {cost:,.0f}" for key, cost in facts["candidate_cost"].items()]
-    lines.append(f"  budget {facts['budget']:,.0f}; min_open {facts['min_open']}")
+    lines += [t("validate.people", lang, group=_group(group, lang), people=f"{people:,.0f}")
+              for group, people in facts["people"].items()]
+    lines += [t("validate.cost", lang, type=key, cost=f"{cost:,.0f}") for key, cost in facts["candidate_cost"].items()]
+    lines.append(t("validate.budget", lang, budget=f"{facts['budget']:,.0f}", min_open=facts["min_open"]))
     if facts.get("coverage_mode"):  # issue 14
         lines.append(f"  coverage {facts['coverage_mode']}")
     if "network" in facts:
@@ -293,54 +304,56 @@ def export_line(mps: str, lp_path: str | None, lin) -> str:
             f"{lin.n_cols} columns, {lin.A.nnz} nonzeros, objective offset {lin.offset:g}")
 
 
-def sweep_lines(run, budget_step: float, coverage_gain: float) -> list:
+def sweep_lines(run, budget_step: float, coverage_gain: float, lang: str = "en") -> list:
     """`lifecircle sweep`: one row per budget, the knee (by the rule ``budget_step`` of budget buys
-    less than ``coverage_gain`` more coverage), timings and outputs."""
+    less than ``coverage_gain`` more coverage), timings and outputs, in ``lang``."""
     result = run.result
-    lines = [f"{'budget':>16} {'objective':>14} {'spent':>16}  status"]
+    lines = [t("sweep.header", lang, budget=t("sweep.budget", lang), objective=t("sweep.objective", lang),
+               spent=t("sweep.spent", lang))]
     for p in result.points:
         objective = "-" if p.objective is None else f"{p.objective:,.1f}"
         spent = "-" if p.spent_cny is None else f"{p.spent_cny:,.0f}"
-        lines.append(f"{p.budget_cny:>16,.0f} {objective:>14} {spent:>16}  {p.status}")
-    rule = f"each extra {budget_step:.0%} of budget buys less than {coverage_gain:.0%} more coverage"
+        lines.append(f"{p.budget_cny:>16,.0f} {objective:>14} {spent:>16}  {_status(p.status, lang)}")
+    rule = t("sweep.rule", lang, step=f"{budget_step:.0%}", gain=f"{coverage_gain:.0%}")
     if result.knee_cny is None:
-        lines.append(f"knee: none in this range (coverage still grows faster; beyond the knee {rule})")
+        lines.append(t("sweep.no_knee", lang, rule=rule))
     else:
-        lines.append(f"knee: {result.knee_cny:,.0f} (beyond it {rule})")
-    lines.append("timings (s): " + ", ".join(f"{k} {v:.2f}" for k, v in run.timings_s.items()))
-    lines.append(f"outputs: {run.out_dir}")
+        lines.append(t("sweep.knee", lang, knee=f"{result.knee_cny:,.0f}", rule=rule))
+    lines.append(t("sum.timings", lang, timings=", ".join(f"{k} {v:.2f}" for k, v in run.timings_s.items())))
+    lines.append(t("sum.outputs", lang, path=run.out_dir))
     return lines
 
 
-def phased_lines(s: dict, years: int, out_dir, exit_code: int) -> list:
+def phased_lines(s: dict, years: int, out_dir, exit_code: int, lang: str = "en") -> list:
     """`lifecircle plan`: each year's openings and coverage, the total, the myopic comparison."""
-    lines = [f"{s['scenario']}: {s['status']} with {s['solver']}, {years} years"]
+    lines = [t("plan.head", lang, scenario=s["scenario"], status=_status(s["status"], lang), solver=s["solver"],
+               years=years)]
     if s["reason"]:
-        lines.append((ToStderr if exit_code != 0 else str)(f"reason: {s['reason']}"))
+        lines.append((ToStderr if exit_code != 0 else str)(t("sum.reason", lang, reason=s["reason"])))
     for y in s["years"]:
-        covered = ", ".join(f"{g} {v:,.0f}" for g, v in y["covered"].items())
-        lines.append(f"  year {y['year']}: opens {y['opened']} sites, spent {y['spent']:,.0f} of {y['budget']:,.0f}; "
-                     f"weighted coverage {y['objective']:,.1f} ({covered})")
+        covered = ", ".join(f"{_group(g, lang)} {v:,.0f}" for g, v in y["covered"].items())
+        lines.append(t("plan.year", lang, year=y["year"], opened=y["opened"], spent=f"{y['spent']:,.0f}",
+                       budget=f"{y['budget']:,.0f}", objective=f"{y['objective']:,.1f}", covered=covered))
     if s["objective"] is not None:
-        lines.append(f"coverage summed over the years {s['objective']:,.1f}")
+        lines.append(t("plan.total", lang, objective=f"{s['objective']:,.1f}"))
     if "year_by_year" in s and s["year_by_year"]["objective"] is not None:
-        lines.append(f"year-by-year (myopic) plan: {s['year_by_year']['objective']:,.1f}")
-    lines.append(f"outputs: {out_dir}")
+        lines.append(t("plan.myopic", lang, objective=f"{s['year_by_year']['objective']:,.1f}"))
+    lines.append(t("sum.outputs", lang, path=out_dir))
     return lines
 
 
-def city_lines(result) -> list:
+def city_lines(result, lang: str = "en") -> list:
     """`lifecircle city`: counts, the first failed circles (on stderr), time per phase, outputs."""
-    lines = [f"{result.n_circles} circles: {result.n_solved} solved, {result.n_skipped} already done (skipped), "
-             f"{result.n_failed} failed; {result.seconds:.1f} s"]
+    lines = [t("city.counts", lang, n=result.n_circles, solved=result.n_solved, skipped=result.n_skipped,
+               failed=result.n_failed, seconds=f"{result.seconds:.1f}")]
     failed = [r for r in result.rows if r["status"] not in ("optimal", "feasible")]
-    lines += [ToStderr(f"  failed {row['circle_id']}: {row['status']}: {row['error']}") for row in failed[:10]]
+    lines += [ToStderr(t("city.failed", lang, circle=row["circle_id"], status=_status(row["status"], lang),
+                         error=row["error"])) for row in failed[:10]]
     if len(failed) > 10:
-        lines.append(ToStderr(f"  ... and {len(failed) - 10} more in city.csv"))
+        lines.append(ToStderr(t("city.more_failed", lang, n=len(failed) - 10)))
     if result.phase_s:
-        lines.append("time per phase, summed over solved circles (s): "
-                     + ", ".join(f"{k} {v:.1f}" for k, v in result.phase_s.items()))
-    lines.append(f"outputs: {result.out_dir} (city.csv, city.geojson)")
+        lines.append(t("city.phases", lang, phases=", ".join(f"{k} {v:.1f}" for k, v in result.phase_s.items())))
+    lines.append(t("city.outputs", lang, path=result.out_dir))
     if getattr(result, "db_written", None) is not None:  # issue 17: city --db
         lines.append(f"PostGIS: {result.db_written} circles written to {result.db_uri} "
                      "(lifecircle_circles, lifecircle_sites, lifecircle_coverage)")

@@ -41,12 +41,14 @@ task whose worker dies. The run's exit code is 5 when any circle failed.
 from __future__ import annotations
 
 import json
+import contextlib
 import logging
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions
 from lifecircle.optimizer.errors import ClusterError, LifecircleError, ScenarioError
 from lifecircle.optimizer.outputs.results import RunSummary, read_run_summary
@@ -259,9 +261,29 @@ def connect(scheduler: str | None, workers: int | None, processes: bool = True):
         # Without a dashboard the scheduler still serves /health on 8787, or on another port with
         # a UserWarning on stderr when 8787 is taken (another run): the port is of no use here.
         warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
-                               silence_logs=logging.CRITICAL)
+        with _workers_ignore_ctrl_c():
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None,
+                                   silence_logs=logging.CRITICAL)
     return Client(cluster), cluster
+
+
+@contextlib.contextmanager
+def _workers_ignore_ctrl_c():
+    """Ctrl-C reaches every process of the terminal's group: worker processes started while
+    SIGINT is ignored keep ignoring it (Python and asyncio leave an inherited SIG_IGN alone), so
+    only this process stops, says what was finished (issue 15) and closes the cluster; the
+    workers would otherwise print a traceback each."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, saved)
 
 
 def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: int | None = None,
@@ -317,9 +339,11 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
     for circle in todo:  # issue 12: a circle's folder that is not lifecircle's stops the run before any solve
         check_replaceable(out_dir / circle.id)
 
-    logger.info("%d circles: %d to solve, %d already done", len(circles), len(todo), len(circles) - len(todo))
+    events.phase(logger, "phase.city_todo", "%d circles: %d to solve, %d already done", len(circles), len(todo),
+                 len(circles) - len(todo), n=len(circles), todo=len(todo), done=len(circles) - len(todo))
     if todo:
-        logger.info("starting Dask: %s", scheduler or f"{workers or os.cpu_count() or 1} local workers")
+        events.phase(logger, "phase.dask", "starting Dask: %s", scheduler or f"{workers or os.cpu_count() or 1} local workers",
+                     where=scheduler or f"{workers or os.cpu_count() or 1}")
         client, cluster = connect(scheduler, workers, processes)
         try:
             _run_tasks(client, todo, out_dir, solver, options, report, outcome, len(circles), progress)
@@ -327,7 +351,7 @@ def run_city(city_dir, *, out_dir=None, scheduler: str | None = None, workers: i
             shutdown(client, cluster)
 
     rows = tuple(_row(circle, outcome[circle.id]) for circle in circles)
-    logger.info("writing city.csv and city.geojson into %s", out_dir)
+    events.phase(logger, "phase.city_write", "writing city.csv and city.geojson into %s", out_dir, path=str(out_dir))
     _write_city_files(out_dir, circles, rows)
     if city_db is not None:
         logger.info("writing %d circles to %s", len(circles), city_db.masked_uri)
@@ -357,7 +381,7 @@ def shutdown(client, cluster) -> None:
     traceback: distributed logs comms closing under its feet (``CommClosedError``) while workers
     stop, so its loggers are silenced first, and a close that fails or times out is ignored.
     """
-    logger.info("stopping Dask")
+    events.phase(logger, "phase.dask_stop", "stopping Dask")
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
     for close in (client.close, getattr(cluster, "close", None)):
@@ -372,6 +396,8 @@ def shutdown(client, cluster) -> None:
 def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total, progress):
     from distributed import as_completed
 
+    from lifecircle.optimizer.outputs.console import language
+    from lifecircle.optimizer.outputs.i18n import t
     from lifecircle.optimizer.outputs.progress import progress as progress_bar
 
     # Largest circles first, so the slowest tasks do not start last and leave a worker idle.
@@ -383,7 +409,8 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
         futures[future] = circle
     done = sum(1 for o in outcome.values() if not o["error"])
     failed = sum(1 for o in outcome.values() if o["error"])
-    logger.info("solving %d circles", len(todo))
+    events.phase(logger, "phase.city_solve", "solving %d circles", len(todo), n=len(todo))
+    events.emit("step", done=done, total=n_total, label="circles", out_dir=str(out_dir))  # for Ctrl-C
     with progress_bar(n_total, "circles", unit="circle", initial=n_total - len(todo),
                       show=None if progress else False) as bar:
         try:
@@ -401,7 +428,10 @@ def _run_tasks(client, todo, out_dir, solver, options, report, outcome, n_total,
                     failed += 1
                 else:
                     done += 1
-                bar.set_postfix_str(f"done {done}, failed {failed}, remaining {n_total - done - failed}")
+                # told before the bar shows it: a Ctrl-C at the sight of the bar finds the count
+                events.emit("step", done=done, total=n_total, label="circles", out_dir=str(out_dir))
+                bar.set_postfix_str(t("console.city_postfix", language(), done=done, failed=failed,
+                                      remaining=n_total - done - failed))
                 bar.update(1)
         finally:
             for future in futures:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from lifecircle.optimizer.core import events
 from lifecircle.models.coverage import build_coverage_model
 from lifecircle.models.greedy import greedy_plan
 from lifecircle.models.phased import build_phased_model, decode_open_year, encode_open_year
@@ -287,7 +288,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     total_problem = problem.with_budget(float(budgets.sum()))
 
     plan, reason = None, ""
-    logger.info("solving the %d-year plan with %s", years, solver)
+    events.phase(logger, "phase.plan", "solving the %d-year plan with %s", years, solver, years=years, solver=solver)
     try:
         plan = solve_phased(problem, budgets, solver, options)
         status = plan.status
@@ -298,7 +299,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     except InfeasibleError as error:
         status, reason = Status.INFEASIBLE, str(error)
     if compare and plan is not None:
-        logger.info("solving year by year (myopic), for --compare")
+        events.phase(logger, "phase.myopic", "solving year by year (myopic), for --compare")
     yearly = solve_year_by_year(problem, budgets, solver, options) if compare and plan is not None else None
     t_solved = time.perf_counter()
 
@@ -311,7 +312,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
     timings = {**loaded_s,
                "build": plan.timings_s.get("build", 0.0) if plan else 0.0,
                "solve": plan.timings_s.get("solve", 0.0) if plan else t_solved - t_cov}
-    logger.info("writing %s", out_dir)
+    events.phase(logger, "phase.writing", "writing %s", out_dir, path=str(out_dir))
     with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         if final is not None:
             header, rows, props = site_rows(scenario, total_problem, final)

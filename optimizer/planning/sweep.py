@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lifecircle.optimizer.core import events
 from lifecircle.models.coverage import build_coverage_model, encode_selection
 from lifecircle.models.greedy import greedy_plan
 from lifecircle.models.linear import decimal_scale
@@ -236,7 +237,8 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
         settled[-1] = True
         if top.status == Status.OPTIMAL:
             settled[:-1] = budgets[:-1] >= top.spent_cny
-        logger.info("largest budget solved (%s); %d smaller budgets need no solve", top.status, settled.sum() - 1)
+        events.phase(logger, "sweep.top", "largest budget solved (%s); %d smaller budgets need no solve", top.status,
+                     settled.sum() - 1, status=str(top.status), n=int(settled.sum() - 1))
         done(int(settled.sum()))
     solved = _run_chains(np.flatnonzero(~settled).tolist(), budgets, solve_at, top, jobs, done)
     done(n_budgets - int(settled.sum()) - len(solved))  # not started: above one that reached the optimum
@@ -458,10 +460,10 @@ def run_sweep(scenario_path, budgets, *, solver: str = DEFAULT_BACKEND, out_dir=
 
     t0 = time.perf_counter()
     scenario, problem, _facts, out_dir, loaded_s = load_problem(scenario_path, out_dir=out_dir, suffix="-sweep")
-    logger.info("sweeping %d budgets with %s", len(budgets), solver)
+    events.phase(logger, "phase.sweeping", "sweeping %d budgets with %s", len(budgets), solver, n=len(budgets), solver=solver)
     result = sweep_problem(problem, budgets, solver, options, jobs=jobs, on_budget=on_budget)
     t_sweep = time.perf_counter()
-    logger.info("writing %s", out_dir)
+    events.phase(logger, "phase.writing", "writing %s", out_dir, path=str(out_dir))
     timings = {**loaded_s, **result.timings_s}
     with atomic_folder(out_dir, inputs=scenario.files) as tmp:
         header, rows = curve_rows(result, _group_columns(scenario, problem, result))

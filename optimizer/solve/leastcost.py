@@ -36,6 +36,7 @@ ones changes no plan.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -43,10 +44,14 @@ import scipy.sparse as sp
 
 from lifecircle.models.linear import MAXIMIZE, MINIMIZE, LinearModel, decimal_scale
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer.core.status import BoundSource, Status, Termination
 from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
 from lifecircle.optimizer.solve.backends import SolveOptions
 from lifecircle.optimizer.solve.linear import solve_linear
+from lifecircle.optimizer.solve.backends.watch import shown_as
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -282,8 +287,9 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
 
     c, big, scale = form
     start = options.warm_start if coverage_proof is None else coverage_proof[1]
-    run = solve_linear(replace(model, c=c, offset=0.0), solver,
-                       replace(options, warm_start=start, gap=0.0))
+    with shown_as(scale * big, model.offset):  # progress events in coverage units (issue 15)
+        run = solve_linear(replace(model, c=c, offset=0.0), solver,
+                           replace(options, warm_start=start, gap=0.0))
     stage1_s = _time.perf_counter() - t0
     if run.values is None:
         first = replace(run, objective=None, bound=None, gap=None)
@@ -346,6 +352,7 @@ def _ties(model, values, cost, rank, spent, rank_sum, solver, options, limit_s):
     facility = rank > 0
     chosen = facility & (values > 0.5)
     no_good = np.where(facility, np.where(chosen, -1.0, 1.0), 0.0)
+    events.phase(logger, "phase.stage_ties", "least cost: stage ties")
     bounded = replace(options, warm_start=None, gap=0.0,
                       time_limit_s=limit_s if options.time_limit_s is None else min(limit_s, options.time_limit_s))
     other = solve_linear(_add_row(tied, no_good, 1.0 - chosen.sum(), np.inf, "no_good"), solver, bounded)
@@ -383,6 +390,7 @@ def _stage(name: str, model: LinearModel, start: np.ndarray, solver: str, option
            exact: bool):
     """One minimising stage warm-started from ``start`` (feasible for it). Returns (values,
     proven, Stage); a stage without a plan keeps ``start``."""
+    events.phase(logger, f"phase.stage_{name}", "least cost: stage %s", name)
     result = solve_linear(model, solver, replace(options, warm_start=start))
     if result.values is None or (result.objective is not None
                                  and result.objective > model.objective_value(start)):

@@ -16,6 +16,7 @@ from lifecircle.models.linear import LinearModel
 from lifecircle.optimizer.solve.backends import (
     DEFAULT_BACKEND, LinearSolution, SolveOptions, Status, Termination, get_backend,
 )
+from lifecircle.optimizer.solve.backends.watch import final_event
 from lifecircle.optimizer.core.status import BoundSource
 from lifecircle.optimizer.core.tolerances import FEASIBILITY_TOL
 from lifecircle.optimizer.errors import CapabilityError, SolverResultError
@@ -64,4 +65,5 @@ def solve_linear(model: LinearModel, solver: str = DEFAULT_BACKEND,
             )
     if result.solve_s == 0.0:
         object.__setattr__(result, "solve_s", time.perf_counter() - t0)
+    final_event(model, result)  # issue 15: the progress line ends on the returned plan
     return result

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import time
 
 import numpy as np
@@ -9,6 +11,8 @@ import scipy.sparse as sp
 
 from lifecircle.models.linear import MAXIMIZE, LinearModel
 
+from lifecircle.optimizer.core import events
+from lifecircle.optimizer.solve.backends.watch import MipWatch, on_main_thread
 from lifecircle.optimizer.solve.backends.base import (
     Backend, LinearSolution, SolveOptions, Status, Termination, finish, quiet_stdout,
 )
@@ -102,13 +106,14 @@ class HighsBackend(Backend):
         if options.time_limit_s is not None:
             # issue 14: passing a large model takes seconds; HiGHS's clock starts only at run()
             h.setOptionValue("time_limit", max(0.01, float(options.time_limit_s) - (t0 - t_enter)))
-        h.run()
-        if options.warm_start is not None and self._stale_plan(h, model):
-            # Seen with highspy 1.16 on capacitated models: status optimal and the right objective,
-            # but col_value still holding the warm start. Solve again from scratch.
-            h.clearSolver()
-            h.passModel(highs_lp(model))
+        with _watch(h, model, self.name):
             h.run()
+            if options.warm_start is not None and self._stale_plan(h, model):
+                # Seen with highspy 1.16 on capacitated models: status optimal and the right
+                # objective, but col_value still holding the warm start. Solve again from scratch.
+                h.clearSolver()
+                h.passModel(highs_lp(model))
+                h.run()
         solve_s = time.perf_counter() - t0
 
         model_status = h.getModelStatus()
@@ -126,6 +131,49 @@ class HighsBackend(Backend):
             bound = float(info.objective_function_value)
         return finish(model, self.name, status, values, bound, solve_s,
                       message=h.modelStatusToString(model_status), termination=termination)
+
+
+@contextlib.contextmanager
+def _watch(h, model: LinearModel, name: str):
+    """Callbacks on ``h`` for a MIP: incumbent and bound as ``mip`` events while someone watches
+    (issue 15), and on the main thread a stop at Ctrl-C. run() holds the main thread in C++ until
+    it returns, so the signal would otherwise wait for the whole solve; Python runs its signal
+    handlers inside our callback instead, where a flag (not an exception thrown through HiGHS's
+    C++) asks HiGHS to stop. KeyboardInterrupt is raised once run() has returned."""
+    main = on_main_thread()
+    if not model.integrality.any() or not (events.watching() or main):
+        yield
+        return
+    watch = MipWatch(model, name)
+
+    def seen(e) -> None:
+        if watch.emitting:
+            out = e.data_out
+            watch.report(out.mip_primal_bound, out.mip_dual_bound)
+        if watch.interrupted:
+            e.interrupt()
+
+    def halt(e) -> None:  # the root LP of a large model can take long too
+        if watch.interrupted:
+            e.interrupt()
+
+    def stop(signum, frame) -> None:
+        watch.interrupted = True
+
+    if watch.emitting:
+        h.cbMipImprovingSolution.subscribe(seen)
+    h.cbMipInterrupt.subscribe(seen)
+    if main:
+        h.cbSimplexInterrupt.subscribe(halt)
+        h.cbIpmInterrupt.subscribe(halt)
+    saved = signal.signal(signal.SIGINT, stop) if main and signal.getsignal(signal.SIGINT) is signal.default_int_handler else None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            signal.signal(signal.SIGINT, saved)
+    if watch.interrupted:
+        raise KeyboardInterrupt
 
 
 def highs_with(model: LinearModel):

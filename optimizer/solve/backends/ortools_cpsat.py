@@ -4,6 +4,7 @@ with a message that says which number could not be scaled."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -11,7 +12,9 @@ import scipy.sparse as sp
 
 from lifecircle.models.linear import MAXIMIZE, LinearModel, decimal_scale, decimal_scales
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer.errors import CapabilityError
+from lifecircle.optimizer.solve.backends.watch import MipWatch, on_main_thread
 from lifecircle.optimizer.solve.backends.base import (
     Backend, Capability, LinearSolution, SolveOptions, Status, Termination, finish,
 )
@@ -56,6 +59,52 @@ def _objective_scale(model: LinearModel) -> float:
             f"exactly to an integer with {MAX_DECIMALS} decimals; use --solver highs"
         )
     return obj_scale
+
+
+def _progress_callback(cp_model, solver, model: LinearModel, name: str, obj_scale: float):
+    """A solution callback feeding ``mip`` events (issue 15), and the bound callback for progress
+    between solutions; None when nobody watches (the solve then runs exactly as before)."""
+    if not events.watching():
+        return None
+    watch = MipWatch(model, name)
+
+    class Progress(cp_model.CpSolverSolutionCallback):
+        def on_solution_callback(self) -> None:
+            watch.report(self.objective_value / obj_scale, self.best_objective_bound / obj_scale)
+
+    callback = Progress()
+    solver.best_bound_callback = lambda bound: watch.report(watch.last_raw, bound / obj_scale)
+    return callback
+
+
+def _solve_stoppable(solver, cp, callback):
+    """``solver.solve`` that Ctrl-C stops at once (issue 15). On the main thread the solve runs
+    in a helper thread while this one waits in short joins, where KeyboardInterrupt can land; it
+    then stops the search, waits for the solver and re-raises. CP-SAT's own SIGINT catching is off:
+    it would end the search as if the time limit had come, and the run would carry on."""
+    if not on_main_thread():
+        return solver.solve(cp, callback)
+    solver.parameters.catch_sigint_signal = False
+    answer = {}
+
+    def run() -> None:
+        try:
+            answer["result"] = solver.solve(cp, callback)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
+            answer["error"] = error
+
+    worker = threading.Thread(target=run, name="cp-sat", daemon=True)
+    worker.start()
+    try:
+        while worker.is_alive():
+            worker.join(0.1)
+    except KeyboardInterrupt:
+        solver.stop_search()
+        worker.join()
+        raise
+    if "error" in answer:
+        raise answer["error"]
+    return answer["result"]
 
 
 class OrtoolsCpsatBackend(Backend):
@@ -139,7 +188,8 @@ class OrtoolsCpsatBackend(Backend):
         if options.time_limit_s is not None:
             solver.parameters.max_time_in_seconds = float(options.time_limit_s)
         t0 = time.perf_counter()
-        result = solver.solve(cp)
+        progress = _progress_callback(cp_model, solver, model, self.name, obj_scale)
+        result = _solve_stoppable(solver, cp, progress)
         solve_s = time.perf_counter() - t0
 
         status, termination = CPSAT_STATUS.get(solver.status_name(result), (Status.NO_SOLUTION, Termination.NO_SOLUTION))
