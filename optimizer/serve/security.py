@@ -4,7 +4,8 @@
   ``Host`` is a loopback name (so a web page cannot reach it by DNS rebinding). Bound to any other
   address it needs an access token, as Jupyter does: ``?token=`` once (it becomes an HttpOnly,
   SameSite=Strict cookie), or the ``X-Lifecircle-Token`` header. A POST must carry JSON and come
-  from the page's own origin, so a form on another site cannot start a solve (CSRF).
+  from the page's own origin, so a form on another site cannot start a solve (CSRF); only a POST without a body may omit the JSON
+  type.
 - **What a scenario may read.** Every file its YAML names must resolve inside the scenario's own
   folder: no absolute paths, no ``../``, no symbolic links pointing out, no database layers.
 - **What the page may run.** A Content-Security-Policy allows the page's own scripts only.
@@ -123,8 +124,11 @@ def _given_token(scope, headers: dict) -> tuple[str, str] | None:
 def _post_problem(headers: dict) -> str:
     """Why a POST is refused ('' when it is fine): JSON only, and from this server's own origin."""
     content_type = headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
+    bodyless = not content_type and headers.get("content-length", "0") == "0" \
+        and "transfer-encoding" not in headers  # POST /api/jobs/{jid}/cancel
+    if content_type != "application/json" and not bodyless:
         return "POST bodies must be JSON (Content-Type: application/json)"
+    # a browser sends Origin with every cross-site POST: a bodyless one from another site stops here
     origin = headers.get("origin")
     if origin and origin != "null" and urlsplit(origin).netloc.lower() != headers.get("host", "").lower():
         return f"cross-origin request from {origin} refused"

@@ -126,7 +126,7 @@ def sweep(spec: dict) -> dict:
     settled = [0]
 
     def on_budget(n):
-        settled[0] += n
+        settled[0] = min(total, settled[0] + n)  # budgets sharing one optimum settle together
         events.emit("step", done=settled[0], total=total, label="budgets")
 
     events.emit("phase", message="solving")
