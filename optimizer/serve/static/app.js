@@ -15,7 +15,7 @@ const TEXT = {
     sweepBudgets: "Budgets (CNY, comma separated)", sweepBtn: "Sweep", fit: "Fit", group: "Group",
     result: "Result", weighted: "Weighted coverage", cost: "Cost", population: "People",
     before: "Covered before", after: "Covered after", siteList: "Sites", site: "Site", type: "Type",
-    unique: "Unique contribution", downloads: "Downloads", noRun: "No run yet: set a budget and press Solve.",
+    unique: "Unique contribution", downloads: "Downloads", noRun: "No run yet: the figures are what the existing facilities cover. Set a budget and press Solve.",
     selected: "selected", candidate: "candidate", forbidden: "forbidden", "must-open": "must open",
     existing: "existing facility", covered: "covered", uncovered: "not covered", gained: "gains coverage",
     lost: "loses coverage", nobody: "nobody of this group", onlyA: "only in A", onlyB: "only in B",
@@ -23,7 +23,7 @@ const TEXT = {
     people: "people", gains: "gain", loses: "lose", running: "running", done: "done",
     failed: "failed", cancelled: "cancelled", incumbent: "incumbent", bound: "bound", gap: "gap",
     whatIfOf: "what-if on run", budgetOf: "budget", kind: "kind", status: "status", notAllowed: "no type is allowed here",
-    sweepPoint: "click a point to load its plan", demandPoint: "demand point",
+    sweepPoint: "click a point to load its plan", demandPoint: "demand point", minOpen: "At least open",
   },
   zh: {
     title: "十五分钟生活圈 规划工作台", scenario: "情景", plan: "方案", budget: "预算（元）",
@@ -35,14 +35,17 @@ const TEXT = {
     sweepBtn: "计算曲线", fit: "全图", group: "人群", result: "结果（一张表）", weighted: "加权覆盖",
     cost: "投资", population: "人数", before: "现状覆盖", after: "规划后覆盖", siteList: "站点清单",
     site: "站点", type: "设施类型", unique: "独有贡献", downloads: "下载",
-    noRun: "尚无结果：设定预算后点击“求解”。", selected: "已选", candidate: "候选", forbidden: "禁选",
+    noRun: "尚无方案：当前数字为现状设施的覆盖。设定预算后点击“求解”。", selected: "已选", candidate: "候选", forbidden: "禁选",
     "must-open": "必选", existing: "现状设施", covered: "已覆盖", uncovered: "未覆盖",
     gained: "新增覆盖", lost: "失去覆盖", nobody: "该人群无人", onlyA: "仅方案A", onlyB: "仅方案B",
     both: "两者皆有", boundary: "生活圈边界", network: "步行路网", reach: "服务半径", people: "人",
     gains: "新增", loses: "失去", running: "计算中", done: "完成", failed: "失败", cancelled: "已取消",
     incumbent: "当前解", bound: "上界", gap: "间隙", whatIfOf: "假设分析，基于方案", budgetOf: "预算",
     kind: "用地类型", status: "状态", notAllowed: "此处不允许任何设施类型",
-    sweepPoint: "点击曲线上的点查看该预算的方案", demandPoint: "需求点",
+    sweepPoint: "点击曲线上的点查看该预算的方案", demandPoint: "需求点", minOpen: "至少开设",
+    phase_loading: "读取数据", phase_coverage: "计算可达范围", phase_solving: "求解", phase_writing: "写出结果",
+    phase_report: "生成报告", kind_idle_land: "闲置用地", kind_vacant_room: "闲置用房",
+    kind_corner_plot: "边角地", kind_under_bridge: "桥下空间", kind_other: "其他",
   },
 };
 const $ = (sel) => document.querySelector(sel);
@@ -54,6 +57,12 @@ const S = {
 };
 
 function t(key) { return (TEXT[S.lang] || TEXT.en)[key] || TEXT.en[key] || key; }
+
+// Words that come from the engine (phase names, site kinds): translated when known, else as sent.
+function word(prefix, value) {
+  const key = `${prefix}_${value}`;
+  return (TEXT[S.lang] || {})[key] || String(value).replace(/_/g, " ");
+}
 
 function el(tag, attrs, text) {
   const node = document.createElement(tag);
@@ -116,11 +125,15 @@ async function loadScenarios() {
 async function loadScenario(sid) {
   const scen = await api(`api/scenario/${encodeURIComponent(sid)}`);
   Object.assign(S, { sid, scen, run: null, plan: new Map(), added: new Set(), removed: new Set(),
-    evald: null, compare: null, highlight: null });
+    evald: null, compare: null, highlight: null, base: null });
   S.lang = new URLSearchParams(location.search).get("lang") || (scen.language === "en" ? "en" : "zh");
   translatePage();
   $("#scenario").value = sid;
-  $("#scenario-name").textContent = scen.name || sid;
+  // The select already names a lone scenario; a city's select names the circle, this the city.
+  $("#scenario-name").textContent = $("#scenario").options.length > 1 ? scen.name || sid : "";
+  const minOpen = Object.entries(scen.min_open || {}).filter(([, n]) => n > 0);
+  $("#min-open").textContent = minOpen.length ? `${t("minOpen")}: ` + minOpen.map(([k, n]) =>
+    `${(scen.types.find((x) => x.name === k) || {}).label || k} ≥ ${n}`).join(", ") : "";
   $("#budget").value = scen.budget_cny ?? "";
   $("#budget-hint").textContent = money(scen.budget_cny);
   $("#must-open").value = scen.sites.filter((s) => s.must_open).map((s) => s.id).join(", ");
@@ -136,6 +149,9 @@ async function loadScenario(sid) {
   drawMap();
   fitView();
   renderResult();
+  // Before any run the map shows what the existing facilities cover (an evaluate of no new site).
+  S.base = await api("api/evaluate", { sid, open: [] });
+  renderResult();
   await refreshRuns();
 }
 
@@ -147,7 +163,7 @@ function fillSelect(select, pairs) {
 // ---------- results ----------
 
 function renderResult() {
-  const r = S.evald || S.run;
+  const r = S.evald || S.run || S.base;
   const weighted = $("#weighted"), cost = $("#cost");
   weighted.dataset.value = r ? String(r.objective) : "";
   weighted.textContent = r ? people(r.objective) : "—";
@@ -318,7 +334,7 @@ function progressText(job) {
   const events = job.events || [];
   const last = (kind) => { for (let n = events.length - 1; n >= 0; n--) if (events[n].kind === kind) return events[n]; return null; };
   const phase = last("phase"), mip = last("mip"), step = last("step");
-  if (phase) parts.push(phase.message);
+  if (phase) parts.push(word("phase", phase.message));
   if (step) parts.push(`${step.label || ""} ${step.done}/${step.total}`.trim());
   if (mip) {
     const num = (v) => (v === null || v === undefined ? "—" : people(v));

@@ -160,7 +160,7 @@ function refreshTip() {
 }
 
 function siteTip(s) {
-  const lines = [`${s.name || s.id} (${s.id})`, `${t("kind")}: ${s.kind}`, `${t("status")}: ${t(siteStatus(s))}`];
+  const lines = [`${s.name || s.id} (${s.id})`, `${t("kind")}: ${word("kind", s.kind)}`, `${t("status")}: ${t(siteStatus(s))}`];
   for (const [type, cny] of Object.entries(s.cost_cny || {})) {
     if (cny !== null && isFinite(cny)) lines.push(`${(S.types.get(type) || {}).label || type}: ${money(cny)}`);
   }
@@ -191,7 +191,8 @@ function demandStatus(i, group, n) {
     const inA = !!a && a.has(i), inB = !!b && b.has(i);
     return inA && inB ? "both" : inA ? "only-a" : inB ? "only-b" : "uncovered";
   }
-  const now = coveredSet(S.evald ? S.evald.covered_after : S.run && S.run.covered_after, group);
+  const shown = S.evald || S.run || S.base;
+  const now = coveredSet(shown && shown.covered_after, group);
   if (!now) return "uncovered";
   if (S.evald && S.run) {
     const was = coveredSet(S.run.covered_after, group);
@@ -257,7 +258,7 @@ function drawLegend() {
   item("existing", t("existing"));
   if (S.scen.boundary) item("boundary", t("boundary"));
   if (S.scen.network) item("network", t("network"));
-  S.kinds.forEach((kind, n) => item(`shape-${SHAPES[n % SHAPES.length]}`, kind));
+  S.kinds.forEach((kind, n) => item(`shape-${SHAPES[n % SHAPES.length]}`, word("kind", kind)));
 }
 
 // Row ↔ marker link: hovering either lights both.

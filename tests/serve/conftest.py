@@ -1,0 +1,66 @@
+"""The real workbench server for the browser tests (issue 15): ``create_app`` on a copy of a
+bundled scenario, served by uvicorn in a background thread on a free port of 127.0.0.1."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from support.scenarios import REPO
+
+START_TIMEOUT_S = 20
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Served:
+    """A running server: ``url`` ends with a slash; ``folder`` is the scenario copy it serves."""
+
+    def __init__(self, folder: Path, **options):
+        import uvicorn
+
+        from lifecircle.optimizer.serve.app import create_app
+
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/"
+        config = uvicorn.Config(create_app(folder, **options), host="127.0.0.1", port=self.port,
+                                log_level="warning", lifespan="auto")
+        self.server = uvicorn.Server(config)
+        # uvicorn installs signal handlers only in the main thread; this thread must leave them alone.
+        self.server.install_signal_handlers = lambda: None
+        self.thread = threading.Thread(target=self.server.run, name="lifecircle-serve-test", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the workbench server did not start on port {self.port}")
+            time.sleep(0.02)
+
+    def stop(self):
+        self.server.should_exit = True
+        self.thread.join(timeout=START_TIMEOUT_S)
+
+
+def scenario_copy(dest: Path, name: str = "bishan_rural") -> Path:
+    """A copy of a bundled scenario, so the run folders the server writes stay in tmp."""
+    folder = dest / name
+    shutil.copytree(REPO / "scenarios" / name, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def workbench(tmp_path_factory):
+    """The workbench on a copy of scenarios/bishan_rural, for the whole test module."""
+    served = Served(scenario_copy(tmp_path_factory.mktemp("workbench")))
+    yield served
+    served.stop()
