@@ -59,6 +59,16 @@ def scenario_copy(dest: Path, name: str = "bishan_rural") -> Path:
 
 
 @pytest.fixture(scope="module")
+def hostile_workbench(tmp_path_factory):
+    """The workbench on the report tests' hostile scenario: markup and scripts in every name."""
+    from support.report import hostile_scenario
+
+    served = Served(hostile_scenario(tmp_path_factory.mktemp("hostile") / "hostile").parent)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
 def workbench(tmp_path_factory):
     """The workbench on a copy of scenarios/bishan_rural, for the whole test module."""
     served = Served(scenario_copy(tmp_path_factory.mktemp("workbench")))

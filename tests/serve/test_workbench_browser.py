@@ -19,6 +19,7 @@ from urllib.parse import urlparse
 import pytest
 
 from outputs.test_browser import FLAGS, chromium_path
+from support.report import HOSTILE
 from support.scenarios import REPO
 
 BUDGET_CNY = 6_000_000
@@ -61,6 +62,7 @@ class Watched:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
         self.page.on("pageerror", lambda e: self.errors.append(f"exception: {e}"))
+        self.page.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
         self.page.goto(url)
         self.page.wait_for_selector("#map [data-site-id]")
 
@@ -193,6 +195,26 @@ def test_sweep_curve_and_compare(watched, workbench):
     assert cmp["only_b"], "the larger budget opens sites the smaller one does not"
     assert watched.outside() == []
     assert watched.errors == []
+
+
+def test_hostile_names_stay_text(chromium, hostile_workbench):
+    """Names full of markup show as the characters they are, run nothing and make no element."""
+    w = Watched(chromium, hostile_workbench.url)
+    try:
+        page = w.page
+        assert page.text_content("#scenario option") == "</title><script>alert(3)</script> 测试"
+        assert page.text_content('#coverage tr[data-group="<i>kids</i>"] td') == "<i>kids</i>"
+        page.locator("#map [data-site-id]").nth(0).hover()
+        lines = page.eval_on_selector_all("#tooltip div", "ns => ns.map(n => n.textContent)")
+        assert lines[0].startswith(HOSTILE["script"])
+        assert any(line.startswith("<img src=x onerror=alert(2)>: ") for line in lines), lines
+        # Only the page's own elements: no <script>, <img>, <b> or <i> made from data.
+        assert page.locator("script").count() == 2
+        assert page.locator("img, b:not(#weighted):not(#cost):not(#gainloss b), i:not(.swatch)").count() == 0
+        assert w.errors == []
+        assert w.outside() == []
+    finally:
+        w.close()
 
 
 def test_the_watch_catches_outside_requests_and_errors(watched):
