@@ -139,11 +139,14 @@ class Catalog:
 
         loaded = self.load(sid)
         sc, lang = loaded.scenario, loaded.lang
+        services = getattr(sc, "services", None) or {}
         solvers = [DEFAULT_BACKEND] + [n for n, b in REGISTRY.items() if n != DEFAULT_BACKEND and b.available()]
         groups = [{"name": g, "label": group_label(g, lang), "weight": float(w)} for g, w in base_groups(sc).items()]
-        types = [{"name": k, "label": ft.label,
-                  "reach_m": round(max(sc.reach_m(k, g) for g in ft.serves), 2) if ft.serves else 0.0}
-                 for k, ft in sc.facility_types.items()]
+        types = []
+        for k, ft in sc.facility_types.items():  # straight-line reach: the page's circles
+            by_group = {services.get(g, (g,))[0]: round(sc.reach_m(k, g), 2) for g in ft.serves}
+            types.append({"name": k, "label": ft.label, "reach_m": max(by_group.values(), default=0.0),
+                          "reach_m_by_group": by_group})
         d = sc.demand
         people = {g: np.asarray(d.columns[g], dtype=float) for g in base_groups(sc) if g in d.columns}
         demand = [{"i": i, "x": round(float(d.x_m[i]), 2), "y": round(float(d.y_m[i]), 2),

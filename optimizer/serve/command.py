@@ -41,6 +41,14 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def effective_token(host: str, token: str | None) -> str | None:
+    """The token the server requires: ``token`` as given; else a random one when ``host`` is not
+    this machine only; else None (localhost needs none)."""
+    if token is None and not is_local_host(host):
+        return new_token()
+    return token
+
+
 def server_url(host: str, port: int, token: str | None) -> str:
     """The URL to open: a wildcard address is shown as this machine's name."""
     shown = socket.gethostname() if host in ("0.0.0.0", "::", "") else host
@@ -61,8 +69,7 @@ def run_server(folder=".", host: str = "127.0.0.1", port: int = 8765, token: str
         raise ScenarioError(f"--max-solves: value {max_solves} must be >= 1")
     if token is not None and not token.strip():
         raise ScenarioError("--token: give a non-empty token")
-    if token is None and not is_local_host(host):
-        token = new_token()
+    token = effective_token(host, token)
     app = create_app(folder, token=token, max_solves=max_solves, lang=lang)  # bad FOLDER: before binding
     sock = bind(host, port)
     port = sock.getsockname()[1]
