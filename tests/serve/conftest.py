@@ -69,6 +69,16 @@ def hostile_workbench(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def network_workbench(tmp_path_factory):
+    """The workbench on the hand-built street network of tests/inputs/test_network.py."""
+    from support.network import write_hand_scenario
+
+    served = Served(write_hand_scenario(tmp_path_factory.mktemp("network") / "streets").parent)
+    yield served
+    served.stop()
+
+
+@pytest.fixture(scope="module")
 def workbench(tmp_path_factory):
     """The workbench on a copy of scenarios/bishan_rural, for the whole test module."""
     served = Served(scenario_copy(tmp_path_factory.mktemp("workbench")))

@@ -217,6 +217,21 @@ def test_hostile_names_stay_text(chromium, hostile_workbench):
         w.close()
 
 
+def test_walking_network_drawn(chromium, network_workbench):
+    """A scenario with a walking network shows its streets, one SVG segment per edge sent."""
+    w = Watched(chromium, network_workbench.url)
+    try:
+        (sid,) = [s["sid"] for s in get_json(f"{network_workbench.url}api/scenarios")["scenarios"]]
+        edges = get_json(f"{network_workbench.url}api/scenario/{sid}")["network"]
+        assert edges
+        d = w.page.get_attribute("#map path.network", "d")
+        assert d.count("M") == len(edges)
+        assert w.page.locator("#map circle.demand").count() == 9
+        assert w.errors == [] and w.outside() == []
+    finally:
+        w.close()
+
+
 def test_the_watch_catches_outside_requests_and_errors(watched):
     """The two guards above are not blind: a request to another host and a console error are seen.
     The page's own Content-Security-Policy refuses the image (a console error); the navigation

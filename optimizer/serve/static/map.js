@@ -89,7 +89,7 @@ function setView(v) {
   S.unit = unit;
   map.style.setProperty("--u", String(unit));
   for (const c of S.demandNodes) c.setAttribute("r", String(2.2 * unit));
-  for (const node of S.existingNodes) node.setAttribute("d", shape("triangle", node._xy, 6 * unit));
+  for (const node of S.existingNodes) node.setAttribute("d", shape("cross", node._xy, 8 * unit));
   for (const node of S.siteNodes.values()) node.setAttribute("d", shape(node._shape, node._xy, 9 * unit));
 }
 
@@ -98,6 +98,10 @@ function shape(kind, [x, y], s) {
   if (kind === "square") return `M${x - h},${y - h}h${s}v${s}h${-s}Z`;
   if (kind === "diamond") return `M${x},${y - s * 0.65}L${x + s * 0.65},${y}L${x},${y + s * 0.65}L${x - s * 0.65},${y}Z`;
   if (kind === "triangle") return `M${x},${y - s * 0.6}L${x + s * 0.6},${y + s * 0.45}L${x - s * 0.6},${y + s * 0.45}Z`;
+  if (kind === "cross") { // existing facilities: a shape no site kind uses
+    const a = s / 6;
+    return `M${x - a},${y - h}h${2 * a}v${h - a}h${h - a}v${2 * a}h${a - h}v${h - a}h${-2 * a}v${a - h}h${a - h}v${-2 * a}h${h - a}Z`;
+  }
   if (kind === "hexagon") {
     const pts = [0, 1, 2, 3, 4, 5].map((n) => [x + h * 1.1 * Math.cos(n * Math.PI / 3), y + h * 1.1 * Math.sin(n * Math.PI / 3)]);
     return "M" + pts.map((p) => p.join(",")).join("L") + "Z";
