@@ -10,6 +10,7 @@ what-if and every run's figures. Coordinates go out in the scenario's metric CRS
 from __future__ import annotations
 
 import math
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,8 @@ from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.serve.httperror import ApiError
 from lifecircle.optimizer.serve.security import check_scenario_files
 
-SCENARIO_FILE = "scenario.yaml"
+SCENARIO_FILES = ("scenario.yaml", "scenario.yml")  # as `lifecircle city` reads
+BOUNDARY_FILE = "boundary.geojson"  # a circle's outline, as `lifecircle city` reads it
 # The page draws the walking network as SVG lines: beyond this many segments it is thinned (every
 # n-th segment), which keeps the JSON under a few MB and the page responsive.
 MAX_NETWORK_SEGMENTS = 20_000
@@ -40,17 +42,28 @@ class Loaded:
 
 
 def discover(folder) -> dict[str, Path]:
-    """{sid: scenario.yaml} of FOLDER: itself when it holds one, else its subfolders that do."""
+    """{sid: scenario file} of FOLDER: itself when it holds a scenario, else every folder below it
+    that does (as ``lifecircle city`` finds circles: hidden folders skipped, names unique)."""
     root = Path(folder).resolve()
     if not root.is_dir():
         raise ScenarioError(f"{folder}: not a folder; give the folder of a scenario or of a city")
-    if (root / SCENARIO_FILE).is_file():
-        return {root.name: root / SCENARIO_FILE}
-    found = {sub.name: sub / SCENARIO_FILE for sub in sorted(root.iterdir())
-             if sub.is_dir() and not sub.name.startswith(".") and (sub / SCENARIO_FILE).is_file()}
+    own = next((root / f for f in SCENARIO_FILES if (root / f).is_file()), None)
+    if own is not None:
+        return {root.name: own}
+    found = {}
+    for here, dirs, files in os.walk(root):  # links to folders are not followed
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        name = next((f for f in SCENARIO_FILES if f in files), None)
+        if name is None or Path(here) == root:
+            continue
+        sid = Path(here).name
+        if sid in found:
+            raise ScenarioError(f"{folder}: scenario folder name {sid!r} appears twice: {found[sid].parent} and "
+                                f"{here}; folder names must be unique")
+        found[sid] = Path(here) / name
     if not found:
-        raise ScenarioError(f"{folder}: no {SCENARIO_FILE} in it or in its subfolders")
-    return found
+        raise ScenarioError(f"{folder}: no {' or '.join(SCENARIO_FILES)} in it or in its subfolders")
+    return dict(sorted(found.items()))
 
 
 def _xy(x, y) -> list:
@@ -164,9 +177,30 @@ class Catalog:
                                            "type": str(ex.columns["type"][e])} for e in range(len(ex))]
         return {"sid": sid, "name": sc.name, "language": sc.language, "lang": lang,
                 "budget_cny": float(sc.budget_cny), "crs": sc.metric_crs, "solvers": solvers,
-                "groups": groups, "types": types, "boundary": None, "network": self._network(sc),
+                "groups": groups, "types": types, **self._boundary(loaded), "network": self._network(sc),
                 "demand": demand, "sites": sites, "existing": existing,
                 "min_open": {k: int(v) for k, v in sc.min_open.items()}}
+
+    @staticmethod
+    def _boundary(loaded: Loaded) -> dict:
+        """{"boundary": the outline of ``boundary.geojson`` beside the scenario (its largest polygon's
+        outer ring, metres) or None}; a file that cannot be read adds ``boundary_error`` instead."""
+        path = loaded.path.parent / BOUNDARY_FILE
+        if not path.is_file():
+            return {"boundary": None}
+        from pyproj import Transformer
+
+        from lifecircle.optimizer.inputs.geo import BOUNDARY_CRS, read_boundary_lonlat
+
+        sc = loaded.scenario
+        try:
+            shape = read_boundary_lonlat(path, sc.crs)
+        except ScenarioError as error:
+            return {"boundary": None, "boundary_error": str(error)}
+        polygons = list(getattr(shape, "geoms", [shape]))
+        ring = np.asarray(max(polygons, key=lambda p: p.area).exterior.coords)
+        x, y = Transformer.from_crs(BOUNDARY_CRS, sc.metric_crs, always_xy=True).transform(ring[:, 0], ring[:, 1])
+        return {"boundary": [_xy(a, b) for a, b in zip(x, y)]}
 
     @staticmethod
     def _network(sc) -> list | None:

@@ -110,6 +110,53 @@ class RunStore:
         self._runs: dict[str, Run] = {}
         self._lock = threading.Lock()
         self._json: dict[str, dict] = {}  # rid -> plan_json, computed once
+        self._restored = False
+
+    def restore(self) -> int:
+        """Take in the runs an earlier server wrote to ``out_dir`` (once; called on first use):
+        every lifecircle-marked folder whose summary.json names a scenario of this catalog with
+        the same checksum (the data unchanged, so its site ids still mean the same sites).
+        Returns the number taken in; anything unreadable is skipped."""
+        import json
+
+        from lifecircle.optimizer.files import read_marker
+
+        with self._lock:
+            if self._restored:
+                return 0
+            self._restored = True
+        by_path = {str(p.resolve()): sid for sid, p in self.catalog.paths.items()}
+        taken = 0
+        try:
+            folders = sorted(p for p in self.out_dir.iterdir() if p.is_dir() and not p.is_symlink()
+                             and not p.name.startswith("."))
+        except OSError:
+            return 0
+        for folder in folders:
+            with self._lock:
+                if folder.name in self._runs:  # this server's own
+                    continue
+            try:
+                summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+                sid = by_path.get(summary.get("scenario_path"))
+                if sid is None or read_marker(folder) is None or summary.get("objective") is None:
+                    continue
+                loaded = self.catalog.load(sid)
+                if summary.get("scenario_checksum") != loaded.scenario.checksum:
+                    continue
+                index = {s: j for j, s in enumerate(loaded.scenario.sites.ids)}
+                names = loaded.scenario.type_names
+                chosen = [(index[c["site_id"]], names.index(c["facility_type"])) for c in summary["selected"]]
+            except (OSError, ValueError, KeyError, TypeError, ApiError):
+                continue
+            created = datetime.fromtimestamp(folder.stat().st_mtime, timezone.utc).isoformat(timespec="seconds")
+            self.add(Run(folder.name, sid, float(summary["budget"]), str(summary["status"]), summary["objective"],
+                         summary.get("bound"), summary.get("gap"), summary.get("bound_source"), summary.get("spent"),
+                         np.array([j for j, _ in chosen], dtype=np.int64),
+                         np.array([k for _, k in chosen], dtype=np.int64), folder, str(summary.get("solver")),
+                         created=created))
+            taken += 1
+        return taken
 
     def folder_of(self, rid: str) -> Path:
         return self.out_dir / rid
@@ -119,6 +166,7 @@ class RunStore:
             self._runs[run.rid] = run
 
     def get(self, rid) -> Run:
+        self.restore()
         with self._lock:
             run = self._runs.get(rid) if isinstance(rid, str) else None
         if run is None:
@@ -126,6 +174,7 @@ class RunStore:
         return run
 
     def listing(self) -> list[dict]:
+        self.restore()
         with self._lock:
             runs = sorted(self._runs.values(), key=lambda r: (r.created, r.rid))
         return [{"rid": r.rid, "sid": r.sid, "budget_cny": r.budget_cny, "objective": r.objective,

@@ -37,6 +37,8 @@ SECURITY_HEADERS = [
 ]
 # The YAML keys that name a file the scenario reads (a file name, or {file: ..., layer: ...}).
 FILE_KEYS = ("demand", "sites", "existing", "boundary")
+# Files read beside scenario.yaml by their name: a city circle's outline (as `lifecircle city` reads it).
+SIDE_FILES = ("boundary.geojson",)
 
 
 def is_local_host(host: str) -> bool:
@@ -185,6 +187,10 @@ def check_scenario_files(yaml_path: Path) -> None:
     if not _inside(yaml_path.resolve(), folder):
         raise ScenarioError(f"{yaml_path}: the scenario file is a link to outside its folder; the workbench "
                             "reads files inside the scenario's folder only")
+    for beside in SIDE_FILES:  # read by name, not through the YAML
+        if (folder / beside).exists() and not _inside(_resolved(folder / beside), folder):
+            raise ScenarioError(f"{folder / beside}: a link to outside the scenario's folder; the workbench "
+                                "reads files inside the scenario's folder only")
     data = load_yaml(yaml_path)
     if not isinstance(data, dict):
         return  # load_scenario names the problem

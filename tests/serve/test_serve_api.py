@@ -271,3 +271,29 @@ def test_serve_help_and_a_port_in_use(tmp_path):
     assert result.exit_code == 2
     assert result.output.strip().splitlines()[-1] == (
         f"error: --port: port {port} on 127.0.0.1 is in use; stop the other server or give another --port")
+
+
+def test_a_circle_outline_beside_the_scenario_is_sent_in_metres(tmp_path):
+    """boundary.geojson, as `lifecircle city` reads it (here in the scenario's own CRS, EPSG:4545)."""
+    from support.scenarios import write_scenario
+
+    folder = tmp_path / "city" / "circle"
+    write_scenario(folder)
+    ring = [[499800, 3299800], [502200, 3299800], [502200, 3300300], [499800, 3300300], [499800, 3299800]]
+    (folder / "boundary.geojson").write_text(json.dumps({
+        "type": "Polygon", "coordinates": [ring], "crs": {"type": "name", "properties": {"name": "EPSG:4545"}}}))
+    write_scenario(tmp_path / "city" / "plain")
+    with TestClient(create_app(tmp_path / "city", out_dir=tmp_path / "runs"), base_url="http://127.0.0.1") as c:
+        assert [s["sid"] for s in c.get("/api/scenarios").json()["scenarios"]] == ["circle", "plain"]
+        outline = c.get("/api/scenario/circle").json()["boundary"]
+        assert outline == [[pytest.approx(x, abs=0.01), pytest.approx(y, abs=0.01)] for x, y in ring]
+        assert c.get("/api/scenario/plain").json()["boundary"] is None
+
+
+def test_a_restarted_server_lists_the_runs_it_wrote(out_dir, solved):
+    _, run = solved
+    with TestClient(create_app(SCENARIOS, out_dir=out_dir), base_url="http://127.0.0.1") as again:
+        listed = {r["rid"]: r for r in again.get("/api/runs").json()["runs"]}
+        assert listed[run["rid"]]["objective"] == run["objective"]
+        back = again.get(f"/api/runs/{run['rid']}").json()
+        assert back["selected"] == run["selected"] and back["coverage"] == run["coverage"]

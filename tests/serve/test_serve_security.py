@@ -149,3 +149,10 @@ def test_a_link_inside_the_folder_is_fine(city):
     with TestClient(create_app(city, out_dir=city / "runs"), base_url=LOCAL) as c:
         r = c.get("/api/scenario/inner")
         assert r.status_code == 200 and len(r.json()["demand"]) == 4
+
+
+def test_a_circle_outline_linked_from_outside_is_refused(city, tmp_path):
+    (tmp_path / "elsewhere.geojson").write_text('{"type": "Polygon", "coordinates": []}')
+    os.symlink(tmp_path / "elsewhere.geojson", city / "good" / "boundary.geojson")
+    assert refused(city, "good") == (f"{city / 'good' / 'boundary.geojson'}: a link to outside the scenario's "
+                                     "folder; the workbench reads files inside the scenario's folder only")
