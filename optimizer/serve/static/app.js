@@ -19,7 +19,8 @@ const TEXT = {
     selected: "selected", candidate: "candidate", forbidden: "forbidden", "must-open": "must open",
     existing: "existing facility", covered: "covered", uncovered: "not covered", gained: "gains coverage",
     lost: "loses coverage", nobody: "nobody of this group", onlyA: "only in A", onlyB: "only in B",
-    both: "in both", boundary: "circle boundary", network: "walking network", reach: "reach",
+    both: "in both", boundary: "circle boundary", network: "walking network", reach: "reach (straight line)",
+    areaNetwork: "reach along the streets (drawn by the page)",
     people: "people", gains: "gain", loses: "lose", running: "running", done: "done",
     failed: "failed", cancelled: "cancelled", incumbent: "incumbent", bound: "bound", gap: "gap",
     whatIfOf: "what-if on run", budgetOf: "budget", kind: "kind", status: "status", notAllowed: "no type is allowed here",
@@ -38,7 +39,8 @@ const TEXT = {
     noRun: "尚无方案：当前数字为现状设施的覆盖。设定预算后点击“求解”。", selected: "已选", candidate: "候选", forbidden: "禁选",
     "must-open": "必选", existing: "现状设施", covered: "已覆盖", uncovered: "未覆盖",
     gained: "新增覆盖", lost: "失去覆盖", nobody: "该人群无人", onlyA: "仅方案A", onlyB: "仅方案B",
-    both: "两者皆有", boundary: "生活圈边界", network: "步行路网", reach: "服务半径", people: "人",
+    both: "两者皆有", boundary: "生活圈边界", network: "步行路网", reach: "服务半径（直线）",
+    areaNetwork: "沿路网的服务范围（页面绘制）", people: "人",
     gains: "新增", loses: "失去", running: "计算中", done: "完成", failed: "失败", cancelled: "已取消",
     incumbent: "当前解", bound: "上界", gap: "间隙", whatIfOf: "假设分析，基于方案", budgetOf: "预算",
     kind: "用地类型", status: "状态", notAllowed: "此处不允许任何设施类型",
@@ -125,8 +127,10 @@ async function loadScenarios() {
 async function loadScenario(sid) {
   const scen = await api(`api/scenario/${encodeURIComponent(sid)}`);
   Object.assign(S, { sid, scen, run: null, plan: new Map(), added: new Set(), removed: new Set(),
-    evald: null, compare: null, highlight: null, base: null });
-  S.lang = new URLSearchParams(location.search).get("lang") || (scen.language === "en" ? "en" : "zh");
+    evald: null, compare: null, highlight: null, base: null, graph: undefined });
+  // ?lang= in the address, else the server's --lang, else the scenario's own language.
+  const lang = new URLSearchParams(location.search).get("lang") || scen.lang || scen.language;
+  S.lang = lang === "zh" ? "zh" : "en"; // English when nothing says, as the reports do
   translatePage();
   $("#scenario").value = sid;
   // The select already names a lone scenario; a city's select names the circle, this the city.

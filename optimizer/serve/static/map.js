@@ -75,8 +75,9 @@ function drawMap() {
 
 function fitView() {
   const w = S.box.maxx - S.box.minx || 1, h = S.box.maxy - S.box.miny || 1;
-  const pad = 0.04 * Math.max(w, h);
-  setView({ x: -pad, y: -pad, w: w + 2 * pad, h: h + 2 * pad });
+  // Room round the edges, and more below where the legend lies over the map.
+  const pad = 0.06 * Math.max(w, h);
+  setView({ x: -pad, y: -pad, w: w + 2 * pad, h: h + 3 * pad });
 }
 
 // Marker sizes follow the zoom so a point stays a few pixels wide at any scale.
@@ -241,7 +242,10 @@ function paint() {
     const s = S.sites.get(id);
     const k = S.types.get(type) || (cmp && cmp.types && S.types.get(cmp.types[id]));
     if (!s || !k || !k.reach_m) continue;
-    svg("circle", { cx: px(s.x), cy: py(s.y), r: k.reach_m, class: `reach type-${S.scen.types.indexOf(k) % 4}` }, S.layers.reach);
+    const cls = `reach type-${S.scen.types.indexOf(k) % 4}`;
+    const along = networkArea(s, k.walk_m || k.reach_m);
+    if (along) svg("path", { d: along, class: `${cls} isochrone` }, S.layers.reach);
+    else svg("circle", { cx: px(s.x), cy: py(s.y), r: k.reach_m, class: cls }, S.layers.reach);
   }
   drawLegend();
   refreshTip();
@@ -260,6 +264,7 @@ function drawLegend() {
   if (S.compare) for (const [k, label] of [["only-a", "onlyA"], ["only-b", "onlyB"], ["both", "both"]]) item(`site ${k}`, t(label));
   else for (const k of ["selected", "candidate", "forbidden", "must-open"]) item(`site ${k}`, t(k));
   item("existing", t("existing"));
+  if (S.plan.size || S.compare) item(S.scen.network ? "area-network" : "area-circle", t(S.scen.network ? "areaNetwork" : "reach"));
   if (S.scen.boundary) item("boundary", t("boundary"));
   if (S.scen.network) item("network", t("network"));
   S.kinds.forEach((kind, n) => item(`shape-${SHAPES[n % SHAPES.length]}`, word("kind", kind)));
@@ -272,3 +277,83 @@ function setHighlight(id) {
   document.querySelectorAll("#sites tr[data-site-id]").forEach((row) => row.classList.toggle("hl", row.dataset.siteId === id));
 }
 
+
+// ---------- service areas along the walking network ----------
+// With a network the reach of a site is the streets walkable within its distance, not a circle:
+// the page builds a graph from the segments it was sent (joined where their ends meet to 0.1 m),
+// enters it at the junction nearest the site, and draws every street part within reach. This is a
+// drawing, not the engine's reach (which snaps to the nearest edge and honours one-way streets and
+// walk factors); the coverage figures always come from the server.
+
+function networkGraph() {
+  if (S.graph !== undefined) return S.graph;
+  const net = S.scen.network;
+  if (!net || !net.length) return (S.graph = null);
+  const index = new Map(), xy = [], adj = [];
+  const node = (x, y) => {
+    const key = `${Math.round(x * 10)},${Math.round(y * 10)}`;
+    let n = index.get(key);
+    if (n === undefined) { n = xy.length; index.set(key, n); xy.push([x, y]); adj.push([]); }
+    return n;
+  };
+  for (const [[x1, y1], [x2, y2]] of net) {
+    const a = node(x1, y1), b = node(x2, y2), w = Math.hypot(x2 - x1, y2 - y1);
+    adj[a].push([b, w]); adj[b].push([a, w]);
+  }
+  return (S.graph = { xy, adj });
+}
+
+// Dijkstra from the junction nearest (x, y), stopping at reach_m; a binary heap keeps it fast on
+// tens of thousands of segments.
+function walkFrom(graph, x, y, reach) {
+  let start = 0, best = Infinity;
+  graph.xy.forEach(([nx, ny], n) => { const d = Math.hypot(nx - x, ny - y); if (d < best) { best = d; start = n; } });
+  const dist = new Map([[start, best]]), heap = [[best, start]];
+  const push = (item) => {
+    heap.push(item);
+    for (let i = heap.length - 1; i > 0;) { const p = (i - 1) >> 1; if (heap[p][0] <= heap[i][0]) break; [heap[p], heap[i]] = [heap[i], heap[p]]; i = p; }
+  };
+  const pop = () => {
+    const top = heap[0], last = heap.pop();
+    if (heap.length) {
+      heap[0] = last;
+      for (let i = 0; ;) {
+        const l = 2 * i + 1, r = l + 1; let m = i;
+        if (l < heap.length && heap[l][0] < heap[m][0]) m = l;
+        if (r < heap.length && heap[r][0] < heap[m][0]) m = r;
+        if (m === i) break;
+        [heap[m], heap[i]] = [heap[i], heap[m]]; i = m;
+      }
+    }
+    return top;
+  };
+  while (heap.length) {
+    const [d, n] = pop();
+    if (d > dist.get(n) || d > reach) continue;
+    for (const [m, w] of graph.adj[n]) {
+      const e = d + w;
+      if (e <= reach && e < (dist.has(m) ? dist.get(m) : Infinity)) { dist.set(m, e); push([e, m]); }
+    }
+  }
+  return dist;
+}
+
+function networkArea(site, reach) {
+  const graph = networkGraph();
+  if (!graph || !reach) return null;
+  const dist = walkFrom(graph, site.x, site.y, reach);
+  const parts = [];
+  for (const [n, d] of dist) {
+    if (d > reach) continue;
+    const [x1, y1] = graph.xy[n];
+    for (const [m, w] of graph.adj[n]) {
+      const dm = dist.has(m) ? dist.get(m) : Infinity;
+      if (dm <= reach && m < n) continue; // a street walked whole: drawn once, from its lower end
+      // The street up to where the walk from this end runs out (whole when the other end is reached).
+      const f = dm <= reach ? 1 : Math.min(1, (reach - d) / w);
+      const [x2, y2] = graph.xy[m];
+      parts.push(`M${px(x1)},${py(y1)}L${px(x1 + f * (x2 - x1))},${py(y1 + f * (y2 - y1))}`);
+    }
+  }
+  return parts.length ? parts.join("") : null;
+}
