@@ -128,6 +128,10 @@ def test_solve_click_out_and_download(watched, workbench, tmp_path):
     assert page.locator("#coverage tbody tr").count() == len(run["coverage"])
     assert page.locator("#sites tr[data-site-id]").count() == len(run["selected"])
     assert page.locator("#map .site.selected").count() == len(run["selected"])
+    # The site list and the map are linked: hovering a row lights its marker.
+    first = run["selected"][0]["id"]
+    page.hover(f'#sites tr[data-site-id="{first}"]')
+    assert "hl" in page.get_attribute(f'#map [data-site-id="{first}"]', "class").split()
 
     # What-if: take one selected site out by clicking its marker on the map.
     site_id = page.evaluate(TOPMOST_SELECTED)
@@ -165,8 +169,23 @@ def test_solve_click_out_and_download(watched, workbench, tmp_path):
         pytest.xfail("plan.gpkg lands with the GIS branch")
 
 
-def test_sweep_curve_and_compare(watched, workbench):
+def test_cancel_sweep_curve_and_compare(watched, workbench):
+    """Cancel, then a sweep whose curve loads plans, then two runs compared on the map."""
     page = watched.page
+    # Cancel right after Solve: the job ends cancelled, and no run or run folder appears.
+    runs_dir = workbench.folder / "results" / "serve"
+    before = sorted(p.name for p in runs_dir.iterdir()) if runs_dir.is_dir() else []
+    n_runs = len(get_json(f"{workbench.url}api/runs")["runs"])
+    page.fill("#budget", "7000000")
+    page.click("#solve")
+    page.click("#cancel")  # enabled once the server has taken the job
+    page.wait_for_function("() => ['cancelled', 'done', 'failed'].includes(document.querySelector('#progress').dataset.state)")
+    assert page.get_attribute("#progress", "data-state") == "cancelled"
+    assert page.is_enabled("#solve") and not page.is_enabled("#cancel")
+    assert len(get_json(f"{workbench.url}api/runs")["runs"]) == n_runs
+    assert (sorted(p.name for p in runs_dir.iterdir()) if runs_dir.is_dir() else []) == before
+
+    # A sweep of two budgets, drawn as a curve whose points load their plans.
     budgets = [3_000_000, 8_300_000]
     page.fill("#sweep-budgets", ", ".join(map(str, budgets)))
     page.click("#sweep")
@@ -239,14 +258,18 @@ def test_walking_network_drawn(chromium, network_workbench):
         w.close()
 
 
-def test_the_watch_catches_outside_requests_and_errors(watched):
+def test_the_watch_catches_outside_requests_and_errors(chromium, network_workbench):
     """The two guards above are not blind: a request to another host and a console error are seen.
     The page's own Content-Security-Policy refuses the image (a console error); the navigation
     is a request the resolver then refuses."""
-    page = watched.page
-    page.evaluate("() => { new Image().src = 'http://example.invalid/tile.png'; }")
-    page.wait_for_timeout(200)
-    assert any("Content Security Policy" in e for e in watched.errors), watched.errors
-    with pytest.raises(Exception):
-        page.goto("http://example.invalid/", timeout=5_000)
-    assert "http://example.invalid/" in watched.outside()
+    watched = Watched(chromium, network_workbench.url)
+    try:
+        page = watched.page
+        page.evaluate("() => { new Image().src = 'http://example.invalid/tile.png'; }")
+        page.wait_for_timeout(200)
+        assert any("Content Security Policy" in e for e in watched.errors), watched.errors
+        with pytest.raises(Exception):
+            page.goto("http://example.invalid/", timeout=5_000)
+        assert "http://example.invalid/" in watched.outside()
+    finally:
+        watched.close()

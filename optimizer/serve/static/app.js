@@ -154,8 +154,10 @@ async function loadScenario(sid) {
   fitView();
   renderResult();
   // Before any run the map shows what the existing facilities cover (an evaluate of no new site).
-  S.base = await api("api/evaluate", { sid, open: [] });
-  renderResult();
+  try {
+    S.base = await api("api/evaluate", { sid, open: [] });
+    renderResult();
+  } catch (e) { showError(e.message); }
   await refreshRuns();
 }
 
