@@ -3,6 +3,7 @@ bundled scenario, served by uvicorn in a background thread on a free port of 127
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -70,10 +71,16 @@ def hostile_workbench(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def network_workbench(tmp_path_factory):
-    """The workbench on the hand-built street network of tests/inputs/test_network.py."""
-    from support.network import write_hand_scenario
+    """The workbench on the hand-built street network of tests/inputs/test_network.py, with a
+    rectangular circle boundary (boundary.geojson in the scenario's CRS, as `city` reads it)."""
+    from support.network import X0, Y0, write_hand_scenario
 
-    served = Served(write_hand_scenario(tmp_path_factory.mktemp("network") / "streets").parent)
+    folder = write_hand_scenario(tmp_path_factory.mktemp("network") / "streets").parent
+    ring = [[X0 - 200, Y0 - 300], [X0 + 2600, Y0 - 300], [X0 + 2600, Y0 + 1200], [X0 - 200, Y0 + 1200],
+            [X0 - 200, Y0 - 300]]
+    (folder / "boundary.geojson").write_text(json.dumps({"type": "Polygon", "coordinates": [ring]}),
+                                             encoding="utf-8")
+    served = Served(folder)
     yield served
     served.stop()
 

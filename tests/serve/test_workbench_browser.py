@@ -237,8 +237,8 @@ def test_hostile_names_stay_text(chromium, hostile_workbench):
 
 
 def test_walking_network_drawn(chromium, network_workbench):
-    """A scenario with a walking network shows its streets, one SVG segment per edge sent, and
-    service areas along them."""
+    """A scenario with a walking network shows its streets, one SVG segment per edge sent, its
+    circle boundary, and service areas along the streets."""
     w = Watched(chromium, network_workbench.url)
     try:
         (sid,) = [s["sid"] for s in get_json(f"{network_workbench.url}api/scenarios")["scenarios"]]
@@ -247,6 +247,7 @@ def test_walking_network_drawn(chromium, network_workbench):
         d = w.page.get_attribute("#map path.network", "d")
         assert d.count("M") == len(edges)
         assert w.page.locator("#map circle.demand").count() == 9
+        assert w.page.get_attribute("#map path.boundary", "d").count("L") >= 4
         # A site put in by a click gets its service area along the streets, not a circle.
         old = w.page.get_attribute("#weighted", "data-value")
         w.page.locator('#map [data-site-id="S1"]').click()

@@ -150,6 +150,7 @@ async function loadScenario(sid) {
   const b = Number(scen.budget_cny) || 1e6;
   $("#sweep-budgets").value = [0.25, 0.5, 0.75, 1, 1.25].map((f) => Math.round(b * f)).join(", ");
   $("#curve").replaceChildren();
+  showError(scen.boundary_error || "");
   drawMap();
   fitView();
   renderResult();
