@@ -248,6 +248,23 @@ def test_walking_network_drawn(chromium, network_workbench):
         assert d.count("M") == len(edges)
         assert w.page.locator("#map circle.demand").count() == 9
         assert w.page.get_attribute("#map path.boundary", "d").count("L") >= 4
+        # Zoom by button and wheel, pan by drag: the viewBox follows.
+        view = lambda: [float(v) for v in w.page.get_attribute("#map", "viewBox").split()]  # noqa: E731
+        x0, y0, width0, height0 = view()
+        w.page.click("#zoom-in")
+        assert view()[2] == pytest.approx(width0 / 1.5)
+        box = w.page.locator("#map").bounding_box()
+        w.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        w.page.mouse.wheel(0, 100)  # dispatched without waiting for the page's handler
+        w.page.wait_for_function("w => Math.abs(document.querySelector('#map').viewBox.baseVal.width - w) < 1e-3 * w",
+                                 arg=width0 / 1.5 * 1.2)
+        x1 = view()[0]
+        w.page.mouse.down()
+        w.page.mouse.move(box["x"] + box["width"] / 2 + 80, box["y"] + box["height"] / 2, steps=4)
+        w.page.mouse.up()
+        assert view()[0] < x1
+        w.page.click("#zoom-fit")
+        assert view() == pytest.approx([x0, y0, width0, height0])
         # A site put in by a click gets its service area along the streets, not a circle.
         old = w.page.get_attribute("#weighted", "data-value")
         w.page.locator('#map [data-site-id="S1"]').click()

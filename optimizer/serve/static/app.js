@@ -46,7 +46,7 @@ const TEXT = {
     kind: "用地类型", status: "状态", notAllowed: "此处不允许任何设施类型",
     sweepPoint: "点击曲线上的点查看该预算的方案", demandPoint: "需求点", minOpen: "至少开设",
     phase_loading: "读取数据", phase_coverage: "计算可达范围", phase_solving: "求解", phase_writing: "写出结果",
-    phase_report: "生成报告", kind_idle_land: "闲置用地", kind_vacant_room: "闲置用房",
+    phase_report: "生成报告", step_budgets: "预算", step_circles: "生活圈", kind_idle_land: "闲置用地", kind_vacant_room: "闲置用房",
     kind_corner_plot: "边角地", kind_under_bridge: "桥下空间", kind_other: "其他",
   },
 };
@@ -342,7 +342,7 @@ function progressText(job) {
   const last = (kind) => { for (let n = events.length - 1; n >= 0; n--) if (events[n].kind === kind) return events[n]; return null; };
   const phase = last("phase"), mip = last("mip"), step = last("step");
   if (phase) parts.push(word("phase", phase.message));
-  if (step) parts.push(`${step.label || ""} ${step.done}/${step.total}`.trim());
+  if (step) parts.push(`${step.label ? word("step", step.label) : ""} ${step.done}/${step.total}`.trim());
   if (mip) {
     const num = (v) => (v === null || v === undefined ? "—" : people(v));
     parts.push(`${t("incumbent")} ${num(mip.incumbent)}`, `${t("bound")} ${num(mip.bound)}`,
