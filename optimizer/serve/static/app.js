@@ -124,8 +124,13 @@ async function loadScenarios() {
   if (data.scenarios.length) await loadScenario(data.scenarios[0].sid);
 }
 
+// A later choice wins: answers for a scenario no longer chosen are dropped.
 async function loadScenario(sid) {
+  const seq = (S.loadSeq = (S.loadSeq || 0) + 1);
+  $("#weighted").dataset.value = "";
+  $("#weighted").textContent = "…";
   const scen = await api(`api/scenario/${encodeURIComponent(sid)}`);
+  if (seq !== S.loadSeq) return;
   Object.assign(S, { sid, scen, run: null, plan: new Map(), added: new Set(), removed: new Set(),
     evald: null, compare: null, highlight: null, base: null, graph: undefined });
   // ?lang= in the address, else the server's --lang, else the scenario's own language.
@@ -156,10 +161,23 @@ async function loadScenario(sid) {
   renderResult();
   // Before any run the map shows what the existing facilities cover (an evaluate of no new site).
   try {
-    S.base = await api("api/evaluate", { sid, open: [] });
+    const base = await api("api/evaluate", { sid, open: [] });
+    if (seq !== S.loadSeq) return;
+    S.base = base;
     renderResult();
   } catch (e) { showError(e.message); }
-  await refreshRuns();
+  if (seq === S.loadSeq) await refreshRuns();
+}
+
+// A scenario the server refused: nothing of the previous one stays on the map or in the tables.
+function clearScenario() {
+  Object.assign(S, { sid: null, scen: null, run: null, plan: new Map(), added: new Set(), removed: new Set(),
+    evald: null, base: null, compare: null, runs: [] });
+  $("#map").replaceChildren();
+  $("#legend").replaceChildren();
+  $("#curve").replaceChildren();
+  $("#scenario-name").textContent = "";
+  renderResult();
 }
 
 function fillSelect(select, pairs) {
@@ -466,7 +484,10 @@ function drawCurve(points) {
 
 function init() {
   initMapControls();
-  $("#scenario").addEventListener("change", (ev) => loadScenario(ev.target.value).catch((e) => showError(e.message)));
+  $("#scenario").addEventListener("change", (ev) => {
+    showError("");
+    loadScenario(ev.target.value).catch((e) => { clearScenario(); showError(e.message); });
+  });
   $("#solve").addEventListener("click", solve);
   $("#cancel").addEventListener("click", cancel);
   $("#reoptimise").addEventListener("click", reoptimise);
