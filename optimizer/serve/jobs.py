@@ -1,7 +1,7 @@
 """The workbench's jobs: solves and sweeps, each in a child process, at most N at once (issue 15).
 
-A job starts a :mod:`worker` process (multiprocessing ``spawn``: a clean interpreter, no copied
-locks or threads) and a watcher thread that reads its queue: progress events (the last
+A job hands its spec to a :mod:`worker` process (multiprocessing ``spawn``: a clean interpreter,
+no copied locks or threads; a spare one is kept started ahead) and starts a watcher thread that reads its queue: progress events (the last
 :data:`MAX_EVENTS` kept), then the result, whose runs are added to the :class:`RunStore`. Cancel
 kills the process group (the solver stops at once, helper processes included) and removes what
 the job had written: its run folders, which the server named before the start, and the marked
@@ -48,6 +48,7 @@ class Job:
     result: dict | None = None
     process: object = None
     queue: object = None
+    start_queue: object = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     started: float = field(default_factory=time.time)
 
@@ -77,6 +78,8 @@ class JobRegistry:
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         self._context = multiprocessing.get_context("spawn")
+        self._spare = None  # (process, start queue, message queue) of a worker waiting for a job
+        self._closed = False
 
     def running(self) -> int:
         with self._lock:
@@ -91,8 +94,6 @@ class JobRegistry:
 
     def start(self, kind: str, sid: str, spec: dict, rids: list, rules: tuple) -> Job:
         """Start ``spec`` (see :mod:`worker`) as a new job; 429 when ``max_solves`` are running."""
-        from lifecircle.optimizer.serve import worker
-
         with self._lock:
             if sum(1 for j in self._jobs.values() if j.state == "running") >= self.max_solves:
                 raise ApiError(429, f"{self.max_solves} solves are running already; wait for one to finish "
@@ -100,17 +101,54 @@ class JobRegistry:
             job = Job(secrets.token_hex(6), kind, sid, list(rids), rules)
             self._jobs[job.jid] = job
             self._forget_old()
-        job.queue = self._context.Queue()
-        job.process = self._context.Process(target=worker.main, args=(job.queue, dict(spec, kind=kind)),
-                                            name=f"lifecircle-{kind}-{job.jid}", daemon=True)
+        job.events.append({"kind": "phase", "message": "starting"})
         try:
-            job.process.start()
+            # the job keeps both queues: a queue freed here before the child has unpickled it
+            # would take its semaphore away (spawn's FileNotFoundError)
+            job.process, job.start_queue, job.queue = self._take_worker()
+            job.start_queue.put(dict(spec, kind=kind))
         except Exception as error:  # noqa: BLE001 - the job fails, the server goes on
             with job.lock:
                 job.state, job.error = "failed", f"could not start the solver process: {error}"
             return job
         threading.Thread(target=self._watch, args=(job,), name=f"watch-{job.jid}", daemon=True).start()
+        threading.Thread(target=self._refill, name="lifecircle-spare", daemon=True).start()
         return job
+
+    # A spare worker, started ahead and already past its imports (seconds of numpy, scipy, pandas
+    # and the solvers), waits for the next job: Solve starts at once instead of after a new
+    # interpreter's start-up. One is kept; each job uses one up and the next is started behind it.
+
+    def _new_worker(self):
+        """(process, start queue, message queue) of a fresh worker waiting for its spec."""
+        from lifecircle.optimizer.serve import worker
+
+        start, messages = self._context.Queue(), self._context.Queue()
+        process = self._context.Process(target=worker.wait_and_run, args=(start, messages),
+                                        name="lifecircle-worker", daemon=True)
+        process.start()
+        return process, start, messages
+
+    def _take_worker(self):
+        with self._lock:
+            spare, self._spare = self._spare, None
+        if isinstance(spare, tuple) and spare[0].is_alive():
+            return spare
+        return self._new_worker()
+
+    def _refill(self) -> None:
+        with self._lock:
+            if self._spare is not None or self._closed:
+                return
+            self._spare = "starting"  # claimed: another refill does nothing
+        try:
+            spare = self._new_worker()
+        except Exception:  # noqa: BLE001 - no spare: the next job starts its own worker
+            spare = None
+        with self._lock:
+            closed, self._spare = self._closed, None if self._closed else spare
+        if closed and spare is not None:
+            _stop(spare[0])
 
     def _forget_old(self) -> None:
         finished = [jid for jid, j in self._jobs.items() if j.state != "running"]
@@ -160,7 +198,8 @@ class JobRegistry:
                 bound_source=facts["bound_source"], cost_cny=facts["cost_cny"],
                 site=np.asarray(facts["site"], dtype=np.int64), type=np.asarray(facts["type"], dtype=np.int64),
                 folder=self.runs.folder_of(facts["rid"]), solver=facts["solver"],
-                must_open=must_open, forbidden=forbidden))
+                must_open=must_open, forbidden=forbidden,
+                unique=None if facts.get("unique") is None else tuple(facts["unique"])))
 
     def cancel(self, jid) -> Job:
         """Stop job ``jid`` now and remove what it wrote; a finished job stays as it was."""
@@ -174,17 +213,8 @@ class JobRegistry:
         return job
 
     def _kill(self, job: Job) -> None:
-        process = job.process
-        if process is None or process.pid is None:
-            return
-        if process.is_alive():
-            _signal_group(process.pid, signal.SIGTERM)
-            process.join(TERMINATE_WAIT_S)
-        if process.is_alive():
-            _signal_group(process.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
-            process.join(TERMINATE_WAIT_S)
-        else:
-            _signal_group(process.pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # its helpers, if any
+        if job.process is not None:
+            _stop(job.process)
 
     def _remove_written(self, job: Job) -> None:
         """Remove the job's run folders (the server named them; nothing else was there) and the
@@ -196,11 +226,28 @@ class JobRegistry:
             remove_stale_temporaries(folder.parent, rid)
 
     def shutdown(self) -> None:
-        """Cancel every running job (the server is stopping)."""
+        """Cancel every running job and stop the spare worker (the server is stopping)."""
         with self._lock:
             jobs = [j for j in self._jobs.values() if j.state == "running"]
+            spare, self._spare, self._closed = self._spare, None, True
         for job in jobs:
             self.cancel(job.jid)
+        if isinstance(spare, tuple):
+            _stop(spare[0])
+
+
+def _stop(process) -> None:
+    """Stop a worker and its process group: SIGTERM, then SIGKILL if it lingers."""
+    if process.pid is None:
+        return
+    if process.is_alive():
+        _signal_group(process.pid, signal.SIGTERM)
+        process.join(TERMINATE_WAIT_S)
+    if process.is_alive():
+        _signal_group(process.pid, getattr(signal, "SIGKILL", signal.SIGTERM))
+        process.join(TERMINATE_WAIT_S)
+    else:
+        _signal_group(process.pid, getattr(signal, "SIGKILL", signal.SIGTERM))  # its helpers, if any
 
 
 def _signal_group(pid: int, sig) -> None:

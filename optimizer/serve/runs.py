@@ -43,6 +43,7 @@ class Run:
     solver: str
     must_open: np.ndarray | None = None
     forbidden: np.ndarray | None = None
+    unique: tuple | None = None  # unique contributions in plan order, when the solve's process computed them
     created: str = field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
@@ -70,9 +71,30 @@ def _plan_levels(loaded, problem, site, type_):
     return ev, out
 
 
-def plan_json(loaded, problem, site, type_, *, with_unique: bool = True) -> dict:
+def unique_contributions(problem, site, type_, objective: float | None = None) -> list[float]:
+    """Per facility of the plan, the weighted objective minus evaluate()'s objective without it
+    (``objective``: the plan's own evaluated objective, if known)."""
+    site = np.asarray(site, dtype=np.int64)
+    type_ = np.asarray(type_, dtype=np.int64)
+    if objective is None:
+        objective = evaluate(problem, site, type_).objective
+    out = []
+    for n in range(site.size):
+        keep = np.arange(site.size) != n
+        out.append(objective - evaluate(problem, site[keep], type_[keep]).objective)
+    return out
+
+
+def costly_to_evaluate(problem) -> bool:
+    """Capacities make every evaluate() an assignment LP (seconds on a district): a plan's unique
+    contributions are then worked out once, in the solve's own process, not per what-if."""
+    return bool(problem.capacitated_groups().any())
+
+
+def plan_json(loaded, problem, site, type_, *, with_unique: bool = True, unique=None) -> dict:
     """objective, cost, coverage rows, who is covered, violations and the selected sites (with
-    their unique contributions) of a plan, all from evaluate()."""
+    their unique contributions: ``unique`` when given, in plan order, else computed when
+    ``with_unique``) of a plan, all from evaluate()."""
     from lifecircle.optimizer.outputs.i18n import group_label
 
     site = np.asarray(site, dtype=np.int64)
@@ -82,14 +104,15 @@ def plan_json(loaded, problem, site, type_, *, with_unique: bool = True) -> dict
                  "covered_before": float((p * b).sum()), "covered_after": float((p * a).sum())}
                 for g, (p, b, a) in levels.items()]
     sc = loaded.scenario
+    if unique is None and with_unique:
+        unique = unique_contributions(problem, site, type_, ev.objective)
     selected = []
     for n in np.argsort(site, kind="stable"):
         j, k = int(site[n]), int(type_[n])
         row = {"j": j, "id": sc.sites.ids[j], "name": str(sc.sites.columns["name"][j]),
                "type": sc.type_names[k], "cost_cny": _finite(problem.cost_cny[j, k])}
-        if with_unique:
-            keep = np.arange(site.size) != n
-            row["unique_contribution"] = ev.objective - evaluate(problem, site[keep], type_[keep]).objective
+        if unique is not None:
+            row["unique_contribution"] = float(unique[n])
         selected.append(row)
     return {"objective": ev.objective, "cost_cny": ev.spent_cny, "coverage": coverage, "selected": selected,
             "covered_after": {g: np.flatnonzero(a > 0).tolist() for g, (p, b, a) in levels.items()},
@@ -193,7 +216,7 @@ class RunStore:
         with self._lock:
             cached = self._json.get(run.rid)
         if cached is None:
-            cached = plan_json(self.catalog.load(run.sid), self.problem_of(run), run.site, run.type)
+            cached = plan_json(self.catalog.load(run.sid), self.problem_of(run), run.site, run.type, unique=run.unique)
             with self._lock:
                 self._json[run.rid] = cached
         return cached
@@ -237,7 +260,10 @@ class RunStore:
         problem = self.problem_of(run) if run is not None else loaded.problem
         if body.get("budget_cny") is not None:
             problem = replace(problem, budget_cny=parse_budget(body["budget_cny"]))
-        plan = plan_json(loaded, problem, site, type_)
+        with_unique = body.get("unique")
+        if with_unique is None:
+            with_unique = not costly_to_evaluate(problem)
+        plan = plan_json(loaded, problem, site, type_, with_unique=bool(with_unique))
         gained = {g: 0.0 for g in plan["_levels"]}
         lost = dict(gained)
         if run is not None:

@@ -46,6 +46,22 @@ def main(queue, spec: dict) -> None:
         queue.put(("failed", f"{type(error).__name__}: {' '.join(str(error).split())}"))
 
 
+def wait_and_run(start, queue) -> None:
+    """A spare worker's entry point: import what a job needs now, then wait for one spec on
+    ``start`` and run it as :func:`main` does. The server gone (the queue closed), it just ends."""
+    if hasattr(os, "setpgrp"):
+        os.setpgrp()
+    import lifecircle.optimizer.planning.sweep  # noqa: F401 - the imports are the point: done ahead
+    import lifecircle.optimizer.run  # noqa: F401
+    import lifecircle.optimizer.solve.coverage  # noqa: F401
+
+    try:
+        spec = start.get()
+    except (EOFError, OSError, KeyboardInterrupt):
+        return
+    main(queue, spec)
+
+
 def _plain(value):
     if value is None or isinstance(value, (str, bool, int)):
         return value
@@ -98,6 +114,17 @@ def solve(spec: dict) -> dict:
     return {"runs": [_run_facts(spec["rid"], scenario.budget_cny, solved)]}
 
 
+def _unique(problem, solution) -> list | None:
+    """The plan's unique contributions, worked out here when each evaluate() is an LP (see
+    :func:`runs.costly_to_evaluate`); None otherwise (the server computes them in milliseconds)."""
+    from lifecircle.optimizer.serve.runs import costly_to_evaluate, unique_contributions
+
+    if solution is None or not solution.has_plan or not costly_to_evaluate(problem):
+        return None
+    events.emit("phase", message="unique contributions")
+    return unique_contributions(problem, solution.site, solution.type)
+
+
 def _run_facts(rid: str, budget_cny: float, solved) -> dict:
     solution = solved.solution
     has_plan = solution is not None and solution.has_plan
@@ -108,7 +135,8 @@ def _run_facts(rid: str, budget_cny: float, solved) -> dict:
             "gap": solution.gap if solution is not None else None,
             "bound_source": None if solution is None or solution.bound_source is None else str(solution.bound_source),
             "cost_cny": solution.spent_cny if has_plan else None,
-            "site": solution.site.tolist() if has_plan else [], "type": solution.type.tolist() if has_plan else []}
+            "site": solution.site.tolist() if has_plan else [], "type": solution.type.tolist() if has_plan else [],
+            "unique": _unique(solved.problem, solution)}
 
 
 def sweep(spec: dict) -> dict:

@@ -49,11 +49,22 @@ def client(out_dir):
 
 
 @pytest.fixture(scope="module")
-def solved(client):
-    """(job, run JSON) of one solve of bishan_rural at BUDGET_CNY."""
-    r = client.post("/api/solve", json={"sid": SID, "budget_cny": BUDGET_CNY})
-    assert r.status_code == 202, r.text
-    job = wait_job(client, r.json()["job"])
+def started(client):
+    """{"solve": jid, "sweep": jid}: one solve of bishan_rural at BUDGET_CNY and one sweep, started
+    together (max_solves 2) so their processes overlap."""
+    jobs = {}
+    for kind, body in (("solve", {"sid": SID, "budget_cny": BUDGET_CNY}),
+                       ("sweep", {"sid": SID, "budgets_cny": [BUDGET_CNY, 2_000_000]})):
+        r = client.post(f"/api/{kind}", json=body)
+        assert r.status_code == 202, r.text
+        jobs[kind] = r.json()["job"]
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def solved(client, started):
+    """(job, run JSON) of the solve of bishan_rural at BUDGET_CNY."""
+    job = wait_job(client, started["solve"])
     assert job["state"] == "done", job
     run = client.get(f"/api/runs/{job['run']}")
     assert run.status_code == 200
@@ -113,7 +124,7 @@ def test_a_solve_job_gives_the_objective_of_lifecircle_solve(solved, reference):
     assert run["status"] == "optimal" and run["objective"] == ref.solution.objective
     assert run["evaluated_objective"] == ref.solution.objective
     assert run["budget_cny"] == BUDGET_CNY and run["cost_cny"] <= BUDGET_CNY
-    assert [e["message"] for e in job["events"] if e["kind"] == "phase"][:3] == ["loading", "coverage", "solving"]
+    assert [e["message"] for e in job["events"] if e["kind"] == "phase"][:4] == ["starting", "loading", "coverage", "solving"]
     # the coverage rows and who is covered come from evaluate() of the same plan
     site = np.array([s["j"] for s in run["selected"]])
     type_ = np.array([problem.type_names.index(s["type"]) for s in run["selected"]])
@@ -161,11 +172,9 @@ def test_a_what_if_adding_a_site_gains_people(client, solved):
     assert ev["cost_cny"] == run["cost_cny"] + cheapest  # no type given: the cheapest allowed
 
 
-def test_a_sweep_stores_each_budget_as_a_run_and_runs_compare(client, solved):
+def test_a_sweep_stores_each_budget_as_a_run_and_runs_compare(client, started, solved):
     _, run = solved
-    r = client.post("/api/sweep", json={"sid": SID, "budgets_cny": [BUDGET_CNY, 2_000_000]})
-    assert r.status_code == 202
-    job = wait_job(client, r.json()["job"])
+    job = wait_job(client, started["sweep"])
     assert job["state"] == "done", job
     points = job["sweep"]
     assert [p["budget_cny"] for p in points] == [2_000_000, BUDGET_CNY]
@@ -297,3 +306,28 @@ def test_a_restarted_server_lists_the_runs_it_wrote(out_dir, solved):
         assert listed[run["rid"]]["objective"] == run["objective"]
         back = again.get(f"/api/runs/{run['rid']}").json()
         assert back["selected"] == run["selected"] and back["coverage"] == run["coverage"]
+
+
+def test_with_capacities_the_solve_process_works_out_the_unique_contributions(tmp_path):
+    """Each evaluate() is an LP under capacities, so the job's own process computes the plan's unique
+    contributions (called here in-process: the same function the child runs)."""
+    from lifecircle.optimizer.inputs.assemble import build_problem
+    from lifecircle.optimizer.inputs.scenario import load_scenario
+    from lifecircle.optimizer.serve import worker
+    from lifecircle.optimizer.serve.runs import costly_to_evaluate
+    from support.scenarios import SCENARIO_YAML, write_scenario
+
+    yaml = write_scenario(tmp_path / "cap", yaml_text=SCENARIO_YAML.replace(
+        "canteen: {label: 社区食堂, serves: [elderly], walk_minutes: 10}",
+        "canteen: {label: 社区食堂, serves: [elderly], walk_minutes: 10, capacity: {elderly: 8}}"),
+        existing="id,type,x,y,capacity_elderly\nE1,canteen,501000,3300100,5\n")
+    facts = worker.solve({"scenario_path": str(yaml), "solver": "highs", "rid": "r1",
+                          "folder": str(tmp_path / "runs" / "r1"), "report": False})["runs"][0]
+    problem = build_problem(load_scenario(yaml))
+    assert costly_to_evaluate(problem) and facts["status"] == "optimal" and len(facts["site"]) >= 2
+    site, type_ = np.array(facts["site"]), np.array(facts["type"])
+    whole = evaluate(problem, site, type_).objective
+    assert whole == pytest.approx(facts["objective"], abs=1e-6)
+    for n, unique in enumerate(facts["unique"]):
+        keep = np.arange(site.size) != n
+        assert unique == whole - evaluate(problem, site[keep], type_[keep]).objective
