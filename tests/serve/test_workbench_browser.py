@@ -122,6 +122,9 @@ def test_solve_click_out_and_download(watched, workbench, tmp_path):
     assert page.input_value("#budget") == "8300000"
     rid = solve(page, BUDGET_CNY)
     run = get_json(f"{workbench.url}api/runs/{rid}")
+    assert page.get_attribute("#progress", "data-state") == "done"
+    state, *phases = page.text_content("#progress").split(" · ")
+    assert state == "完成" and phases  # the state and the last phase, in the scenario's language
     assert run["budget_cny"] == BUDGET_CNY
     assert 0 < run["cost_cny"] <= BUDGET_CNY
     assert weighted(page) == run["objective"]

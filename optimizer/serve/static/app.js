@@ -46,7 +46,8 @@ const TEXT = {
     kind: "用地类型", status: "状态", notAllowed: "此处不允许任何设施类型",
     sweepPoint: "点击曲线上的点查看该预算的方案", demandPoint: "需求点", minOpen: "至少开设",
     phase_loading: "读取数据", phase_coverage: "计算可达范围", phase_solving: "求解", phase_writing: "写出结果",
-    phase_report: "生成报告", step_budgets: "预算", step_circles: "生活圈", kind_idle_land: "闲置用地", kind_vacant_room: "闲置用房",
+    status_optimal: "最优", status_feasible: "可行（未证最优）", status_infeasible: "无可行方案",
+    status_no_solution: "未找到方案", phase_starting: "启动", phase_report: "生成报告", step_budgets: "预算", step_circles: "生活圈", kind_idle_land: "闲置用地", kind_vacant_room: "闲置用房",
     kind_corner_plot: "边角地", kind_under_bridge: "桥下空间", kind_other: "其他",
   },
 };
@@ -199,7 +200,7 @@ function renderResult() {
   if (!S.run) status.textContent = t("noRun");
   else {
     const gap = S.run.gap !== null && S.run.gap !== undefined ? ` · ${t("gap")} ${(100 * S.run.gap).toFixed(2)}%` : "";
-    status.textContent = `${S.evald ? t("whatIfOf") + " " : ""}${S.run.rid} · ${t("budgetOf")} ${money(S.run.budget_cny)} · ${S.run.status}${gap}`;
+    status.textContent = `${S.evald ? t("whatIfOf") + " " : ""}${S.run.rid} · ${t("budgetOf")} ${money(S.run.budget_cny)} · ${word("status", S.run.status)}${gap}`;
   }
   const body = $("#coverage tbody");
   body.replaceChildren();
@@ -496,6 +497,7 @@ function init() {
   $("#compare-clear").addEventListener("click", clearCompare);
   $("#sweep").addEventListener("click", sweep);
   $("#budget").addEventListener("input", () => { $("#budget-hint").textContent = money(Number($("#budget").value)); });
+  $("#budget").addEventListener("keydown", (ev) => { if (ev.key === "Enter" && !$("#solve").disabled) solve(); });
   $("#must-open").addEventListener("change", paint);
   $("#forbid").addEventListener("change", paint);
   window.addEventListener("resize", () => { if (S.view) setView(S.view); });
