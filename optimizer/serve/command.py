@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import sys
 import threading
@@ -81,7 +82,30 @@ def run_server(folder=".", host: str = "127.0.0.1", port: int = 8765, token: str
     if open_browser:
         threading.Timer(BROWSER_DELAY_S, webbrowser.open, args=(url,)).start()
     config = uvicorn.Config(app, log_level="warning", lifespan="on", access_log=False)
+    previous = _catch_stop_signals()
     try:
         uvicorn.Server(config).run(sockets=[sock])
+    except _Stopped:
+        pass  # uvicorn shut down gracefully (jobs cancelled), then passed the signal on
     finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         sock.close()
+    echo("stopped")
+
+
+class _Stopped(Exception):
+    """Ctrl-C or SIGTERM, after uvicorn's own graceful shutdown."""
+
+
+def _raise_stopped(signum, frame):
+    raise _Stopped(signum)
+
+
+def _catch_stop_signals() -> dict:
+    """Handlers that turn SIGINT/SIGTERM into :class:`_Stopped`. uvicorn handles both itself while it
+    serves, then raises the signal again on its way out: with the default actions that would kill
+    the process before its exit handlers run (multiprocessing's among them) or print a traceback."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGINT, signal.SIGTERM)}

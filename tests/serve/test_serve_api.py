@@ -331,3 +331,32 @@ def test_with_capacities_the_solve_process_works_out_the_unique_contributions(tm
     for n, unique in enumerate(facts["unique"]):
         keep = np.arange(site.size) != n
         assert unique == whole - evaluate(problem, site[keep], type_[keep]).objective
+
+
+def test_lifecircle_serve_runs_until_stopped(tmp_path):
+    """The real command: it prints the URL, serves the API, and stops cleanly on SIGTERM (exit 0,
+    "stopped", no multiprocessing warning about leaked semaphores)."""
+    import os
+    import re
+    import signal
+    import subprocess
+    import sys
+    import urllib.request
+
+    from support.scenarios import write_scenario
+
+    write_scenario(tmp_path / "circle")
+    proc = subprocess.Popen([sys.executable, "-m", "lifecircle", "serve", str(tmp_path / "circle"), "--port", "0",
+                             "--no-browser"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=tmp_path)
+    try:
+        first = proc.stdout.readline()
+        url = re.fullmatch(r"lifecircle workbench: (http://127\.0\.0\.1:\d+/)\n", first).group(1)
+        assert proc.stdout.readline() == "Ctrl-C to stop\n"
+        with urllib.request.urlopen(url + "api/scenarios", timeout=30) as r:
+            assert json.load(r)["scenarios"][0]["sid"] == "circle"
+    finally:
+        os.kill(proc.pid, signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out == "stopped\n" and "leaked" not in err and "Traceback" not in err
