@@ -93,6 +93,7 @@ class Catalog:
         self.paths = discover(folder)
         self.lang = lang
         self._loaded: dict[str, Loaded] = {}
+        self._json: dict[str, dict] = {}
         self._locks = {sid: threading.Lock() for sid in self.paths}
 
     def path_of(self, sid) -> Path:
@@ -146,11 +147,17 @@ class Catalog:
         return resolve_cache_dir(None, None)
 
     def scenario_json(self, sid) -> dict:
-        """The contract's ``GET /api/scenario/{sid}``."""
+        """The contract's ``GET /api/scenario/{sid}`` (built once: the files are read once too)."""
+        loaded = self.load(sid)
+        with self._locks[sid]:
+            if sid not in self._json:
+                self._json[sid] = self._scenario_json(sid, loaded)
+            return self._json[sid]
+
+    def _scenario_json(self, sid, loaded: Loaded) -> dict:
         from lifecircle.optimizer.outputs.i18n import group_label
         from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, REGISTRY
 
-        loaded = self.load(sid)
         sc, lang = loaded.scenario, loaded.lang
         services = getattr(sc, "services", None) or {}
         solvers = [DEFAULT_BACKEND] + [n for n, b in REGISTRY.items() if n != DEFAULT_BACKEND and b.available()]

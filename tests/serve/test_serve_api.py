@@ -360,3 +360,15 @@ def test_lifecircle_serve_runs_until_stopped(tmp_path):
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
     assert out == "stopped\n" and "leaked" not in err and "Traceback" not in err
+
+
+def test_a_walking_network_is_sent_as_segments_in_metres(tmp_path):
+    from support.network import X0, Y0, write_hand_scenario
+
+    write_hand_scenario(tmp_path / "city" / "net")
+    with TestClient(create_app(tmp_path / "city", out_dir=tmp_path / "runs"), base_url="http://127.0.0.1") as c:
+        network = c.get("/api/scenario/net").json()["network"]
+    ends = {tuple(p) for segment in network for p in segment}
+    # every line's end points are nodes of the segments sent (the hand map: F1 starts at X0, Y0)
+    assert (X0, Y0) in ends and (X0 + 2400, Y0 + 300) in ends and (X0 + 250, Y0 - 100) in ends
+    assert all(len(segment) == 2 for segment in network) and len(network) >= 9

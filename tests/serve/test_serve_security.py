@@ -156,3 +156,13 @@ def test_a_circle_outline_linked_from_outside_is_refused(city, tmp_path):
     os.symlink(tmp_path / "elsewhere.geojson", city / "good" / "boundary.geojson")
     assert refused(city, "good") == (f"{city / 'good' / 'boundary.geojson'}: a link to outside the scenario's "
                                      "folder; the workbench reads files inside the scenario's folder only")
+
+
+def test_a_walking_network_linked_from_outside_is_refused(city, tmp_path):
+    from support.network import write_hand_scenario
+
+    yaml = write_hand_scenario(city / "net")
+    (city / "net" / "streets.geojson").rename(tmp_path / "streets.geojson")
+    os.symlink(tmp_path / "streets.geojson", city / "net" / "streets.geojson")
+    assert refused(city, "net") == (f"{yaml}, field 'walking.network': streets.geojson is a link to outside the "
+                                    "scenario's folder; the workbench reads files inside the scenario's folder only")
