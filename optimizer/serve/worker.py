@@ -31,13 +31,8 @@ def main(queue, spec: dict) -> None:
     if hasattr(os, "setpgrp"):
         os.setpgrp()  # its own process group: Cancel stops a solver's helper processes (CBC) too
 
-    def forward(kind, **fields):
-        wanted = EVENT_FIELDS.get(kind)
-        if wanted is not None:
-            queue.put(("event", kind, {k: _plain(fields.get(k)) for k in wanted}))
-
     try:
-        with events.subscribe(forward):
+        with events.subscribe(Forward(queue)):
             result = (sweep if spec["kind"] == "sweep" else solve)(spec)
         queue.put(("done", result))
     except LifecircleError as error:
@@ -60,6 +55,39 @@ def wait_and_run(start, queue) -> None:
     except (EOFError, OSError, KeyboardInterrupt):
         return
     main(queue, spec)
+
+
+class Forward:
+    """An events subscriber putting the contract's fields of each event on ``queue`` (anything with
+    ``put``); a phase repeated at once (this module's word, then the run layer's own event for the
+    same step) is sent once."""
+
+    def __init__(self, queue):
+        self.queue = queue
+        self.last_phase = None
+
+    def __call__(self, kind, **fields):
+        wanted = EVENT_FIELDS.get(kind)
+        if wanted is None:
+            return
+        if kind == "phase":
+            fields = dict(fields, message=phase_word(fields))
+            if fields["message"] == self.last_phase:
+                return
+            self.last_phase = fields["message"]
+        self.queue.put(("event", kind, {k: _plain(fields.get(k)) for k in wanted}))
+
+
+def phase_word(fields: dict) -> str:
+    """A phase event's one word for the page: the run layer's events carry a catalogue ``key``
+    ("phase.solving", "phase.coverage_network"), whose last part is the word; the page translates
+    the words it knows (starting, loading, coverage, solving, writing) and shows others as they are.
+    Messages (which name server paths) are not sent."""
+    key = fields.get("key")
+    if isinstance(key, str) and key:
+        word = key.rpartition(".")[2]
+        return "coverage" if word.startswith("coverage") else word
+    return str(fields.get("message", ""))
 
 
 def _plain(value):

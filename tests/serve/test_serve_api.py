@@ -372,3 +372,22 @@ def test_a_walking_network_is_sent_as_segments_in_metres(tmp_path):
     # every line's end points are nodes of the segments sent (the hand map: F1 starts at X0, Y0)
     assert (X0, Y0) in ends and (X0 + 2400, Y0 + 300) in ends and (X0 + 250, Y0 - 100) in ends
     assert all(len(segment) == 2 for segment in network) and len(network) >= 9
+
+
+def test_job_events_keep_the_contract_fields_and_one_word_per_phase():
+    import queue
+
+    from lifecircle.optimizer.serve.worker import Forward
+
+    q = queue.Queue()
+    forward = Forward(q)
+    forward("phase", message="solving")
+    forward("phase", message="solving with highs (budget 4,000,000)", key="phase.solving", budget=4e6)
+    forward("phase", message="writing /srv/results/x", key="phase.writing", path="/srv/results/x")
+    forward("mip", incumbent=5.0, bound=6.0, gap=0.2, elapsed_s=1.5, solver="highs", final=True)
+    forward("step", done=1, total=3, label="budgets", out_dir="/srv")
+    forward("other", anything=1)
+    sent = [q.get_nowait() for _ in range(q.qsize())]
+    assert sent == [("event", "phase", {"message": "solving"}), ("event", "phase", {"message": "writing"}),
+                    ("event", "mip", {"incumbent": 5.0, "bound": 6.0, "gap": 0.2, "elapsed_s": 1.5}),
+                    ("event", "step", {"done": 1, "total": 3, "label": "budgets"})]
