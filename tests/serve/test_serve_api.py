@@ -391,3 +391,18 @@ def test_job_events_keep_the_contract_fields_and_one_word_per_phase():
     assert sent == [("event", "phase", {"message": "solving"}), ("event", "phase", {"message": "writing"}),
                     ("event", "mip", {"incumbent": 5.0, "bound": 6.0, "gap": 0.2, "elapsed_s": 1.5}),
                     ("event", "step", {"done": 1, "total": 3, "label": "budgets"})]
+
+
+def test_a_job_that_fails_says_why_in_one_line_and_writes_nothing(tmp_path):
+    """The data changed under the server: the job's own load names the missing file."""
+    from support.scenarios import write_scenario
+
+    write_scenario(tmp_path / "city" / "circle")
+    out = tmp_path / "runs"
+    with TestClient(create_app(tmp_path / "city", out_dir=out), base_url="http://127.0.0.1") as c:
+        assert c.get("/api/scenario/circle").status_code == 200  # loaded by the server
+        (tmp_path / "city" / "circle" / "demand.csv").unlink()
+        job = wait_job(c, c.post("/api/solve", json={"sid": "circle"}).json()["job"])
+    assert job["state"] == "failed" and job["run"] is None
+    assert "demand.csv" in job["error"] and "\n" not in job["error"]
+    assert not out.exists() or list(out.iterdir()) == []
