@@ -157,13 +157,13 @@ class _Api:
         return _json({"job": job.jid, "state": job.state})
 
     async def run_list(self, request):
-        return _json({"runs": self.runs.listing()})
+        return _json({"runs": await run_in_threadpool(self.runs.listing)})  # may load scenarios
 
     async def run(self, request):
         return _json(await run_in_threadpool(self.runs.run_json, request.path_params["rid"]))
 
     async def file(self, request):
-        path = self.runs.file_path(request.path_params["rid"], request.path_params["name"])
+        path = await run_in_threadpool(self.runs.file_path, request.path_params["rid"], request.path_params["name"])
         return FileResponse(path, filename=path.name, content_disposition_type="attachment")
 
     async def evaluate(self, request):
