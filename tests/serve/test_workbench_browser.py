@@ -268,6 +268,11 @@ def test_walking_network_drawn(chromium, network_workbench):
         assert view()[0] < x1
         w.page.click("#zoom-fit")
         assert view() == pytest.approx([x0, y0, width0, height0])
+        # The scale bar: a round length whose drawn width is that many metres at the current zoom.
+        metres = float(w.page.text_content("#scale-text").removesuffix(" m"))
+        assert str(metres)[0] in "125"
+        bar_px = w.page.locator("#scale-bar").bounding_box()["width"]
+        assert bar_px == pytest.approx(metres / max(width0 / box["width"], height0 / box["height"]), abs=1.5)
         # A site put in by a click gets its service area along the streets, not a circle.
         old = w.page.get_attribute("#weighted", "data-value")
         w.page.locator('#map [data-site-id="S1"]').click()

@@ -92,6 +92,16 @@ function setView(v) {
   for (const c of S.demandNodes) c.setAttribute("r", String(2.2 * unit));
   for (const node of S.existingNodes) node.setAttribute("d", shape("cross", node._xy, 8 * unit));
   for (const node of S.siteNodes.values()) node.setAttribute("d", shape(node._shape, node._xy, 9 * unit));
+  drawScale(unit);
+}
+
+// A scale bar of a round length, 60 to 150 px (the map is in metres: one unit is one metre).
+function drawScale(unit) {
+  const target = 150 * unit;
+  const step = 10 ** Math.floor(Math.log10(target));
+  const metres = [1, 2, 5, 10].map((f) => f * step).filter((m) => m <= target).pop();
+  $("#scale-bar").style.width = `${metres / unit}px`;
+  $("#scale-text").textContent = metres >= 1000 ? `${metres / 1000} km` : `${metres} m`;
 }
 
 function shape(kind, [x, y], s) {
