@@ -81,7 +81,9 @@ def reference():
 
 def test_the_scenarios_of_a_city_folder_are_listed_by_folder_name(client):
     listed = client.get("/api/scenarios").json()["scenarios"]
-    assert [s["sid"] for s in listed] == sorted(p.parent.name for p in SCENARIOS.glob("*/scenario.yaml"))
+    found = {p.parent.name for p in [*SCENARIOS.rglob("scenario.yaml"), *SCENARIOS.rglob("scenario.yml")]
+             if not any(part.startswith(".") for part in p.relative_to(SCENARIOS).parts)}
+    assert [s["sid"] for s in listed] == sorted(found)
     bishan = next(s for s in listed if s["sid"] == SID)
     assert bishan["language"] == "zh" and "璧山" in bishan["name"]
 
