@@ -278,6 +278,16 @@ def test_walking_network_drawn(chromium, network_workbench):
         w.page.locator('#map [data-site-id="S1"]').click()
         w.page.wait_for_function("old => document.querySelector('#weighted').dataset.value !== old", arg=old)
         assert w.page.locator("#map path.reach.isochrone").count() == 1
+        # With no run yet, who gains is counted against what the existing facilities cover.
+        scenario = get_json(f"{network_workbench.url}api/scenario/{sid}")
+        post = lambda body: json.load(urllib.request.urlopen(urllib.request.Request(  # noqa: E731
+            f"{network_workbench.url}api/evaluate", json.dumps(body).encode(), {"Content-Type": "application/json"})))
+        base = post({"sid": sid, "open": []})["covered_after"]
+        now = post({"sid": sid, "open": [{"id": "S1", "type": "elder_child"}]})["covered_after"]
+        for g in ("elderly", "children"):
+            gained = sum(d["population"][g] for d in scenario["demand"] if d["i"] in set(now[g]) - set(base[g]))
+            assert gained > 0
+            assert w.page.text_content(f'#gainloss li[data-group="{g}"] .gain') == f"gain {gained:g}"
         assert w.page.locator("#map circle.reach").count() == 0
         assert w.errors == [] and w.outside() == []
     finally:

@@ -249,7 +249,9 @@ function renderGainLoss() {
   const box = $("#gainloss");
   box.replaceChildren();
   if (!S.evald) return;
-  const gained = S.evald.gained || {}, lost = S.evald.lost || {};
+  // Against the run the server counts; with no run yet, against the existing facilities' coverage.
+  const { gained, lost } = S.run || !S.base ? { gained: S.evald.gained || {}, lost: S.evald.lost || {} }
+    : coverageChange(S.base, S.evald);
   const list = el("ul");
   for (const g of S.scen.groups) {
     const li = el("li", { "data-group": g.name });
@@ -259,6 +261,19 @@ function renderGainLoss() {
     list.appendChild(li);
   }
   box.appendChild(list);
+}
+
+function coverageChange(before, after) {
+  const gained = {}, lost = {};
+  const byI = new Map(S.scen.demand.map((d) => [d.i, d]));
+  for (const g of S.scen.groups) {
+    const was = coveredSet(before.covered_after, g.name) || new Set();
+    const now = coveredSet(after.covered_after, g.name) || new Set();
+    const count = (a, b) => [...a].filter((i) => !b.has(i)).reduce((n, i) => n + ((((byI.get(i) || {}).population) || {})[g.name] || 0), 0);
+    gained[g.name] = count(now, was);
+    lost[g.name] = count(was, now);
+  }
+  return { gained, lost };
 }
 
 function renderDownloads() {

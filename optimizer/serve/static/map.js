@@ -13,15 +13,21 @@ function svg(tag, attrs, parent) {
   return node;
 }
 
+// A loop, not Math.min(...xs): a spread of a few hundred thousand points overflows the stack.
 function bounds(scen) {
-  const xs = [], ys = [];
-  const add = (x, y) => { xs.push(x); ys.push(y); };
+  const box = { minx: Infinity, maxx: -Infinity, miny: Infinity, maxy: -Infinity };
+  const add = (x, y) => {
+    if (x < box.minx) box.minx = x;
+    if (x > box.maxx) box.maxx = x;
+    if (y < box.miny) box.miny = y;
+    if (y > box.maxy) box.maxy = y;
+  };
   scen.demand.forEach((d) => add(d.x, d.y));
   scen.sites.forEach((s) => add(s.x, s.y));
   (scen.existing || []).forEach((e) => add(e.x, e.y));
   (scen.boundary || []).forEach(([x, y]) => add(x, y));
-  const minx = Math.min(...xs), maxx = Math.max(...xs), miny = Math.min(...ys), maxy = Math.max(...ys);
-  return { minx, maxx, miny, maxy };
+  if (!isFinite(box.minx)) return { minx: 0, maxx: 1, miny: 0, maxy: 1 };
+  return box;
 }
 
 // Map coordinates: x east as is, y north flipped so the SVG draws north up.
@@ -80,19 +86,27 @@ function fitView() {
   setView({ x: -pad, y: -pad, w: w + 2 * pad, h: h + 3 * pad });
 }
 
-// Marker sizes follow the zoom so a point stays a few pixels wide at any scale.
+// Marker sizes follow the zoom so a point stays a few pixels wide at any scale. A pan keeps the
+// scale and touches no marker; a zoom resizes the sites at once and the (maybe tens of thousands
+// of) demand points once the wheel rests, so zooming a large district stays smooth.
 function setView(v) {
   S.view = v;
   const map = $("#map");
+  const rect = map.getBoundingClientRect(); // read before the viewBox changes: no forced layout
   map.setAttribute("viewBox", `${v.x} ${v.y} ${v.w} ${v.h}`);
-  const rect = map.getBoundingClientRect();
   const unit = Math.max(v.w / (rect.width || 800), v.h / (rect.height || 600));
+  if (unit === S.unit && S.sized === S.demandNodes) return;
   S.unit = unit;
-  map.style.setProperty("--u", String(unit));
-  for (const c of S.demandNodes) c.setAttribute("r", String(2.2 * unit));
   for (const node of S.existingNodes) node.setAttribute("d", shape("cross", node._xy, 8 * unit));
   for (const node of S.siteNodes.values()) node.setAttribute("d", shape(node._shape, node._xy, 9 * unit));
   drawScale(unit);
+  clearTimeout(S.resizeTimer);
+  const resize = () => {
+    for (const c of S.demandNodes) c.setAttribute("r", String(2.2 * S.unit));
+    S.sized = S.demandNodes;
+  };
+  if (S.demandNodes.length > 5000 && S.sized === S.demandNodes) S.resizeTimer = setTimeout(resize, 150);
+  else resize();
 }
 
 // A scale bar of a round length, 60 to 150 px (the map is in metres: one unit is one metre).
@@ -161,9 +175,11 @@ function tip(ev, lines, again) {
   const box = $("#tooltip");
   box.replaceChildren(...lines.filter((l) => l !== null && l !== undefined && l !== "").map((l) => el("div", {}, l)));
   box.hidden = false;
-  const r = $("#mapbox").getBoundingClientRect();
-  box.style.left = `${ev.clientX - r.left + 12}px`;
-  box.style.top = `${ev.clientY - r.top + 12}px`;
+  // Beside the pointer, on the side where it fits inside the map.
+  const r = $("#mapbox").getBoundingClientRect(), w = box.offsetWidth, h = box.offsetHeight;
+  const x = ev.clientX - r.left, y = ev.clientY - r.top;
+  box.style.left = `${x + 12 + w > r.width ? Math.max(0, x - 12 - w) : x + 12}px`;
+  box.style.top = `${y + 12 + h > r.height ? Math.max(0, y - 12 - h) : y + 12}px`;
 }
 
 function hideTip() { $("#tooltip").hidden = true; S.tipAgain = null; }
@@ -209,8 +225,9 @@ function demandStatus(i, group, n) {
   const shown = S.evald || S.run || S.base;
   const now = coveredSet(shown && shown.covered_after, group);
   if (!now) return "uncovered";
-  if (S.evald && S.run) {
-    const was = coveredSet(S.run.covered_after, group);
+  const ref = S.run || S.base;
+  if (S.evald && ref) {
+    const was = coveredSet(ref.covered_after, group);
     if (was && now.has(i) && !was.has(i)) return "gained";
     if (was && !now.has(i) && was.has(i)) return "lost";
   }
