@@ -484,7 +484,9 @@ function drawCurve(points) {
   svg("polyline", { points: sorted.map((p) => `${fx(p.budget_cny)},${fy(p.objective)}`).join(" "), class: "line" }, curve);
   svg("text", { x: L, y: H - 6, class: "tick" }, curve).textContent = money(x0);
   svg("text", { x: W - R, y: H - 6, class: "tick end" }, curve).textContent = money(x1);
-  svg("text", { x: 2, y: T + 8, class: "tick" }, curve).textContent = people(y1);
+  svg("text", { x: 2, y: T + 20, class: "tick" }, curve).textContent = people(y1);
+  svg("text", { x: (L + W - R) / 2, y: H - 6, class: "tick middle" }, curve).textContent = t("budgetOf");
+  svg("text", { x: L + 4, y: T + 8, class: "tick" }, curve).textContent = "↑ " + t("weighted");
   for (const p of sorted) {
     const dot = svg("circle", { cx: fx(p.budget_cny), cy: fy(p.objective), r: 5, class: "point",
       "data-budget": String(p.budget_cny), "data-rid": p.rid || "" }, curve);
