@@ -2,4 +2,7 @@
 
 from lifecircle.cli import main
 
-main(prog_name="lifecircle")
+# The guard matters: a workbench job's child process (multiprocessing "spawn") imports this module
+# again as __mp_main__, and must not run the command line a second time.
+if __name__ == "__main__":
+    main(prog_name="lifecircle")

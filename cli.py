@@ -542,3 +542,23 @@ def city(city_dir, scheduler, workers, out_dir, solver, time_limit, gap, report,
         fail(error)
     echo_lines(city_lines(result, lang=language()))
     sys.exit(result.exit_code)
+
+
+@main.command()
+@click.argument("folder", default=".", type=click.Path(file_okay=False, path_type=str))
+@click.option("--port", type=int, default=8765, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; any but localhost requires a token (a random one is printed).")
+@click.option("--token", default=None, help="Access token to require (default: random when --host is not local).")
+@click.option("--max-solves", type=int, default=2, show_default=True, help="Solves running at once.")
+@click.option("--no-browser", is_flag=True, help="Do not open the browser.")
+@click.option("--lang", type=click.Choice(["zh", "en"]), default=None, help="Page and report language.")
+def serve(folder, port, host, token, max_solves, no_browser, lang):
+    """Open the planning workbench for FOLDER (a scenario, or a city of them) in the browser."""
+    from lifecircle.optimizer.serve.command import run_server
+
+    try:
+        run_server(folder, host=host, port=port, token=token, max_solves=max_solves,
+                   open_browser=not no_browser, lang=lang, echo=click.echo)
+    except LifecircleError as error:
+        fail(error)
