@@ -165,8 +165,10 @@ class Catalog:
         types = []
         for k, ft in sc.facility_types.items():  # straight-line reach: the page's circles
             by_group = {services.get(g, (g,))[0]: round(sc.reach_m(k, g), 2) for g in ft.serves}
+            # walk_m: the walking budget along streets (no detour factor), for network service areas
+            walk_m = max((sc.reach_m(k, g) * sc.detour_factor for g in ft.serves), default=0.0)
             types.append({"name": k, "label": ft.label, "reach_m": max(by_group.values(), default=0.0),
-                          "reach_m_by_group": by_group})
+                          "reach_m_by_group": by_group, "walk_m": round(walk_m, 2)})
         d = sc.demand
         people = {g: np.asarray(d.columns[g], dtype=float) for g in base_groups(sc) if g in d.columns}
         demand = [{"i": i, "x": round(float(d.x_m[i]), 2), "y": round(float(d.y_m[i]), 2),

@@ -10,8 +10,8 @@ from starlette.testclient import TestClient
 
 from lifecircle.optimizer.serve.app import create_app
 from lifecircle.optimizer.serve.command import effective_token, server_url
-from lifecircle.optimizer.serve.security import is_local_host
-from support.scenarios import write_scenario
+from lifecircle.optimizer.serve.security import check_scenario_files, is_local_host
+from support.scenarios import REPO, write_scenario
 
 TOKEN = "s3cret-token"
 LOCAL = "http://127.0.0.1"
@@ -166,3 +166,10 @@ def test_a_walking_network_linked_from_outside_is_refused(city, tmp_path):
     os.symlink(tmp_path / "streets.geojson", city / "net" / "streets.geojson")
     assert refused(city, "net") == (f"{yaml}, field 'walking.network': streets.geojson is a link to outside the "
                                     "scenario's folder; the workbench reads files inside the scenario's folder only")
+
+
+@pytest.mark.parametrize("folder", sorted(p.name for p in (REPO / "scenarios").iterdir()
+                                          if (p / "scenario.yaml").is_file()))
+def test_every_bundled_scenario_reads_only_inside_its_folder(folder):
+    # yuzhong_capacity once read ../yuzhong_hillside/sites.csv and the workbench refused it
+    check_scenario_files(REPO / "scenarios" / folder / "scenario.yaml")
