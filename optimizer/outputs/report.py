@@ -20,13 +20,14 @@ import numpy as np
 
 from lifecircle.optimizer import __version__
 from lifecircle.optimizer.solve.backends import SolveOptions
-from lifecircle.optimizer.outputs.cells import esc, num, pct, sort_key, text
+from lifecircle.optimizer.outputs.cells import esc, money, num, pct, sort_key, text
 from lifecircle.optimizer.outputs.explain import (
     PlanFacts, SiteExplanations, explain_sites, plan_facts,
 )
 from lifecircle.optimizer.outputs.i18n import (
     group_label, kind_label, rule_label, status_label, t, type_label,
 )
+from lifecircle.optimizer.outputs.report_headline import headline_html, site_rules_html
 from lifecircle.optimizer.outputs.svgmap import on_network, render_legend, render_map
 
 logger = logging.getLogger(__name__)
@@ -52,10 +53,13 @@ def site_list(scenario, problem, expl: SiteExplanations, lang: str):
     headers += [t("col.newly_weighted", lang), t("col.unique_weighted", lang), t("col.cost_per_person", lang),
                 t("col.gain_rank", lang), t("col.marginal_gain", lang), t("col.alt_site", lang),
                 t("col.alt_name", lang), t("col.alt_type", lang), t("col.alt_cost", lang),
-                t("col.alt_recovered", lang), t("col.alt_share", lang), t("col.alt_objective", lang)]
-    numeric = [False] * 4 + [True] * (1 + 2 * len(groups) + 5) + [False] * 3 + [True] * 4
-    # people per group are counts; weighted figures and money keep their own precision
-    digits = [0] * 5 + [0] * (2 * len(groups)) + [1, 1, 1, 0, 1] + [0] * 3 + [0, 1, 1, 1]
+                t("col.alt_recovered", lang), t("col.alt_share", lang), t("col.alt_objective", lang),
+                t("col.rule_flag", lang)]
+    numeric = [False] * 4 + [True] * (1 + 2 * len(groups) + 5) + [False] * 3 + [True] * 4 + [False]
+    # people per group are counts; weighted figures keep their precision; money reads in 元 / 万元
+    digits = ([0] * 4 + [CNY] + [0] * (2 * len(groups)) + [1, 1, CNY1, 0, 1] + [0] * 3 + [CNY, 1, 1, 1]
+              + [0])
+    must = {sid: key for sid, key in scenario.must_open.items()}
     rows = []
     for n in range(len(expl)):
         j, k = int(expl.site[n]), int(expl.type[n])
@@ -76,6 +80,7 @@ def site_list(scenario, problem, expl: SiteExplanations, lang: str):
             float(expl.alt_recovered_weighted[n]) if has_alt else None,
             None if share is None else 100.0 * share,
             float(expl.alt_objective[n]) if has_alt else None,
+            t("flag.must_open", lang) if ids[j] in must else None,
         ])
     return headers, rows, numeric, digits
 
@@ -114,9 +119,18 @@ def kind_rows(scenario, problem, expl: SiteExplanations, lang: str):
 # tables
 
 
-def _cell(value, numeric: bool, digits: int = 0) -> str:
+# ``digits`` markers for money columns: shown in 元 / 万元 (whole yuan, or one decimal per person)
+CNY, CNY1 = "cny", "cny1"
+
+
+def _cell(value, numeric: bool, digits=0) -> str:
     if numeric:
-        shown = num(value, digits) if not isinstance(value, str) else esc(value)
+        if isinstance(value, str):
+            shown = esc(value)
+        elif digits in (CNY, CNY1):
+            shown = money(value, 1 if digits == CNY1 else 0)
+        else:
+            shown = num(value, digits)
         return f'<td class="n" data-v="{sort_key(value)}">{shown}</td>'
     return f'<td class="t" data-v="{esc("" if value is None else value)}">{"—" if value is None else text(value)}</td>'
 
@@ -145,7 +159,7 @@ def binding_rows(scenario, facts: PlanFacts, lang: str):
         else:
             state = t("yes", lang) if r.binding else t("no", lang)
         if r.rule == "budget":
-            detail = t("rule.budget_slack", lang, slack=num(r.slack))
+            detail = t("rule.budget_slack", lang, slack=money(r.slack))
             factor = facts.next_budget.budget_cny / facts.budget_cny - 1 if facts.budget_cny else 0.0
             relax = t("rule.relax_budget", lang, percent=num(100 * factor))
         elif r.rule == "must_open":
@@ -192,7 +206,7 @@ def next_budget_rows(scenario, facts: PlanFacts, lang: str):
     new = {(int(j), int(k)) for j, k in zip(nb.site, nb.type)}
     added = ", ".join(f"{ids[j]} {names[j]} ({type_label(scenario, k, lang)})" for j, k in sorted(new - old)) or "—"
     removed = ", ".join(f"{ids[j]} {names[j]} ({type_label(scenario, k, lang)})" for j, k in sorted(old - new)) or "—"
-    sentence = t("next.summary", lang, budget=num(nb.budget_cny), gain=num(nb.objective - facts.objective, 1),
+    sentence = t("next.summary", lang, budget=money(nb.budget_cny), gain=num(nb.objective - facts.objective, 1),
                  objective=num(nb.objective, 1), status=status_label(nb.status, lang))
     if nb.method in ("bound", "ceiling"):
         sentence += " " + t(f"next.by_{nb.method}", lang)
@@ -219,8 +233,8 @@ def solve_fact_rows(scenario, problem, n_sites: int, solve_info: dict, lang: str
          + (f" ({solve_info['bound_source']})" if solve_info.get("bound_source") else "")),
         (t("facts.gap", lang), "—" if gap is None else f"{100 * gap:.4f}%"
          + (" (ceiling)" if solve_info.get("bound_source") == "ceiling" else "")),
-        (t("facts.budget", lang), num(budget)),
-        (t("facts.spent", lang), f"{num(spent)} ({pct(spent, budget)})"),
+        (t("facts.budget", lang), money(budget)),
+        (t("facts.spent", lang), f"{money(spent)} ({pct(spent, budget)})"),
         (t("facts.sites", lang), num(n_sites)),
         (t("facts.crs", lang), f"{scenario.crs} / {scenario.metric_crs}"),
         (t("facts.reach", lang), "; ".join(f"{k}: {v:,.0f} m" for k, v in radii.items())),
@@ -301,6 +315,9 @@ table.sortable th[aria-sort=descending]::after{content:" ▼"}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.2em;font-size:.9em}
 .legend li{display:flex;align-items:center;gap:.3em}.facts td:first-child{font-weight:600}
 .note{color:#555;font-size:.85em}.wrap{overflow-x:auto}
+#headline{background:#f3f7fb;border-left:4px solid #0072B2;padding:.5em 1em;margin:.8em 0}
+.head-people{list-style:none;padding:0;margin:.2em 0;font-size:1.15em}.head-people li{margin:.15em 0}
+.sr{position:absolute;left:-9999px}#rules-bound{margin:.2em 0}
 """
 
 SORT_SCRIPT = """
@@ -339,9 +356,6 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
                   + "".join(f"<tr><td>{esc(k)}</td><td>{text(v)}</td></tr>"
                             for k, v in solve_fact_rows(scenario, problem, len(expl), solve_info, lang))
                   + "</tbody></table>")
-    lead = t("report.lead", lang, sites=len(expl), spent=num(solve_info.get("spent")),
-             budget=num(solve_info.get("budget")), objective=num(solve_info.get("objective"), 1),
-             status=status_label(solve_info.get("status"), lang))
     title = esc(t("report.title", lang, name=scenario.name))
     return "".join([
         "<!DOCTYPE html>\n",
@@ -350,7 +364,7 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title><style>{CSS}</style></head><body>",
         f"<h1><bdi>{title}</bdi></h1>",
-        f'<p class="lead">{esc(lead)}</p>',
+        headline_html(scenario, facts, solve_info, len(expl), lang),
         f'<h2 id="sec-map">{esc(t("sec.map", lang))}</h2>',
         f'<div class="wrap">{render_map(scenario, problem, expl, covered, lang)}</div>',
         render_legend(scenario, lang),
@@ -362,11 +376,11 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
                    table_id="coverage-table", digits=[0, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
         f"<h3>{esc(t('table.kinds', lang))}</h3>",
         html_table(k_headers, k_rows, [False] + [True] * (len(k_headers) - 1), table_id="kind-table",
-                   digits=[0] * len(k_headers)),
+                   digits=[0] * (len(k_headers) - 1) + [CNY]),
         f'<h2 id="sec-list">{esc(t("sec.list", lang))}</h2>',
         f'<p class="note">{esc(t("list.note", lang))}</p>',
-        '<div class="wrap">', html_table(headers, rows, numeric, table_id="site-list", sortable=True, digits=digits),
-        "</div>",
+        site_list_html(headers, rows, numeric, digits, len(scenario.group_names), lang),
+        site_rules_html(scenario, [int(k) for k in expl.type], lang),
         f'<h2 id="sec-plan">{esc(t("sec.plan", lang))}</h2>',
         _plan_sections(scenario, facts, lang),
         equity_section(scenario, solve_info.get("equity"), solve_info.get("utilisation"), lang),
@@ -374,6 +388,22 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         facts_html,
         f"<script>{SORT_SCRIPT}</script></body></html>\n",
     ])
+
+
+def site_list_html(headers, rows, numeric, digits, n_groups: int, lang: str) -> str:
+    """The list in two logical column groups, each narrow enough for a printed page (issue 15):
+    what each site covers (``#site-list``), then its rank and best alternative (``#site-alt``);
+    both keep the site id and name, so each reads alone."""
+    effect = list(range(5 + 2 * n_groups + 3)) + [len(headers) - 1]
+    alternative = [0, 1] + list(range(5 + 2 * n_groups + 3, len(headers) - 1))
+    out = []
+    for cols, table_id, key in ((effect, "site-list", "list.part_effect"), (alternative, "site-alt", "list.part_alt")):
+        out.append(f'<h3>{esc(t(key, lang))}</h3><div class="wrap">')
+        out.append(html_table([headers[c] for c in cols], [[row[c] for c in cols] for row in rows],
+                              [numeric[c] for c in cols], table_id=table_id, sortable=True,
+                              digits=[digits[c] for c in cols]))
+        out.append("</div>")
+    return "".join(out)
 
 
 def fragment_note(solve_info: dict, lang: str) -> str:
