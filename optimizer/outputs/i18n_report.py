@@ -76,8 +76,13 @@ REPORT_CATALOGUE: dict[str, dict[str, str]] = {
     "map.key": {"en": "Key to the numbered sites", "zh": "场地编号对照"},
     "map.boundary": {"en": "circle boundary", "zh": "生活圈边界"},
     "map.network": {"en": "walking network", "zh": "步行路网"},
-    "map.area_network": {"en": "walking service area on the network (slowest group)",
-                         "zh": "推荐场地的路网步行服务范围（最慢人群）"},
+    "map.area_network": {"en": "walking service area on the network (outer limit: the longest walk a site serves)",
+                         "zh": "推荐场地的路网步行服务范围（外边界：该设施最远步行距离）"},
+    "map.note_areas": {"en": "Each dot is a demand point, sized by its people and coloured by the state of most of "
+                             "them. Service areas follow the walking network: the streets from which a walk reaches "
+                             "the site in time, widened by {band} m.",
+                       "zh": "每个圆点为一个需求点，大小表示人数，颜色表示其多数人口的覆盖状态。服务范围沿步行路网计算："
+                             "在规定时间内可步行到达场地的街道，两侧各加宽 {band} 米。"},
     "map.zoom_hint": {"en": "Scroll or use the buttons to zoom, drag to pan.", "zh": "滚轮或按钮缩放，拖动平移。"},
     "map.zoom_in": {"en": "zoom in", "zh": "放大"},
     "map.zoom_out": {"en": "zoom out", "zh": "缩小"},

@@ -28,6 +28,7 @@ from lifecircle.optimizer.outputs.i18n import (
     group_label, kind_label, rule_label, status_label, t, type_label,
 )
 from lifecircle.optimizer.outputs.report_headline import headline_html, site_rules_html
+from lifecircle.optimizer.outputs.report_map import ZOOM_SCRIPT, map_context
 from lifecircle.optimizer.outputs.svgmap import on_network, render_legend, render_map
 
 logger = logging.getLogger(__name__)
@@ -318,6 +319,8 @@ table.sortable th[aria-sort=descending]::after{content:" ▼"}
 #headline{background:#f3f7fb;border-left:4px solid #0072B2;padding:.5em 1em;margin:.8em 0}
 .head-people{list-style:none;padding:0;margin:.2em 0;font-size:1.15em}.head-people li{margin:.15em 0}
 .sr{position:absolute;left:-9999px}#rules-bound{margin:.2em 0}
+.map-box{border:1px solid #ccd;max-width:960px;overflow:hidden}.map-box svg{display:block;touch-action:none;cursor:grab}
+.map-tools{margin:.3em 0}.map-tools button{font:inherit;min-width:2.2em;margin-left:.2em}
 """
 
 SORT_SCRIPT = """
@@ -344,9 +347,10 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'
 
 
 def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, covered: np.ndarray,
-                  solve_info: dict, lang: str) -> str:
+                  solve_info: dict, lang: str, context=None) -> str:
     """The whole page as one string.
 
+    ``context``: the map's boundary, network and service areas (:func:`report_map.map_context`).
     ``solve_info``: solver, status, objective, bound, gap, spent, budget, timings_s, date (from the run).
     """
     headers, rows, numeric, digits = site_list(scenario, problem, expl, lang)
@@ -366,9 +370,7 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         f"<h1><bdi>{title}</bdi></h1>",
         headline_html(scenario, facts, solve_info, len(expl), lang),
         f'<h2 id="sec-map">{esc(t("sec.map", lang))}</h2>',
-        f'<div class="wrap">{render_map(scenario, problem, expl, covered, lang)}</div>',
-        render_legend(scenario, lang),
-        f'<p class="note">{esc(t("map.note_network" if on_network(scenario) else "map.note", lang))}</p>',
+        map_section(scenario, problem, expl, covered, lang, context),
         fragment_note(solve_info, lang),
         f'<h2 id="sec-table">{esc(t("sec.table", lang))}</h2>',
         f"<h3>{esc(t('table.groups', lang))}</h3>",
@@ -386,7 +388,32 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         equity_section(scenario, solve_info.get("equity"), solve_info.get("utilisation"), lang),
         f'<h2 id="sec-facts">{esc(t("sec.facts", lang))}</h2>',
         facts_html,
-        f"<script>{SORT_SCRIPT}</script></body></html>\n",
+        f"<script>{SORT_SCRIPT}{ZOOM_SCRIPT}</script></body></html>\n",
+    ])
+
+
+def map_section(scenario, problem, expl, covered, lang: str, context=None) -> str:
+    """The map with its zoom buttons, legend, note and the key to the numbered sites."""
+    from lifecircle.optimizer.outputs.report_map import AREA_BAND_M
+
+    ids, names = scenario.sites.ids, scenario.sites.columns["name"]
+    buttons = "".join(f'<button type="button" data-zoom="{z}" title="{esc(t(key, lang))}">{esc(label)}</button>'
+                      for z, label, key in (("in", "+", "map.zoom_in"), ("out", "−", "map.zoom_out"),
+                                            ("reset", t("map.zoom_reset", lang), "map.zoom_reset")))
+    if context is not None and context.areas:
+        note = t("map.note_areas", lang, band=f"{AREA_BAND_M:g}")
+    else:
+        note = t("map.note_network" if on_network(scenario) else "map.note", lang)
+    key = [[n + 1, ids[int(j)], names[int(j)], type_label(scenario, int(k), lang)]
+           for n, (j, k) in enumerate(zip(expl.site, expl.type))]
+    return "".join([
+        f'<div class="map-tools no-print"><span class="note">{esc(t("map.zoom_hint", lang))}</span> {buttons}</div>',
+        f'<div class="map-box">{render_map(scenario, problem, expl, covered, lang, context)}</div>',
+        render_legend(scenario, lang, context),
+        f'<p class="note">{esc(note)}</p>',
+        f"<h3>{esc(t('map.key', lang))}</h3>",
+        html_table([t("col.number", lang), t("col.site_id", lang), t("col.name", lang), t("col.facility_type", lang)],
+                   key, [True, False, False, False], table_id="map-key", digits=[0, 0, 0, 0]),
     ])
 
 
@@ -452,7 +479,8 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
 
         info["equity"] = equity_summary(problem, solution.evaluation, solution.worst_share)
         info["utilisation"] = utilisation_rows(problem, solution.site, solution.type, solution.evaluation)
-    page = render_report(scenario, problem, expl, facts, solution.evaluation.covered, info, lang)
+    context = map_context(scenario, expl)
+    page = render_report(scenario, problem, expl, facts, solution.evaluation.covered, info, lang, context)
     (Path(folder) / "report.html").write_text(page, encoding="utf-8")
     t2 = time.perf_counter()
     headers, rows, _, _ = site_list(scenario, problem, expl, lang)
