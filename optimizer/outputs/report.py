@@ -28,7 +28,9 @@ from lifecircle.optimizer.outputs.i18n import (
     group_label, kind_label, rule_label, status_label, t, type_label,
 )
 from lifecircle.optimizer.outputs.report_headline import headline_html, site_rules_html
+from lifecircle.optimizer.outputs.report_fonts import embed_cjk_font
 from lifecircle.optimizer.outputs.report_map import ZOOM_SCRIPT, map_context
+from lifecircle.optimizer.outputs.report_print import CSP, CSS
 from lifecircle.optimizer.outputs.svgmap import on_network, render_legend, render_map
 
 logger = logging.getLogger(__name__)
@@ -303,26 +305,6 @@ def _plan_sections(scenario, facts: PlanFacts, lang: str) -> str:
     return "".join(out)
 
 
-CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimHei",
-"Helvetica Neue",Arial,sans-serif;margin:1.2em auto;max-width:1400px;padding:0 1em;color:#1b1b1b;line-height:1.45}
-h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.5em 0 1em;font-size:.85em}
-th,td{border:1px solid #ccd;padding:.25em .5em;vertical-align:top;max-width:28em;overflow-wrap:anywhere}
-td.t{min-width:6em}th{min-width:4.5em;overflow-wrap:normal}
-th{background:#eef2f7;text-align:left}td.n{text-align:right;white-space:nowrap}
-table.sortable th{cursor:pointer}#site-list td:first-child{white-space:nowrap}table.sortable th[aria-sort=ascending]::after{content:" ▲"}
-table.sortable th[aria-sort=descending]::after{content:" ▼"}
-.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.2em;font-size:.9em}
-.legend li{display:flex;align-items:center;gap:.3em}.facts td:first-child{font-weight:600}
-.note{color:#555;font-size:.85em}.wrap{overflow-x:auto}
-#headline{background:#f3f7fb;border-left:4px solid #0072B2;padding:.5em 1em;margin:.8em 0}
-.head-people{list-style:none;padding:0;margin:.2em 0;font-size:1.15em}.head-people li{margin:.15em 0}
-.sr{position:absolute;left:-9999px}#rules-bound{margin:.2em 0}
-.map-box{border:1px solid #ccd;max-width:960px;overflow:hidden}.map-box svg{display:block;touch-action:none;cursor:grab}
-.map-tools{margin:.3em 0}.map-tools button{font:inherit;min-width:2.2em;margin-left:.2em}
-"""
-
 SORT_SCRIPT = """
 document.querySelectorAll("table.sortable").forEach(function (table) {
   var heads = table.querySelectorAll("th");
@@ -343,7 +325,6 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 });
 """
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
 def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, covered: np.ndarray,
@@ -379,10 +360,10 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         f"<h3>{esc(t('table.kinds', lang))}</h3>",
         html_table(k_headers, k_rows, [False] + [True] * (len(k_headers) - 1), table_id="kind-table",
                    digits=[0] * (len(k_headers) - 1) + [CNY]),
-        f'<h2 id="sec-list">{esc(t("sec.list", lang))}</h2>',
+        f'<section class="wide"><h2 id="sec-list">{esc(t("sec.list", lang))}</h2>',
         f'<p class="note">{esc(t("list.note", lang))}</p>',
         site_list_html(headers, rows, numeric, digits, len(scenario.group_names), lang),
-        site_rules_html(scenario, [int(k) for k in expl.type], lang),
+        site_rules_html(scenario, [int(k) for k in expl.type], lang), "</section>",
         f'<h2 id="sec-plan">{esc(t("sec.plan", lang))}</h2>',
         _plan_sections(scenario, facts, lang),
         equity_section(scenario, solve_info.get("equity"), solve_info.get("utilisation"), lang),
@@ -480,7 +461,8 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
         info["equity"] = equity_summary(problem, solution.evaluation, solution.worst_share)
         info["utilisation"] = utilisation_rows(problem, solution.site, solution.type, solution.evaluation)
     context = map_context(scenario, expl)
-    page = render_report(scenario, problem, expl, facts, solution.evaluation.covered, info, lang, context)
+    page = embed_cjk_font(render_report(scenario, problem, expl, facts, solution.evaluation.covered, info, lang,
+                                        context))
     (Path(folder) / "report.html").write_text(page, encoding="utf-8")
     t2 = time.perf_counter()
     headers, rows, _, _ = site_list(scenario, problem, expl, lang)
