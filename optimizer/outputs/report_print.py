@@ -59,8 +59,8 @@ h2{break-before:auto;break-after:avoid}h3,h4{break-after:avoid}
 table{width:100%;max-width:100%;table-layout:auto;font-size:7pt;margin:.3em 0 .8em}
 thead{display:table-header-group}tfoot{display:table-footer-group}
 tr{break-inside:avoid}
-th,td{max-width:none;min-width:0!important;padding:.15em .3em;white-space:normal!important;
-overflow-wrap:anywhere;word-break:normal;hyphens:auto}
+th,td{max-width:none;min-width:3.5em!important;padding:.15em .3em;white-space:normal!important;
+overflow-wrap:anywhere;word-break:normal}td.n{min-width:0!important}
 th{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 table.sortable th::after{content:none!important}
 }
