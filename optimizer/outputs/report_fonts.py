@@ -21,7 +21,7 @@ from pathlib import Path
 from lifecircle.optimizer.errors import ScenarioError
 
 __all__ = ["FONT_ENV", "FONT_FAMILY", "cjk_chars", "embed_cjk_font", "find_cjk_font", "font_face_css",
-           "subset_font"]
+           "make_subset", "subset_font"]
 
 FONT_ENV = "LIFECIRCLE_CJK_FONT"
 FONT_FAMILY = "lifecircle CJK"
@@ -106,10 +106,47 @@ def find_cjk_font():
     return None
 
 
+def _cache_file(path: str, number: int, chars: str) -> Path | None:
+    """Where a subset is kept between runs (the reach cache's folder), keyed by the font file's
+    identity and the characters; None when the font cannot be stat'ed."""
+    import hashlib
+
+    from lifecircle.optimizer.inputs.network_reach import default_cache_dir
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = hashlib.sha256(f"{path}|{st.st_size}|{st.st_mtime_ns}|{number}|{chars}".encode()).hexdigest()[:40]
+    return default_cache_dir() / "fonts" / f"{key}.woff2"
+
+
 @functools.lru_cache(maxsize=16)
 def subset_font(path: str, number: int, chars: str) -> bytes:
+    """:func:`make_subset`, kept in the cache folder: subsetting a 16 MB CJK font takes seconds,
+    and a re-run of the same scenario uses the same characters. The cache is a convenience: a
+    folder that cannot be read or written only costs the time."""
+    cached = _cache_file(path, number, chars)
+    try:
+        if cached is not None and cached.is_file():
+            return cached.read_bytes()
+    except OSError:
+        pass
+    data = make_subset(path, number, chars)
+    if cached is not None:
+        try:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
+            tmp.write_bytes(data)
+            os.replace(tmp, cached)
+        except OSError:
+            pass
+    return data
+
+
+def make_subset(path: str, number: int, chars: str) -> bytes:
     """WOFF2 bytes of face ``number`` of ``path`` holding only ``chars`` (no hinting, no layout
-    features: a report needs the shapes, not a typesetter). Cached per process by its arguments."""
+    features: a report needs the shapes, not a typesetter)."""
     from fontTools import subset
 
     font = _open(Path(path), number)

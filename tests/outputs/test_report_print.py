@@ -179,3 +179,40 @@ def test_no_cjk_font_fails_loudly_at_write_time(tmp_path, monkeypatch):
     assert len(line) == 1 and "Traceback" not in result.output
     # an all-Latin page needs no CJK font
     assert report_fonts.embed_cjk_font("<style>/*@font-face*/body{}</style>plain") == "<style>body{}</style>plain"
+
+
+def test_network_report_screenshot_shows_the_map(playwright, tmp_path):
+    """The README's screenshot of the report (docs/report-map.png), made by this browser run:
+    written there when LIFECIRCLE_SCREENSHOTS=1, else only into the test's folder."""
+    from PIL import Image
+
+    from support.network import X0, Y0, write_hand_scenario
+
+    folder = tmp_path / "hand"
+    scenario = write_hand_scenario(folder)
+    ring = [[X0 + x, Y0 + y] for x, y in [(-200, -300), (2600, -300), (2600, 600), (-200, 600), (-200, -300)]]
+    (folder / "boundary.geojson").write_text(json.dumps({"type": "Polygon", "coordinates": [ring], "crs": {
+        "type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4545"}}}), encoding="utf-8")
+    result = CliRunner().invoke(main, ["solve", str(scenario), "--out", str(tmp_path / "out"), "--lang", "zh"])
+    assert result.exit_code == 0, result.output
+    browser = launch(playwright)
+    try:
+        page = browser.new_page(viewport={"width": 1100, "height": 1250})
+        page.goto((tmp_path / "out" / "report.html").resolve().as_uri())
+        # pan and zoom: the + button shrinks the viewBox; reset restores it
+        home = page.get_attribute("#map", "viewBox")
+        page.click("button[data-zoom=in]")
+        zoomed = page.get_attribute("#map", "viewBox")
+        assert float(zoomed.split()[2]) < float(home.split()[2])
+        page.click("button[data-zoom=reset]")
+        assert [float(v) for v in page.get_attribute("#map", "viewBox").split()] == [float(v) for v in home.split()]
+        shot = tmp_path / "report-map.png"
+        page.screenshot(path=str(shot))
+    finally:
+        browser.close()
+    image = Image.open(shot).convert("RGB")
+    assert len(image.getcolors(maxcolors=1 << 24)) > 50
+    if os.environ.get("LIFECIRCLE_SCREENSHOTS"):
+        docs = Path(__file__).resolve().parents[2] / "docs"
+        docs.mkdir(exist_ok=True)
+        shutil.copyfile(shot, docs / "report-map.png")
