@@ -242,8 +242,8 @@ def solve_loaded(scenario: Scenario, problem, solver: str = DEFAULT_BACKEND, opt
 
 def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | None = None,
                  t0: float | None = None) -> RunSummary:
-    """Write a solve's result folder (sites.csv, sites.geojson, summary.json; with a plan and
-    ``report``, report.html and sites.xlsx) through the one atomic writer; return the summary
+    """Write a solve's result folder (sites.csv, sites.geojson, plan.gpkg, summary.json; with a
+    plan and ``report``, report.html and sites.xlsx) through the one atomic writer; return the summary
     written. ``t0``: when the run started (perf_counter), for the ``total`` timing; by default the
     sum of the earlier timings."""
     t_write = time.perf_counter()
@@ -272,6 +272,10 @@ def write_solved(out_dir, solved: Solved, *, report: bool = True, lang: str | No
             report_facts = ReportFacts(language, ("report.html", "sites.xlsx"),
                                        write_reports(tmp, scenario, problem, solution, info, lang=language,
                                                      solver=solution.backend, options=solved.options))
+        if solution is not None and solution.has_plan:  # issue 15: the plan's GIS layers, styled for QGIS
+            from lifecircle.optimizer.outputs.gpkg import PLAN_FILE, write_plan
+
+            write_plan(tmp / PLAN_FILE, scenario, problem, solution, lang=lang)
         timings["write"] = time.perf_counter() - t_write
         timings["total"] = time.perf_counter() - t0 if t0 is not None else sum(timings.values())
         summary = summary_of(scenario, problem, solution, status, timings, solved.reason, solved.solver,

@@ -15,7 +15,9 @@ Outputs
 :func:`optimizer.run.run_solve`, whole or not at all). ``OUT/city.csv`` has one row per circle:
 status, error, people and coverage before/after per group, budget, spent and seconds.
 ``OUT/city.geojson`` has the same properties plus the covered share per group, with boundaries
-in EPSG:4490 (CGCS2000 longitude/latitude). Both are rewritten whole at the end of every run.
+in EPSG:4490 (CGCS2000 longitude/latitude); ``OUT/city.gpkg`` every circle's plan.gpkg layers and
+a ``circles`` coverage layer (:mod:`optimizer.planning.city_gpkg`). All are rewritten whole at the
+end of every run.
 
 Resuming
 --------
@@ -53,7 +55,7 @@ logger = logging.getLogger(__name__)
 
 CIRCLE_FILES = ("scenario.yaml", "scenario.yml")
 BOUNDARY_FILE = "boundary.geojson"
-CITY_FILES = ("city.csv", "city.geojson")
+CITY_FILES = ("city.csv", "city.geojson", "city.gpkg")
 SCHEDULER_TIMEOUT_S = 10
 SHUTDOWN_TIMEOUT_S = 10
 SUCCESS = ("optimal", "feasible")
@@ -435,7 +437,7 @@ def _row(circle: Circle, result: dict) -> dict:
     row = {"circle_id": circle.id, "scenario": str(circle.scenario), "status": status,
            "resumed": bool(result["skipped"]), "error": error,
            "budget": run.budget_cny if run else None, "spent": run.spent_cny if run else None,
-           "objective": run.objective if run else None,
+           "objective": run.objective if run else None, "sites": len(run.selected) if run else None,
            "seconds": round(float((run.timings_s if run else {}).get("total", result["seconds"])), 4)}
     row["coverage"] = {g: c.to_json() for g, c in run.coverage.items()} if run else {}
     # issue 14: per_service circles add a column triple per service (group·type) beside their groups
@@ -509,6 +511,11 @@ def _write_city_files(out_dir: Path, circles, rows) -> None:
         collection["crs"] = member
     collection["features"] = features
     _write_atomic(out_dir / "city.geojson", json.dumps(collection, ensure_ascii=False, default=_plain) + "\n")
+    from lifecircle.optimizer.files import listed_in_marker
+    from lifecircle.optimizer.planning.city_gpkg import write_city_gpkg
+
+    # issue 15: every circle's plan.gpkg layers and a circle-level coverage layer (city_gpkg.py)
+    write_city_gpkg(out_dir, circles, rows, BOUNDARY_FILE, owned=lambda p: listed_in_marker(p, content=False))
     write_marker(out_dir, kind="city", names=CITY_FILES)
 
 

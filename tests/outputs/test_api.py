@@ -97,7 +97,7 @@ def test_write_writes_the_cli_folder(example):
         assert (api / name).read_bytes() == (cli / name).read_bytes(), name
     assert _without_timings(_summary(api)) == _without_timings(_summary(cli))
     marker = json.loads((api / ".lifecircle.json").read_text(encoding="utf-8"))
-    assert sorted(marker["files"]) == ["report.html", "sites.csv", "sites.geojson", "sites.xlsx", "summary.json"]
+    assert sorted(marker["files"]) == ["plan.gpkg", "report.html", "sites.csv", "sites.geojson", "sites.xlsx", "summary.json"]
     assert _summary(api)["report"]["files"] == ["report.html", "sites.xlsx"]  # report.html holds timings too
 
 

@@ -25,7 +25,7 @@ def test_solve_writes_the_three_files(tiny_scenario, tmp_path):
     result = run("solve", tiny_scenario, "--out", out)
     assert result.exit_code == 0, result.output
     # report.html and sites.xlsx: issue 5 (tests/outputs/test_report.py)
-    assert sorted(p.name for p in out.iterdir()) == [".lifecircle.json", "report.html", "sites.csv",
+    assert sorted(p.name for p in out.iterdir()) == [".lifecircle.json", "plan.gpkg", "report.html", "sites.csv",
                                                      "sites.geojson", "sites.xlsx", "summary.json"]
 
     raw = (out / "sites.csv").read_bytes()

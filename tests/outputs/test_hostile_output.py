@@ -176,7 +176,7 @@ def test_an_empty_folder_may_be_filled(tmp_path, tiny_scenario):
     out = tmp_path / "out"
     out.mkdir()
     assert run("solve", tiny_scenario, "--no-report", "--out", out).exit_code == 0
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "sites.csv", "sites.geojson", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "plan.gpkg", "sites.csv", "sites.geojson", "summary.json"]
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
 
 

@@ -72,8 +72,8 @@ def test_failures_are_recorded_and_the_run_goes_on(tmp_path):
         row = rows[cid]
         assert (row["status"], float(row["objective"]), float(row["spent"])) == ("optimal", 69.0, 800.0)
         assert (float(row["before_elderly"]), float(row["after_elderly"]), float(row["after_children"])) == (7.0, 30.0, 9.0)
-        assert sorted(p.name for p in (out / cid).iterdir()) == [".lifecircle.json", "sites.csv", "sites.geojson",
-                                                             "summary.json"]
+        assert sorted(p.name for p in (out / cid).iterdir()) == [".lifecircle.json", "plan.gpkg", "sites.csv",
+                                                             "sites.geojson", "summary.json"]
     geo = json.loads((out / "city.geojson").read_text(encoding="utf-8"))
     features = {f["properties"]["circle_id"]: f for f in geo["features"]}
     assert geo["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::4490"
