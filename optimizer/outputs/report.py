@@ -460,7 +460,7 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
 
         info["equity"] = equity_summary(problem, solution.evaluation, solution.worst_share)
         info["utilisation"] = utilisation_rows(problem, solution.site, solution.type, solution.evaluation)
-    context = map_context(scenario, expl)
+    context = map_context(scenario, problem, expl)
     page = embed_cjk_font(render_report(scenario, problem, expl, facts, solution.evaluation.covered, info, lang,
                                         context))
     (Path(folder) / "report.html").write_text(page, encoding="utf-8")

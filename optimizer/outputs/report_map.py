@@ -8,23 +8,18 @@ a few lines inside the page, so the report stays one file that fetches nothing.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
+from lifecircle.optimizer.inputs.isochrone import ISOCHRONE_BUFFER_M
 from lifecircle.optimizer.outputs.cells import esc
 
-logger = logging.getLogger(__name__)
+__all__ = ["AREA_BAND_M", "MapContext", "ZOOM_SCRIPT", "map_context", "north_arrow", "place_labels",
+           "ring_path", "segments_path", "text_width"]
 
-__all__ = ["AREA_BAND_M", "BOUNDARY_FILE", "MapContext", "ZOOM_SCRIPT", "boundary_rings", "map_context",
-           "network_areas", "place_labels", "ring_path"]
-
-BOUNDARY_FILE = "boundary.geojson"
-# a network service area is the streets a walk reaches, widened by this band (people live beside
-# the street, not on it); the same band the map note states
-AREA_BAND_M = 30.0
+# the areas' band either side of a walked street: the GeoPackage's service_areas layer uses the same
+AREA_BAND_M = ISOCHRONE_BUFFER_M
 
 
 @dataclass
@@ -33,109 +28,55 @@ class MapContext:
 
     boundary: list = field(default_factory=list)  # rings: (n, 2) arrays
     segments: np.ndarray | None = None  # (S, 2, 2) walking network segments
-    areas: dict = field(default_factory=dict)  # plan row n -> list of rings (exterior and holes)
+    areas: dict = field(default_factory=dict)  # plan row n -> [(rings, outermost)], longest walk first
 
 
-def boundary_rings(scenario) -> list:
-    """The circle boundary (the scenario folder's boundary.geojson) as metric rings; [] when absent."""
-    path = Path(scenario.path).parent / BOUNDARY_FILE
-    if not path.is_file():
-        return []
-    from lifecircle.optimizer.inputs.geo import BOUNDARY_CRS, read_boundary_lonlat, transform
-
-    shape = read_boundary_lonlat(path, scenario.crs)
+def _rings(geometry) -> list:
+    """The exterior and interior rings of a shapely (Multi)Polygon as (n, 2) arrays."""
     rings = []
-    for poly in getattr(shape, "geoms", [shape]):
-        for ring in (poly.exterior, *poly.interiors):
-            xy = np.asarray(ring.coords)[:, :2]
-            x, y = transform(xy[:, 0], xy[:, 1], BOUNDARY_CRS, scenario.metric_crs)
-            rings.append(np.column_stack([x, y]))
+    for poly in getattr(geometry, "geoms", [geometry]):
+        if poly.is_empty or poly.geom_type != "Polygon":
+            continue
+        rings += [np.asarray(r.coords)[:, :2] for r in (poly.exterior, *poly.interiors)]
     return rings
 
 
-def _walk_limits_m(scenario, k: int) -> float:
-    """The longest walk a type-k site serves (its fastest served group), in effective metres:
-    the outer edge of its service area."""
-    from lifecircle.optimizer.inputs.network_reach import walk_budgets_m
-
-    return max(v for (kk, _), v in walk_budgets_m(scenario).items() if kk == k)
-
-
-def network_areas(scenario, net, sites: np.ndarray, types: np.ndarray) -> dict:
-    """{n: rings} the streets from which a walk reaches plan row n's site within its type's longest
-    walk, widened by :data:`AREA_BAND_M`: walks run on the network toward the site (one-way rules
-    as the scenario reads them), partial streets included."""
-    import scipy.sparse as sp
+def _to_metric(geometry, scenario):
+    """A shapely geometry from the scenario CRS into its metric CRS (the map's coordinates)."""
     import shapely
-    from scipy.sparse.csgraph import dijkstra
 
-    from lifecircle.optimizer.inputs.network_graph import snap_points
-    from lifecircle.optimizer.inputs.network_reach import _min_csr
+    if geometry is None or geometry.is_empty or scenario.crs == scenario.metric_crs:
+        return geometry
+    from pyproj import Transformer
 
-    n_nodes = net.n_nodes
-    a, b = net.seg_a, net.seg_b
-    ok_f, ok_b = np.isfinite(net.w_fwd), np.isfinite(net.w_bwd)
-    # reversed edges: distance from the site outward = the walk from each node to the site
-    rows = np.concatenate([b[ok_f], a[ok_b]])
-    cols = np.concatenate([a[ok_f], b[ok_b]])
-    w = np.concatenate([net.w_fwd[ok_f], net.w_bwd[ok_b]])
-    # parallel streets between the same two nodes keep the shorter walk; the extra node is the site
-    base = _min_csr(rows, cols, np.maximum(w, 1e-9), (n_nodes + 1, n_nodes + 1))
-    xy = np.column_stack([scenario.sites.x_m, scenario.sites.y_m])[sites]
-    snap = snap_points(net, xy, scenario.max_snap_m)
-    pa, pb = net.node_xy[a], net.node_xy[b]
-    out = {}
-    for n in range(len(sites)):
-        if not snap.ok[n]:
-            continue
-        limit = _walk_limits_m(scenario, int(types[n])) - snap.dist_m[n]
-        s, t = int(snap.seg[n]), float(snap.t[n])
-        # a virtual node for the site, joined to its segment's ends by the partial walks
-        ends = [(int(a[s]), t * net.w_fwd[s]), (int(b[s]), (1 - t) * net.w_bwd[s])]
-        ends = [(node, max(cost, 1e-9)) for node, cost in ends if np.isfinite(cost)]
-        extra = sp.csr_matrix(([c for _, c in ends], ([n_nodes] * len(ends), [e for e, _ in ends])),
-                              shape=(n_nodes + 1, n_nodes + 1))
-        graph = base + extra
-        d = dijkstra(graph, indices=n_nodes, limit=limit)[:n_nodes]
-        # along each segment: the part walked via a (fraction from a) and via b
-        with np.errstate(invalid="ignore", divide="ignore"):
-            via_a = np.clip((limit - d[a]) / net.w_bwd, 0, 1)
-            via_b = np.clip((limit - d[b]) / net.w_fwd, 0, 1)
-        via_a = np.where(np.isfinite(d[a]) & np.isfinite(via_a), via_a, 0.0)
-        via_b = np.where(np.isfinite(d[b]) & np.isfinite(via_b), via_b, 0.0)
-        pieces = []
-        keep = via_a > 0
-        pieces.append(np.stack([pa[keep], pa[keep] + via_a[keep, None] * (pb[keep] - pa[keep])], axis=1))
-        keep = via_b > 0
-        pieces.append(np.stack([pb[keep], pb[keep] + via_b[keep, None] * (pa[keep] - pb[keep])], axis=1))
-        # the site's own street, walked straight to the site from either side
-        lo = max(0.0, t - limit / net.w_fwd[s]) if np.isfinite(net.w_fwd[s]) else t
-        hi = min(1.0, t + limit / net.w_bwd[s]) if np.isfinite(net.w_bwd[s]) else t
-        pieces.append(np.stack([pa[s] + lo * (pb[s] - pa[s]), pa[s] + hi * (pb[s] - pa[s])])[None])
-        lines = np.concatenate(pieces)
-        if not len(lines):
-            continue
-        area = shapely.buffer(shapely.multilinestrings(lines), AREA_BAND_M, quad_segs=2)
-        area = area.simplify(AREA_BAND_M / 6)
-        rings = []
-        for poly in getattr(area, "geoms", [area]):
-            if poly.is_empty:
-                continue
-            rings += [np.asarray(r.coords)[:, :2] for r in (poly.exterior, *poly.interiors)]
-        out[n] = rings
-    return out
+    transformer = Transformer.from_crs(scenario.crs, scenario.metric_crs, always_xy=True)
+    return shapely.transform(geometry, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1])))
 
 
-def map_context(scenario, expl) -> MapContext:
-    """Boundary, network and network service areas for the report map (each when the scenario has it)."""
-    ctx = MapContext(boundary=boundary_rings(scenario))
-    if getattr(scenario, "network_path", None) is not None:
-        from lifecircle.optimizer.inputs.network import read_network
+def map_context(scenario, problem, expl) -> MapContext:
+    """Boundary, network and network service areas for the report map, each when the scenario has
+    it: the same boundary and areas as plan.gpkg's ``circle`` and ``service_areas`` layers
+    (:mod:`~lifecircle.optimizer.outputs.service_areas`)."""
+    from lifecircle.optimizer.outputs.service_areas import plan_service_areas, read_circle_boundary
 
-        net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs,
-                           oneway=getattr(scenario, "respect_oneway", False))
-        ctx.segments = np.stack([net.node_xy[net.seg_a], net.node_xy[net.seg_b]], axis=1)
-        ctx.areas = network_areas(scenario, net, np.asarray(expl.site), np.asarray(expl.type))
+    boundary = read_circle_boundary(scenario)
+    ctx = MapContext(boundary=[] if boundary is None else _rings(_to_metric(boundary, scenario)))
+    if getattr(scenario, "network_path", None) is None or not len(expl):
+        return ctx
+    from lifecircle.optimizer.inputs.network import read_network
+
+    net = read_network(scenario.network_path, scenario.crs, scenario.metric_crs, oneway=scenario.respect_oneway)
+    ctx.segments = np.stack([net.node_xy[net.seg_a], net.node_xy[net.seg_b]], axis=1)
+    row = {(str(scenario.sites.ids[int(j)]), scenario.type_names[int(k)]): n
+           for n, (j, k) in enumerate(zip(expl.site, expl.type))}
+    by_row: dict = {}
+    for area in plan_service_areas(scenario, problem, np.asarray(expl.site), np.asarray(expl.type), network=net):
+        by_row.setdefault(row[(area.site_id, area.type)], []).append(area)
+    for n, areas in by_row.items():
+        longest = max(a.reach_m for a in areas)
+        # the longest walk filled, shorter ones (slower groups) as dashed outlines
+        ctx.areas[n] = [(_rings(_to_metric(a.polygon, scenario)), a.reach_m == longest)
+                        for a in sorted(areas, key=lambda a: -a.reach_m)]
     return ctx
 
 

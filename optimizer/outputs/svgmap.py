@@ -113,10 +113,14 @@ def render_map(scenario, problem, expl: SiteExplanations, covered: np.ndarray, l
                      f'stroke-width="{0.9 * unit:.2f}" stroke-linecap="round"/>')
     if ctx.areas:
         parts.append(f'<g id="service-areas" fill-opacity="0.10" stroke-width="{1.0 * unit:.2f}" stroke-opacity="0.6">')
-        for n, rings in ctx.areas.items():
+        for n, areas in ctx.areas.items():
             colour = TYPE_COLOURS[int(expl.type[n]) % len(TYPE_COLOURS)]
-            parts.append(f'<path class="service-area" d="{ring_path(rings, x0, y0)}" fill="{colour}" '
-                         f'stroke="{colour}" fill-rule="evenodd"/>')
+            for rings, outer in areas:
+                if not rings:
+                    continue
+                look = (f'class="service-area" fill="{colour}"' if outer else
+                        f'class="service-area-inner" fill="none" stroke-dasharray="{6 * unit:.1f} {4 * unit:.1f}"')
+                parts.append(f'<path {look} d="{ring_path(rings, x0, y0)}" stroke="{colour}" fill-rule="evenodd"/>')
         parts.append("</g>")
     if ctx.boundary:
         parts.append(f'<path id="circle-boundary" d="{ring_path(ctx.boundary, x0, y0)}" fill="none" stroke="#6a3d9a" '

@@ -73,9 +73,11 @@ def test_network_run_draws_boundary_network_and_network_service_areas(network_ma
     drawn = svg(html)
     assert re.search(r'<path id="circle-boundary" d="M[-\d]', drawn)
     assert re.search(r'<path id="network" d="M[-\d]', drawn)
-    areas = re.findall(r'<path class="service-area" d="([^"]+)"', drawn)
+    areas = re.findall(r'<path class="service-area" [^>]*d="([^"]+)"', drawn)
     assert len(areas) == len(summary["selected"]) == 3
     assert all(d.count("L") >= 3 for d in areas)
+    # the elderly walk slower (0.8 m/s): a smaller area inside each, dashed
+    assert len(re.findall(r'<path class="service-area-inner" [^>]*d="M', drawn)) == 3
     # network areas replace straight-line reach circles
     reach = re.findall(r'<g class="reach"[^>]*>(.*?)</g>', drawn)[0]
     assert "<circle" not in reach
@@ -86,10 +88,10 @@ def test_network_run_draws_boundary_network_and_network_service_areas(network_ma
 def test_service_area_follows_the_street_not_a_circle(network_map):
     html, _ = network_map
     # S1 (x 100) serves 10 minutes at 1 m/s = 600 effective metres along F1 (y 0): the area ends
-    # near x 700 (+ the 30 m band) and never reaches the north bank street F2 at y 200 across
+    # near x 700 (+ the 25 m band) and never reaches the north bank street F2 at y 200 across
     # the water, which a 600 m circle would cover
     drawn = svg(html)
-    first = re.findall(r'<path class="service-area" d="([^"]+)"', drawn)[0]
+    first = re.findall(r'<path class="service-area" [^>]*d="([^"]+)"', drawn)[0]
     xy = np.array([[float(v) for v in p.split()] for p in re.split(r"[MLZ]", first) if p.strip()])
     x0 = float(re.search(r'viewBox="0 0 ([\d.]+)', drawn).group(1))  # map width, for scale only
     assert x0 > 0
