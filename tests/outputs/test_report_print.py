@@ -54,6 +54,14 @@ def playwright():
 
 
 @pytest.fixture(scope="module")
+def browser(playwright):
+    """One Chromium with the machine's fonts for the print tests (the CJK test starts its own)."""
+    chromium = launch(playwright)
+    yield chromium
+    chromium.close()
+
+
+@pytest.fixture(scope="module")
 def reports(tmp_path_factory):
     folder = tmp_path_factory.mktemp("print")
     scenario = write_scenario(folder / "tiny")
@@ -76,18 +84,15 @@ LAST_HEADERS = """Array.from(document.querySelectorAll('table')).filter(t => t.t
 
 
 @pytest.mark.parametrize("paper", ["A4", "A3"])
-def test_print_to_pdf_keeps_every_column(playwright, reports, paper, tmp_path):
+def test_print_to_pdf_keeps_every_column(browser, reports, paper, tmp_path):
     from pypdf import PdfReader
 
-    browser = launch(playwright)
-    try:
-        page = browser.new_page()
-        page.goto(reports["en"].resolve().as_uri())
-        last = page.evaluate(LAST_HEADERS)
-        assert {"site-list", "site-alt", "coverage-table", "binding", "map-key"} <= {i for i, _ in last}
-        pdf = page.pdf(format=paper, print_background=True)
-    finally:
-        browser.close()
+    page = browser.new_page()
+    page.goto(reports["en"].resolve().as_uri())
+    last = page.evaluate(LAST_HEADERS)
+    assert {"site-list", "site-alt", "coverage-table", "binding", "map-key"} <= {i for i, _ in last}
+    pdf = page.pdf(format=paper, print_background=True)
+    page.close()
     (tmp_path / f"report-{paper}.pdf").write_bytes(pdf)
     reader = PdfReader(io.BytesIO(pdf))
     text = squash("".join(p.extract_text() or "" for p in reader.pages))
@@ -99,21 +104,17 @@ def test_print_to_pdf_keeps_every_column(playwright, reports, paper, tmp_path):
     assert wide and len(wide) < len(reader.pages)
 
 
-def test_print_layout_fits_every_table_on_the_page(playwright, reports):
-    browser = launch(playwright)
-    try:
-        # A4's printable width at 96 px per inch: portrait 190 mm, landscape 277 mm
-        for width_px, selector in ((718, "table:not(.wide table)"), (1047, ".wide table")):
-            page = browser.new_page(viewport={"width": width_px, "height": 1000})
-            page.emulate_media(media="print")
-            page.goto(reports["zh"].resolve().as_uri())
-            overflow = page.evaluate(f"""Array.from(document.querySelectorAll({json.dumps(selector)}))
-              .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
-              .map(t => t.id)""")
-            assert overflow == [], (width_px, overflow)
-            page.close()
-    finally:
-        browser.close()
+def test_print_layout_fits_every_table_on_the_page(browser, reports):
+    # A4's printable width at 96 px per inch: portrait 190 mm, landscape 277 mm
+    for width_px, selector in ((718, "table:not(.wide table)"), (1047, ".wide table")):
+        page = browser.new_page(viewport={"width": width_px, "height": 1000})
+        page.emulate_media(media="print")
+        page.goto(reports["zh"].resolve().as_uri())
+        overflow = page.evaluate(f"""Array.from(document.querySelectorAll({json.dumps(selector)}))
+          .filter(t => t.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+          .map(t => t.id)""")
+        assert overflow == [], (width_px, overflow)
+        page.close()
 
 
 def no_cjk_fontconfig(folder: Path) -> dict:
@@ -181,7 +182,7 @@ def test_no_cjk_font_fails_loudly_at_write_time(tmp_path, monkeypatch):
     assert report_fonts.embed_cjk_font("<style>/*@font-face*/body{}</style>plain") == "<style>body{}</style>plain"
 
 
-def test_network_report_screenshot_shows_the_map(playwright, tmp_path):
+def test_network_report_screenshot_shows_the_map(browser, tmp_path):
     """The README's screenshot of the report (docs/report-map.png), made by this browser run:
     written there when LIFECIRCLE_SCREENSHOTS=1, else only into the test's folder."""
     from PIL import Image
@@ -195,9 +196,8 @@ def test_network_report_screenshot_shows_the_map(playwright, tmp_path):
         "type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4545"}}}), encoding="utf-8")
     result = CliRunner().invoke(main, ["solve", str(scenario), "--out", str(tmp_path / "out"), "--lang", "zh"])
     assert result.exit_code == 0, result.output
-    browser = launch(playwright)
+    page = browser.new_page(viewport={"width": 1100, "height": 1250})
     try:
-        page = browser.new_page(viewport={"width": 1100, "height": 1250})
         page.goto((tmp_path / "out" / "report.html").resolve().as_uri())
         # pan and zoom: the + button shrinks the viewBox; reset restores it
         home = page.get_attribute("#map", "viewBox")
@@ -209,7 +209,7 @@ def test_network_report_screenshot_shows_the_map(playwright, tmp_path):
         shot = tmp_path / "report-map.png"
         page.screenshot(path=str(shot))
     finally:
-        browser.close()
+        page.close()
     image = Image.open(shot).convert("RGB")
     assert len(image.getcolors(maxcolors=1 << 24)) > 50
     if os.environ.get("LIFECIRCLE_SCREENSHOTS"):
