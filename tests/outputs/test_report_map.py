@@ -124,3 +124,43 @@ def test_labels_never_overlap():
 ])
 def test_money_reads_in_yuan_and_wan_yuan(value, digits, shown):
     assert money(value, digits) == shown
+
+
+RULES_YAML = """\
+name: 规则 rules circle
+crs: EPSG:4545
+circle_type: residential
+budget: 1000
+walking:
+  speed_m_s: 1.0
+  group_speed_m_s: {elderly: 0.5}
+  detour_factor: 1.0
+groups: {elderly: 2.0, children: 1.0}
+facility_types:
+  elder_child: {label: 老幼共托服务站, serves: [elderly, children], walk_minutes: 10}
+  canteen: {label: 社区食堂, serves: [elderly], walk_minutes: 10}
+demand: demand.csv
+sites: sites.csv
+existing: existing.csv
+rules:
+  must_open: {S3: elder_child}
+  forbid: [S2]
+"""
+
+
+def test_site_rules_are_flagged_and_said_out_loud(tmp_path):
+    html, summary = solve(write_scenario(tmp_path / "rules", RULES_YAML), tmp_path / "out")
+    assert [(s["site_id"], s["facility_type"]) for s in summary["selected"]] == [("S1", "canteen"), ("S3", "elder_child")]
+    table = lambda tid: html[html.index(f'id="{tid}"'):html.index("</table>", html.index(f'id="{tid}"'))]  # noqa: E731
+    assert "S3" in table("must-open") and "required by rules.must_open as 老幼共托服务站 (elder_child)" in table("must-open")
+    assert "S2" in table("forbidden") and "excluded by the scenario&#x27;s rules.forbid" in table("forbidden")
+    rows = re.findall(r"<tr>(.*?)</tr>", table("site-list"))
+    flagged = [r for r in rows if ">must open<" in r]
+    assert len(flagged) == 1 and ">S3<" in flagged[0]
+    recipe = re.search(r'<p id="recipe-minimums">([^<]*)</p>', html).group(1)
+    assert recipe == ("Minimum new facilities: circle type residential — 老幼共托服务站 (elder_child) at least 1 "
+                      "(recipe for residential; this plan opens 1); 社区食堂 (canteen) at least 1 (recipe for "
+                      "residential; this plan opens 1).")
+    bound = html[html.index('<ul id="rules-bound">'):html.index("</ul>", html.index('<ul id="rules-bound">'))]
+    assert "must-open sites" in bound and "min_open" in bound
+    assert "1 site(s) excluded by rules.forbid" in bound
