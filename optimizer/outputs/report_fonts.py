@@ -44,6 +44,7 @@ KNOWN_FONTS = (
 # ideographs and forms, full-width forms, and the supplementary ideograph planes.
 CJK_RANGES = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
 PROBE = "中"
+SUBSET_VERSION = 2  # raise when make_subset's options change: cached subsets are then made anew
 
 
 def cjk_chars(page: str) -> str:
@@ -117,7 +118,8 @@ def _cache_file(path: str, number: int, chars: str) -> Path | None:
         st = os.stat(path)
     except OSError:
         return None
-    key = hashlib.sha256(f"{path}|{st.st_size}|{st.st_mtime_ns}|{number}|{chars}".encode()).hexdigest()[:40]
+    key = hashlib.sha256(f"{SUBSET_VERSION}|{path}|{st.st_size}|{st.st_mtime_ns}|{number}|{chars}".encode())
+    key = key.hexdigest()[:40]
     return default_cache_dir() / "fonts" / f"{key}.woff2"
 
 
@@ -154,6 +156,8 @@ def make_subset(path: str, number: int, chars: str) -> bytes:
     options.flavor = "woff2"
     options.hinting = False
     options.layout_features = []  # Chinese needs no shaping; the GSUB closure is most of the time
+    # horizontal text only: no layout or vertical-metric tables to decompile and carry
+    options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx"]
     options.name_IDs = [1, 2]
     options.notdef_outline = True
     subsetter = subset.Subsetter(options)
