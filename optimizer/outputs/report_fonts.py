@@ -44,7 +44,6 @@ KNOWN_FONTS = (
 # ideographs and forms, full-width forms, and the supplementary ideograph planes.
 CJK_RANGES = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
 PROBE = "中"
-SUBSET_VERSION = 2  # raise when make_subset's options change: cached subsets are then made anew
 
 
 def cjk_chars(page: str) -> str:
@@ -107,53 +106,22 @@ def find_cjk_font():
     return None
 
 
-def _cache_file(path: str, number: int, chars: str) -> Path | None:
-    """Where a subset is kept between runs (the reach cache's folder), keyed by the font file's
-    identity and the characters; None when the font cannot be stat'ed."""
-    import hashlib
-
-    from lifecircle.optimizer.inputs.network_reach import default_cache_dir
-
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    key = hashlib.sha256(f"{SUBSET_VERSION}|{path}|{st.st_size}|{st.st_mtime_ns}|{number}|{chars}".encode())
-    key = key.hexdigest()[:40]
-    return default_cache_dir() / "fonts" / f"{key}.woff2"
-
-
 @functools.lru_cache(maxsize=16)
 def subset_font(path: str, number: int, chars: str) -> bytes:
-    """:func:`make_subset`, kept in the cache folder: subsetting a 16 MB CJK font takes seconds,
-    and a re-run of the same scenario uses the same characters. The cache is a convenience: a
-    folder that cannot be read or written only costs the time."""
-    cached = _cache_file(path, number, chars)
-    try:
-        if cached is not None and cached.is_file():
-            return cached.read_bytes()
-    except OSError:
-        pass
-    data = make_subset(path, number, chars)
-    if cached is not None:
-        try:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cached.with_name(f".{cached.name}.{os.getpid()}.tmp")
-            tmp.write_bytes(data)
-            os.replace(tmp, cached)
-        except OSError:
-            pass
-    return data
+    """:func:`make_subset` as WOFF2, cached per process (a run writes its report in two steps,
+    tests write the same page many times). About a second for a report's few hundred characters
+    from the 16 MB Noto Sans CJK: the layout tables it would otherwise decompile are dropped."""
+    return make_subset(path, number, chars)
 
 
-def make_subset(path: str, number: int, chars: str) -> bytes:
-    """WOFF2 bytes of face ``number`` of ``path`` holding only ``chars`` (no hinting, no layout
-    features: a report needs the shapes, not a typesetter)."""
+def make_subset(path: str, number: int, chars: str, flavor: str | None = "woff2") -> bytes:
+    """Face ``number`` of ``path`` holding only ``chars``, as WOFF2 (or plain OpenType with
+    ``flavor=None``): no hinting, no layout features (a report needs the shapes, not a typesetter)."""
     from fontTools import subset
 
     font = _open(Path(path), number)
     options = subset.Options()
-    options.flavor = "woff2"
+    options.flavor = flavor
     options.hinting = False
     options.layout_features = []  # Chinese needs no shaping; the GSUB closure is most of the time
     # horizontal text only: no layout or vertical-metric tables to decompile and carry
@@ -164,7 +132,7 @@ def make_subset(path: str, number: int, chars: str) -> bytes:
     subsetter.populate(text=chars)
     subsetter.subset(font)
     out = io.BytesIO()
-    font.flavor = "woff2"
+    font.flavor = flavor
     font.save(out)
     return out.getvalue()
 
