@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-__all__ = ["esc", "num", "pct", "sort_key", "text"]
+__all__ = ["esc", "money", "num", "pct", "sort_key", "text"]
 
 
 def esc(value) -> str:
@@ -21,6 +21,21 @@ def num(value, digits: int = 0) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "—"
     return f"{value:,.{digits}f}"
+
+
+def money(value_cny, digits: int = 0) -> str:
+    """Yuan as officials read them: "800 元" below ten thousand, else "12.35 万元" (trailing zeros
+    dropped, so a round 350,000 reads "35 万元"); "—" for None or not finite.
+
+    ``digits`` are the decimals below ten thousand (a cost per person needs one).
+    """
+    if value_cny is None or (isinstance(value_cny, float) and not math.isfinite(value_cny)):
+        return "—"
+    value = float(value_cny)
+    if abs(round(value, digits)) < 10_000:
+        return f"{value:,.{digits}f} 元"
+    wan = f"{value / 10_000:,.2f}".rstrip("0").rstrip(".")
+    return f"{wan} 万元"
 
 
 def pct(part, whole) -> str:

@@ -56,9 +56,6 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "rule.min_counts": {"en": "opened / minimum: {counts}", "zh": "新增数 / 最少数：{counts}"},
     # --- report
     "report.title": {"en": "Recommended sites: {name}", "zh": "闲置资源选址推荐报告：{name}"},
-    "report.lead": {"en": "{sites} sites recommended, spending {spent} of the budget {budget}; weighted coverage "
-                          "{objective} ({status}).",
-                    "zh": "推荐 {sites} 处场地，使用预算 {spent}（总预算 {budget}）；加权覆盖人数 {objective}（{status}）。"},
     "sec.map": {"en": "1. Map", "zh": "一、一张图"},
     "sec.table": {"en": "2. Table: what the circle has and lacks", "zh": "二、一张表：服务覆盖现状与缺口"},
     "sec.list": {"en": "3. List of projects", "zh": "三、一张清单：推荐项目"},
@@ -325,3 +322,9 @@ def type_label(scenario, k: int, lang: str) -> str:
     key = scenario.type_names[k]
     label = scenario.facility_types[key].label
     return label if lang == "zh" or label == key else f"{label} ({key})"
+
+
+# issue 15: the report's own words live in i18n_report.py; one catalogue for t() and its tests
+from lifecircle.optimizer.outputs.i18n_report import REPORT_CATALOGUE  # noqa: E402
+
+CATALOGUE.update(REPORT_CATALOGUE)

@@ -21,13 +21,17 @@ import numpy as np
 from lifecircle.optimizer.core import events
 from lifecircle.optimizer import __version__
 from lifecircle.optimizer.solve.backends import SolveOptions
-from lifecircle.optimizer.outputs.cells import esc, num, pct, sort_key, text
+from lifecircle.optimizer.outputs.cells import esc, money, num, pct, sort_key, text
 from lifecircle.optimizer.outputs.explain import (
     PlanFacts, SiteExplanations, explain_sites, plan_facts,
 )
 from lifecircle.optimizer.outputs.i18n import (
     group_label, kind_label, rule_label, status_label, t, type_label,
 )
+from lifecircle.optimizer.outputs.report_headline import headline_html, site_rules_html
+from lifecircle.optimizer.outputs.report_fonts import embed_cjk_font
+from lifecircle.optimizer.outputs.report_map import ZOOM_SCRIPT, map_context
+from lifecircle.optimizer.outputs.report_print import CSP, CSS
 from lifecircle.optimizer.outputs.svgmap import on_network, render_legend, render_map
 
 logger = logging.getLogger(__name__)
@@ -53,10 +57,13 @@ def site_list(scenario, problem, expl: SiteExplanations, lang: str):
     headers += [t("col.newly_weighted", lang), t("col.unique_weighted", lang), t("col.cost_per_person", lang),
                 t("col.gain_rank", lang), t("col.marginal_gain", lang), t("col.alt_site", lang),
                 t("col.alt_name", lang), t("col.alt_type", lang), t("col.alt_cost", lang),
-                t("col.alt_recovered", lang), t("col.alt_share", lang), t("col.alt_objective", lang)]
-    numeric = [False] * 4 + [True] * (1 + 2 * len(groups) + 5) + [False] * 3 + [True] * 4
-    # people per group are counts; weighted figures and money keep their own precision
-    digits = [0] * 5 + [0] * (2 * len(groups)) + [1, 1, 1, 0, 1] + [0] * 3 + [0, 1, 1, 1]
+                t("col.alt_recovered", lang), t("col.alt_share", lang), t("col.alt_objective", lang),
+                t("col.rule_flag", lang)]
+    numeric = [False] * 4 + [True] * (1 + 2 * len(groups) + 5) + [False] * 3 + [True] * 4 + [False]
+    # people per group are counts; weighted figures keep their precision; money reads in 元 / 万元
+    digits = ([0] * 4 + [CNY] + [0] * (2 * len(groups)) + [1, 1, CNY1, 0, 1] + [0] * 3 + [CNY, 1, 1, 1]
+              + [0])
+    must = {sid: key for sid, key in scenario.must_open.items()}
     rows = []
     for n in range(len(expl)):
         j, k = int(expl.site[n]), int(expl.type[n])
@@ -77,6 +84,7 @@ def site_list(scenario, problem, expl: SiteExplanations, lang: str):
             float(expl.alt_recovered_weighted[n]) if has_alt else None,
             None if share is None else 100.0 * share,
             float(expl.alt_objective[n]) if has_alt else None,
+            t("flag.must_open", lang) if ids[j] in must else None,
         ])
     return headers, rows, numeric, digits
 
@@ -115,9 +123,18 @@ def kind_rows(scenario, problem, expl: SiteExplanations, lang: str):
 # tables
 
 
-def _cell(value, numeric: bool, digits: int = 0) -> str:
+# ``digits`` markers for money columns: shown in 元 / 万元 (whole yuan, or one decimal per person)
+CNY, CNY1 = "cny", "cny1"
+
+
+def _cell(value, numeric: bool, digits=0) -> str:
     if numeric:
-        shown = num(value, digits) if not isinstance(value, str) else esc(value)
+        if isinstance(value, str):
+            shown = esc(value)
+        elif digits in (CNY, CNY1):
+            shown = money(value, 1 if digits == CNY1 else 0)
+        else:
+            shown = num(value, digits)
         return f'<td class="n" data-v="{sort_key(value)}">{shown}</td>'
     return f'<td class="t" data-v="{esc("" if value is None else value)}">{"—" if value is None else text(value)}</td>'
 
@@ -146,7 +163,7 @@ def binding_rows(scenario, facts: PlanFacts, lang: str):
         else:
             state = t("yes", lang) if r.binding else t("no", lang)
         if r.rule == "budget":
-            detail = t("rule.budget_slack", lang, slack=num(r.slack))
+            detail = t("rule.budget_slack", lang, slack=money(r.slack))
             factor = facts.next_budget.budget_cny / facts.budget_cny - 1 if facts.budget_cny else 0.0
             relax = t("rule.relax_budget", lang, percent=num(100 * factor))
         elif r.rule == "must_open":
@@ -193,7 +210,7 @@ def next_budget_rows(scenario, facts: PlanFacts, lang: str):
     new = {(int(j), int(k)) for j, k in zip(nb.site, nb.type)}
     added = ", ".join(f"{ids[j]} {names[j]} ({type_label(scenario, k, lang)})" for j, k in sorted(new - old)) or "—"
     removed = ", ".join(f"{ids[j]} {names[j]} ({type_label(scenario, k, lang)})" for j, k in sorted(old - new)) or "—"
-    sentence = t("next.summary", lang, budget=num(nb.budget_cny), gain=num(nb.objective - facts.objective, 1),
+    sentence = t("next.summary", lang, budget=money(nb.budget_cny), gain=num(nb.objective - facts.objective, 1),
                  objective=num(nb.objective, 1), status=status_label(nb.status, lang))
     if nb.method in ("bound", "ceiling"):
         sentence += " " + t(f"next.by_{nb.method}", lang)
@@ -220,8 +237,8 @@ def solve_fact_rows(scenario, problem, n_sites: int, solve_info: dict, lang: str
          + (f" ({solve_info['bound_source']})" if solve_info.get("bound_source") else "")),
         (t("facts.gap", lang), "—" if gap is None else f"{100 * gap:.4f}%"
          + (" (ceiling)" if solve_info.get("bound_source") == "ceiling" else "")),
-        (t("facts.budget", lang), num(budget)),
-        (t("facts.spent", lang), f"{num(spent)} ({pct(spent, budget)})"),
+        (t("facts.budget", lang), money(budget)),
+        (t("facts.spent", lang), f"{money(spent)} ({pct(spent, budget)})"),
         (t("facts.sites", lang), num(n_sites)),
         (t("facts.crs", lang), f"{scenario.crs} / {scenario.metric_crs}"),
         (t("facts.reach", lang), "; ".join(f"{k}: {v:,.0f} m" for k, v in radii.items())),
@@ -289,21 +306,6 @@ def _plan_sections(scenario, facts: PlanFacts, lang: str) -> str:
     return "".join(out)
 
 
-CSS = """
-body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC","SimHei",
-"Helvetica Neue",Arial,sans-serif;margin:1.2em auto;max-width:1400px;padding:0 1em;color:#1b1b1b;line-height:1.45}
-h1{font-size:1.5em;margin-bottom:.2em}h2{border-bottom:2px solid #0072B2;padding-bottom:.2em;margin-top:1.6em}
-table{border-collapse:collapse;margin:.5em 0 1em;font-size:.85em}
-th,td{border:1px solid #ccd;padding:.25em .5em;vertical-align:top;max-width:28em;overflow-wrap:anywhere}
-td.t{min-width:6em}th{min-width:4.5em;overflow-wrap:normal}
-th{background:#eef2f7;text-align:left}td.n{text-align:right;white-space:nowrap}
-table.sortable th{cursor:pointer}#site-list td:first-child{white-space:nowrap}table.sortable th[aria-sort=ascending]::after{content:" ▲"}
-table.sortable th[aria-sort=descending]::after{content:" ▼"}
-.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:.4em 1.2em;font-size:.9em}
-.legend li{display:flex;align-items:center;gap:.3em}.facts td:first-child{font-weight:600}
-.note{color:#555;font-size:.85em}.wrap{overflow-x:auto}
-"""
-
 SORT_SCRIPT = """
 document.querySelectorAll("table.sortable").forEach(function (table) {
   var heads = table.querySelectorAll("th");
@@ -324,13 +326,13 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
 });
 """
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
 
 
 def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, covered: np.ndarray,
-                  solve_info: dict, lang: str) -> str:
+                  solve_info: dict, lang: str, context=None) -> str:
     """The whole page as one string.
 
+    ``context``: the map's boundary, network and service areas (:func:`report_map.map_context`).
     ``solve_info``: solver, status, objective, bound, gap, spent, budget, timings_s, date (from the run).
     """
     headers, rows, numeric, digits = site_list(scenario, problem, expl, lang)
@@ -340,9 +342,6 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
                   + "".join(f"<tr><td>{esc(k)}</td><td>{text(v)}</td></tr>"
                             for k, v in solve_fact_rows(scenario, problem, len(expl), solve_info, lang))
                   + "</tbody></table>")
-    lead = t("report.lead", lang, sites=len(expl), spent=num(solve_info.get("spent")),
-             budget=num(solve_info.get("budget")), objective=num(solve_info.get("objective"), 1),
-             status=status_label(solve_info.get("status"), lang))
     title = esc(t("report.title", lang, name=scenario.name))
     return "".join([
         "<!DOCTYPE html>\n",
@@ -351,11 +350,9 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{title}</title><style>{CSS}</style></head><body>",
         f"<h1><bdi>{title}</bdi></h1>",
-        f'<p class="lead">{esc(lead)}</p>',
+        headline_html(scenario, facts, solve_info, len(expl), lang),
         f'<h2 id="sec-map">{esc(t("sec.map", lang))}</h2>',
-        f'<div class="wrap">{render_map(scenario, problem, expl, covered, lang)}</div>',
-        render_legend(scenario, lang),
-        f'<p class="note">{esc(t("map.note_network" if on_network(scenario) else "map.note", lang))}</p>',
+        map_section(scenario, problem, expl, covered, lang, context),
         fragment_note(solve_info, lang),
         f'<h2 id="sec-table">{esc(t("sec.table", lang))}</h2>',
         f"<h3>{esc(t('table.groups', lang))}</h3>",
@@ -363,18 +360,59 @@ def render_report(scenario, problem, expl: SiteExplanations, facts: PlanFacts, c
                    table_id="coverage-table", digits=[0, 1, 0, 0, 0, 0, 0, 0, 0, 0]),
         f"<h3>{esc(t('table.kinds', lang))}</h3>",
         html_table(k_headers, k_rows, [False] + [True] * (len(k_headers) - 1), table_id="kind-table",
-                   digits=[0] * len(k_headers)),
-        f'<h2 id="sec-list">{esc(t("sec.list", lang))}</h2>',
+                   digits=[0] * (len(k_headers) - 1) + [CNY]),
+        f'<section class="wide"><h2 id="sec-list">{esc(t("sec.list", lang))}</h2>',
         f'<p class="note">{esc(t("list.note", lang))}</p>',
-        '<div class="wrap">', html_table(headers, rows, numeric, table_id="site-list", sortable=True, digits=digits),
-        "</div>",
+        site_list_html(headers, rows, numeric, digits, len(scenario.group_names), lang),
+        site_rules_html(scenario, [int(k) for k in expl.type], lang), "</section>",
         f'<h2 id="sec-plan">{esc(t("sec.plan", lang))}</h2>',
         _plan_sections(scenario, facts, lang),
         equity_section(scenario, solve_info.get("equity"), solve_info.get("utilisation"), lang),
         f'<h2 id="sec-facts">{esc(t("sec.facts", lang))}</h2>',
         facts_html,
-        f"<script>{SORT_SCRIPT}</script></body></html>\n",
+        f"<script>{SORT_SCRIPT}{ZOOM_SCRIPT}</script></body></html>\n",
     ])
+
+
+def map_section(scenario, problem, expl, covered, lang: str, context=None) -> str:
+    """The map with its zoom buttons, legend, note and the key to the numbered sites."""
+    from lifecircle.optimizer.outputs.report_map import AREA_BAND_M
+
+    ids, names = scenario.sites.ids, scenario.sites.columns["name"]
+    buttons = "".join(f'<button type="button" data-zoom="{z}" title="{esc(t(key, lang))}">{esc(label)}</button>'
+                      for z, label, key in (("in", "+", "map.zoom_in"), ("out", "−", "map.zoom_out"),
+                                            ("reset", t("map.zoom_reset", lang), "map.zoom_reset")))
+    if context is not None and context.areas:
+        note = t("map.note_areas", lang, band=f"{AREA_BAND_M:g}")
+    else:
+        note = t("map.note_network" if on_network(scenario) else "map.note", lang)
+    key = [[n + 1, ids[int(j)], names[int(j)], type_label(scenario, int(k), lang)]
+           for n, (j, k) in enumerate(zip(expl.site, expl.type))]
+    return "".join([
+        f'<div class="map-tools no-print"><span class="note">{esc(t("map.zoom_hint", lang))}</span> {buttons}</div>',
+        f'<div class="map-box">{render_map(scenario, problem, expl, covered, lang, context)}</div>',
+        render_legend(scenario, lang, context),
+        f'<p class="note">{esc(note)}</p>',
+        f"<h3>{esc(t('map.key', lang))}</h3>",
+        html_table([t("col.number", lang), t("col.site_id", lang), t("col.name", lang), t("col.facility_type", lang)],
+                   key, [True, False, False, False], table_id="map-key", digits=[0, 0, 0, 0]),
+    ])
+
+
+def site_list_html(headers, rows, numeric, digits, n_groups: int, lang: str) -> str:
+    """The list in two logical column groups, each narrow enough for a printed page (issue 15):
+    what each site covers (``#site-list``), then its rank and best alternative (``#site-alt``);
+    both keep the site id and name, so each reads alone."""
+    effect = list(range(5 + 2 * n_groups + 3)) + [len(headers) - 1]
+    alternative = [0, 1] + list(range(5 + 2 * n_groups + 3, len(headers) - 1))
+    out = []
+    for cols, table_id, key in ((effect, "site-list", "list.part_effect"), (alternative, "site-alt", "list.part_alt")):
+        out.append(f'<h3>{esc(t(key, lang))}</h3><div class="wrap">')
+        out.append(html_table([headers[c] for c in cols], [[row[c] for c in cols] for row in rows],
+                              [numeric[c] for c in cols], table_id=table_id, sortable=True,
+                              digits=[digits[c] for c in cols]))
+        out.append("</div>")
+    return "".join(out)
 
 
 def fragment_note(solve_info: dict, lang: str) -> str:
@@ -424,7 +462,9 @@ def write_reports(folder: Path, scenario, problem, solution, solve_info: dict, *
 
         info["equity"] = equity_summary(problem, solution.evaluation, solution.worst_share)
         info["utilisation"] = utilisation_rows(problem, solution.site, solution.type, solution.evaluation)
-    page = render_report(scenario, problem, expl, facts, solution.evaluation.covered, info, lang)
+    context = map_context(scenario, problem, expl)
+    page = embed_cjk_font(render_report(scenario, problem, expl, facts, solution.evaluation.covered, info, lang,
+                                        context))
     (Path(folder) / "report.html").write_text(page, encoding="utf-8")
     t2 = time.perf_counter()
     headers, rows, _, _ = site_list(scenario, problem, expl, lang)

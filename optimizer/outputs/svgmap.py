@@ -77,13 +77,22 @@ def outline_radii_m(scenario) -> dict:
     return out
 
 
-def render_map(scenario, problem, expl: SiteExplanations, covered: np.ndarray, lang: str) -> str:
-    """The map as one ``<svg id="map">`` element (see the module docstring)."""
+def render_map(scenario, problem, expl: SiteExplanations, covered: np.ndarray, lang: str, context=None) -> str:
+    """The map as one ``<svg id="map">`` element (see the module docstring).
+
+    ``context`` (a :class:`~lifecircle.optimizer.outputs.report_map.MapContext`) adds the circle
+    boundary, the walking network and network service areas (drawn instead of reach circles).
+    """
+    from lifecircle.optimizer.outputs.report_map import (
+        MapContext, north_arrow, place_labels, ring_path, segments_path, text_width,
+    )
+
+    ctx = context or MapContext()
     dx, dy = np.asarray(scenario.demand.x_m), np.asarray(scenario.demand.y_m)
     sx, sy = np.asarray(scenario.sites.x_m), np.asarray(scenario.sites.y_m)
     ex = scenario.existing
-    xs = [dx, sx] + ([np.asarray(ex.x_m)] if ex is not None else [])
-    ys = [dy, sy] + ([np.asarray(ex.y_m)] if ex is not None else [])
+    xs = [dx, sx] + ([np.asarray(ex.x_m)] if ex is not None else []) + [r[:, 0] for r in ctx.boundary]
+    ys = [dy, sy] + ([np.asarray(ex.y_m)] if ex is not None else []) + [r[:, 1] for r in ctx.boundary]
     allx, ally = np.concatenate(xs), np.concatenate(ys)
     reach = outline_radii_m(scenario)
     max_reach = max((max(r) for r in reach.values() if r), default=0.0)
@@ -96,10 +105,29 @@ def render_map(scenario, problem, expl: SiteExplanations, covered: np.ndarray, l
     parts = [f'<svg id="map" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.1f} {height:.1f}" '
              f'role="img" aria-label="{esc(t("map.aria", lang))}" '
              f'style="width:100%;max-width:{MAP_WIDTH_PX}px;height:auto;background:#fff">']
-    parts.append(f'<rect x="0" y="0" width="{width:.1f}" height="{height:.1f}" fill="#fbfbf8"/>')
-    # reach outlines first, so points and markers sit on top
-    parts.append(f'<g fill="none" stroke-width="{1.2 * unit:.2f}" stroke-opacity="0.55">')
-    for n in range(len(expl)):
+    parts.append(f'<rect x="-{10 * width:.0f}" y="-{10 * height:.0f}" width="{21 * width:.0f}" '
+                 f'height="{21 * height:.0f}" fill="#fbfbf8"/>')
+    # context first, so points and markers sit on top: network, service areas, boundary
+    if ctx.segments is not None and len(ctx.segments):
+        parts.append(f'<path id="network" d="{segments_path(ctx.segments, x0, y0)}" fill="none" stroke="#b9b4a8" '
+                     f'stroke-width="{0.9 * unit:.2f}" stroke-linecap="round"/>')
+    if ctx.areas:
+        parts.append(f'<g id="service-areas" fill-opacity="0.10" stroke-width="{1.0 * unit:.2f}" stroke-opacity="0.6">')
+        for n, areas in ctx.areas.items():
+            colour = TYPE_COLOURS[int(expl.type[n]) % len(TYPE_COLOURS)]
+            for rings, outer in areas:
+                if not rings:
+                    continue
+                look = (f'class="service-area" fill="{colour}"' if outer else
+                        f'class="service-area-inner" fill="none" stroke-dasharray="{6 * unit:.1f} {4 * unit:.1f}"')
+                parts.append(f'<path {look} d="{ring_path(rings, x0, y0)}" stroke="{colour}" fill-rule="evenodd"/>')
+        parts.append("</g>")
+    if ctx.boundary:
+        parts.append(f'<path id="circle-boundary" d="{ring_path(ctx.boundary, x0, y0)}" fill="none" stroke="#6a3d9a" '
+                     f'stroke-width="{2.2 * unit:.2f}" stroke-dasharray="{10 * unit:.1f} {4 * unit:.1f}" '
+                     'fill-rule="evenodd"/>')
+    parts.append(f'<g class="reach" fill="none" stroke-width="{1.2 * unit:.2f}" stroke-opacity="0.55">')
+    for n in range(len(expl) if not ctx.areas else 0):
         j, k = int(expl.site[n]), int(expl.type[n])
         colour = TYPE_COLOURS[k % len(TYPE_COLOURS)]
         for m, r in enumerate(reversed(reach[k])):
@@ -142,15 +170,29 @@ def render_map(scenario, problem, expl: SiteExplanations, covered: np.ndarray, l
         x, y = sx[j] - x0, y0 - sy[j]
         title = (f"<title>{esc(scenario.sites.ids[j])} {esc(names[j])} · "
                  f"{esc(type_label(scenario, k, lang))}</title>")
-        parts.append(marker(k, x, y, 5.0 * unit, f' fill="{colour}"', title))
+        parts.append(marker(k, x, y, 6.0 * unit, f' fill="{colour}"', title))
     parts.append("</g>")
-    parts.append(f'<g class="labels" font-size="{11 * unit:.1f}" fill="#222" stroke="#fff" '
+    # numbers on the markers (the key table below the map names every one), then the names where
+    # they fit without overlapping: beside the marker, or further out with a leader line
+    xy = np.column_stack([sx[expl.site] - x0, y0 - sy[expl.site]]) if len(expl) else np.zeros((0, 2))
+    size = 11 * unit
+    parts.append(f'<g class="numbers" font-size="{8 * unit:.1f}" fill="#fff" text-anchor="middle" font-weight="bold">')
+    parts.append("".join(f'<text x="{x:.1f}" y="{y + 2.8 * unit:.1f}">{n + 1}</text>' for n, (x, y) in enumerate(xy)))
+    parts.append("</g>")
+    spots = place_labels(xy, [str(names[int(j)]) for j in expl.site], size, 6.0 * unit, width, height)
+    parts.append(f'<g class="labels" font-size="{size:.1f}" fill="#222" stroke="#fff" '
                  f'stroke-width="{2.5 * unit:.2f}" paint-order="stroke">')
-    for n in range(len(expl)):
-        j = int(expl.site[n])
-        parts.append(f'<text x="{sx[j] - x0 + 7 * unit:.1f}" y="{y0 - sy[j] - 5 * unit:.1f}">'
-                     f'{esc(scenario.sites.ids[j])}</text>')
+    for n, spot in enumerate(spots):
+        if spot is None:
+            continue
+        lx, ly, leader = spot
+        if leader:
+            end = lx if lx >= xy[n, 0] else lx + text_width(str(names[int(expl.site[n])]), size)
+            parts.append(f'<line class="leader" x1="{xy[n, 0]:.1f}" y1="{xy[n, 1]:.1f}" x2="{end:.1f}" '
+                         f'y2="{ly - size * 0.35:.1f}" stroke="#666" stroke-width="{0.7 * unit:.2f}"/>')
+        parts.append(f'<text class="site-label" x="{lx:.1f}" y="{ly:.1f}">{esc(names[int(expl.site[n])])}</text>')
     parts.append("</g>")
+    parts.append(north_arrow(width - 30 * unit, 14 * unit, unit, t("map.north", lang)))
     # scale bar: a round number of metres near a fifth of the width
     bar = 10 ** math.floor(math.log10(max(width / 5, 1.0)))
     bar *= 5 if bar * 5 <= width / 4 else (2 if bar * 2 <= width / 4 else 1)
@@ -162,7 +204,7 @@ def render_map(scenario, problem, expl: SiteExplanations, covered: np.ndarray, l
     return "".join(parts)
 
 
-def render_legend(scenario, lang: str) -> str:
+def render_legend(scenario, lang: str, context=None) -> str:
     """The map's legend as a ``<ul class="legend">`` of small inline SVG symbols."""
     def item(shape_svg: str, label: str) -> str:
         return (f'<li><svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true">{shape_svg}</svg>'
@@ -177,5 +219,15 @@ def render_legend(scenario, lang: str) -> str:
     items.append(item('<rect x="4" y="4" width="10" height="10" fill="#fff" stroke="#555" stroke-width="2"/>',
                       t("map.existing", lang)))
     items.append(item('<circle cx="9" cy="9" r="3" fill="none" stroke="#555"/>', t("map.candidate", lang)))
-    items.append(item('<circle cx="9" cy="9" r="7" fill="none" stroke="#0072B2"/>', t("map.reach", lang)))
+    if context is not None and context.areas:
+        items.append(item('<rect x="2" y="4" width="14" height="10" fill="#0072B2" fill-opacity="0.15" '
+                          'stroke="#0072B2"/>', t("map.area_network", lang)))
+    else:
+        items.append(item('<circle cx="9" cy="9" r="7" fill="none" stroke="#0072B2"/>', t("map.reach", lang)))
+    if context is not None and context.segments is not None:
+        items.append(item('<path d="M1 13L8 6L17 9" fill="none" stroke="#b9b4a8" stroke-width="2"/>',
+                          t("map.network", lang)))
+    if context is not None and context.boundary:
+        items.append(item('<rect x="2" y="3" width="14" height="12" fill="none" stroke="#6a3d9a" stroke-width="2" '
+                          'stroke-dasharray="4 2"/>', t("map.boundary", lang)))
     return '<ul class="legend">' + "".join(items) + "</ul>"

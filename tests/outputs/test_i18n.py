@@ -14,7 +14,7 @@ SOURCES = [REPO / "cli.py", *sorted((REPO / "optimizer").rglob("*.py"))]
 # t("key", ...) with a literal key, and the f-string families t(f"why.{reason}") / _lookup("kind", ...)
 LITERAL = re.compile(r"""\bt\(\s*["']([a-z_]+\.[a-z_.]+|[a-z_]+)["']""")
 QUOTED = re.compile(r"""["']([a-z_]+(?:\.[a-z_]+)*)["']""")
-FAMILIES = ("why.", "kind.", "group.", "status.", "rule.", "next.by_")
+FAMILIES = ("why.", "kind.", "group.", "status.", "rule.", "next.by_", "circle.")
 
 
 def placeholders(text: str) -> set:
@@ -54,7 +54,7 @@ def test_every_key_the_code_uses_is_in_the_catalogue():
     # and every catalogue entry is named somewhere (as a quoted key, or as one of the families)
     quoted = set()
     for path in SOURCES:
-        if path.name != "i18n.py":
+        if path.name not in ("i18n.py", "i18n_report.py"):  # the catalogues themselves
             quoted |= set(QUOTED.findall(path.read_text(encoding="utf-8")))
     unused = [k for k in CATALOGUE if k not in quoted and not k.startswith(FAMILIES)]
     assert not unused, unused

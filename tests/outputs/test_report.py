@@ -34,6 +34,7 @@ class Page(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.tags, self.texts, self.stack = [], [], []
         self.list_rows, self._row, self._in_list_body = [], None, False
+        self.rows, self._body_of = {}, None  # table id -> body rows (text cells), every table
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -42,19 +43,24 @@ class Page(HTMLParser):
             self.stack.append(attrs.get("id"))
         if tag == "tbody" and self.stack and self.stack[-1] == "site-list":
             self._in_list_body = True
-        if tag == "tr" and self._in_list_body:
+        if tag == "tbody" and self.stack:
+            self._body_of = self.stack[-1]
+        if tag == "tr" and self._body_of is not None:
             self._row = []
-            self.list_rows.append(self._row)
+            self.rows.setdefault(self._body_of, []).append(self._row)
+            if self._in_list_body:
+                self.list_rows.append(self._row)
 
     def handle_endtag(self, tag):
         if tag == "table" and self.stack:
             self.stack.pop()
         if tag == "tbody":
             self._in_list_body = False
+            self._body_of = None
 
     def handle_data(self, data):
         self.texts.append(data)
-        if self._in_list_body and self._row is not None:
+        if self._body_of is not None and self._row is not None:
             self._row.append(data)
 
     @property
@@ -103,25 +109,43 @@ def test_report_has_map_table_list_and_facts(tiny_run):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<html lang="en">' in html
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    for fact in (summary["scenario_checksum"], "highs", t("status.optimal", "en"), "0.1.0", "800 (80.0%)"):
+    for fact in (summary["scenario_checksum"], "highs", t("status.optimal", "en"), "0.1.0", "800 元 (80.0%)"):
         assert fact in page.text
     # the map: 4 demand points, reach outlines around both selected sites, 1 existing facility
     assert page.text.count("S1") >= 2
     circles = [a for tag, a in page.tags if tag == "circle" and a.get("stroke") and a.get("fill") is None]
     assert {float(a["r"]) for a in circles} == {300.0, 600.0}  # canteen 300 m; elder_child 300 m and 600 m
     # coverage table (per group) and the next-10% re-solve: 85 with 1,100
-    assert "With budget 1,100 the weighted coverage is 85.0 (optimal), 16.0 more." in page.text
+    assert "With budget 1,100 元 the weighted coverage is 85.0 (optimal), 16.0 more." in page.text
+
+
+def test_headline_puts_people_first_and_says_which_rules_bound(tiny_run):
+    _, out = tiny_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    page = parse(out / "report.html")
+    # people per group before the weighted objective; money in 元
+    head = html[html.index('<section id="headline">'):html.index("</section>")]
+    assert head.index("elderly 30 / 30 people (100.0%)") < head.index("Weighted coverage 69.0 (optimal)")
+    assert "children 9 / 34 people (26.5%)" in head
+    assert "spent 800 元 of the budget 1,000 元 (80.0%)" in head
+    assert page.rows["site-list"][0][4] == "300 元"
+    # the budget binds (10% more buys 16 weighted people); no must_open or min_open here
+    assert "The budget bound: more money would cover more people (200 元 left unspent)." in head
+    assert t("bound.absent", "en", rule=t("rule.must_open", "en")) in head
+    assert "circle type other — no minimum applies" in page.text
 
 
 def test_list_row_holds_every_explanation_field(tiny_run):
     _, out = tiny_run
     page = parse(out / "report.html")
     s1 = page.list_rows[0]
-    # id, name, kind, type, cost, newly (2 groups), unique (2), weighted newly, unique, cost/person,
-    # rank, gain, alternative id, name, type, cost, recovered, share, objective after the swap
-    assert s1 == ["S1", "桥下空间一号", "space under a bridge", "社区食堂 (canteen)", "300", "14", "0", "14", "0",
-                  "28.0", "28.0", "10.7", "1", "28.0", "S2", "闲置用房", "社区食堂 (canteen)", "400", "8.0", "28.6",
-                  "49.0"]
+    # part 1: id, name, kind, type, cost, newly (2 groups), unique (2), weighted newly, unique,
+    # cost/person, rule flag; part 2: id, name, rank, gain, alternative id, name, type, cost,
+    # recovered, share, objective after the swap. Money reads in 元.
+    assert s1 == ["S1", "桥下空间一号", "space under a bridge", "社区食堂 (canteen)", "300 元", "14", "0", "14", "0",
+                  "28.0", "28.0", "10.7 元", "—"]
+    assert page.rows["site-alt"][0] == ["S1", "桥下空间一号", "1", "28.0", "S2", "闲置用房", "社区食堂 (canteen)",
+                                        "400 元", "8.0", "28.6", "49.0"]
 
 
 def test_sites_xlsx(tiny_run):
