@@ -4,8 +4,10 @@ An office PC or a projector laptop may have no CJK font; the page would then sho
 At write time the report takes a CJK font installed here (``LIFECIRCLE_CJK_FONT``, else
 fontconfig's choice for Chinese, else well-known paths on Linux, Windows and macOS), keeps only
 the glyphs the page uses (fontTools' subsetter: a few hundred characters, tens of kilobytes as
-WOFF2) and embeds them as a base64 ``@font-face``. With Chinese text and no CJK font to embed,
-writing fails with one line naming the fix; it never writes a page that would show boxes.
+WOFF2) and embeds them as a base64 ``@font-face``. With no CJK font installed it takes the glyphs
+from the subset of Noto Sans CJK SC shipped in ``fonts/`` (GB 2312 level 1: the common hanzi), so a
+fresh machine still writes a readable report. A character the chosen font lacks fails the write with
+one line naming the characters and the fix; it never writes a page that would show boxes.
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ from pathlib import Path
 
 from lifecircle.optimizer.errors import ScenarioError
 
-__all__ = ["FONT_ENV", "FONT_FAMILY", "cjk_chars", "embed_cjk_font", "find_cjk_font", "font_face_css",
-           "make_subset", "subset_font"]
+__all__ = ["BUNDLED_FONT", "FONT_ENV", "FONT_FAMILY", "cjk_chars", "embed_cjk_font", "find_cjk_font",
+           "font_face_css", "make_subset", "subset_font", "system_cjk_font"]
 
 FONT_ENV = "LIFECIRCLE_CJK_FONT"
 FONT_FAMILY = "lifecircle CJK"
@@ -44,6 +46,7 @@ KNOWN_FONTS = (
 # ideographs and forms, full-width forms, and the supplementary ideograph planes.
 CJK_RANGES = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
 PROBE = "中"
+BUNDLED_FONT = Path(__file__).resolve().parent / "fonts" / "NotoSansSC-GB2312-L1.woff2"
 
 
 def cjk_chars(page: str) -> str:
@@ -83,9 +86,17 @@ def _covers(path: Path, probe: str = PROBE):
     return None
 
 
-@functools.lru_cache(maxsize=4)
 def find_cjk_font():
-    """(path, font number) of a CJK font on this machine, or None. Cached per process."""
+    """(path, font number) of a CJK font on this machine, else lifecircle's bundled subset, or None."""
+    found = system_cjk_font()
+    if found is None and BUNDLED_FONT.is_file():
+        return str(BUNDLED_FONT), -1
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def system_cjk_font():
+    """(path, font number) of a CJK font installed on this machine, or None. Cached per process."""
     candidates = []
     if os.environ.get(FONT_ENV):
         candidates.append(Path(os.environ[FONT_ENV]))
@@ -150,9 +161,22 @@ def font_face_css(chars: str) -> str:
             "report.html: the report has Chinese text but this machine has no CJK font to embed, so it "
             "would show boxes; install one (Debian/Ubuntu: apt-get install fonts-noto-cjk) or set "
             f"{FONT_ENV} to a .ttf/.otf/.ttc file")
+    missing = _missing(found[0], found[1], chars)
+    if missing:
+        shown = "".join(missing[:20]) + ("…" if len(missing) > 20 else "")
+        raise ScenarioError(
+            f"report.html: the CJK font {Path(found[0]).name} has no glyph for {len(missing)} character(s) "
+            f"of the report ({shown}), so they would show as boxes; install a full CJK font (Debian/Ubuntu: "
+            f"apt-get install fonts-noto-cjk) or set {FONT_ENV} to one that has them")
     data = base64.b64encode(subset_font(found[0], found[1], chars)).decode("ascii")
     return (f'@font-face{{font-family:"{FONT_FAMILY}";src:url(data:font/woff2;base64,{data}) format("woff2");'
             "font-display:block}")
+
+
+@functools.lru_cache(maxsize=16)
+def _missing(path: str, number: int, chars: str) -> list:
+    cmap = _open(Path(path), number).getBestCmap() or {}
+    return [ch for ch in chars if ord(ch) not in cmap]
 
 
 def embed_cjk_font(page: str, marker: str = "<style>/*@font-face*/") -> str:

@@ -182,6 +182,35 @@ def test_no_cjk_font_fails_loudly_at_write_time(tmp_path, monkeypatch):
     assert report_fonts.embed_cjk_font("<style>/*@font-face*/body{}</style>plain") == "<style>body{}</style>plain"
 
 
+def test_without_a_system_font_the_bundled_subset_is_embedded(monkeypatch):
+    """A fresh machine with no CJK font still writes a readable report (make run's bishan_rural)."""
+    import base64
+
+    from fontTools.ttLib import TTFont
+
+    from lifecircle.optimizer.outputs import report_fonts
+
+    monkeypatch.setattr(report_fonts, "system_cjk_font", lambda: None)
+    assert report_fonts.find_cjk_font() == (str(report_fonts.BUNDLED_FONT), -1)
+    page = report_fonts.embed_cjk_font("<style>/*@font-face*/</style>老幼共托服务站 社区食堂，渝中区")
+    data = re.search(r"font/woff2;base64,([A-Za-z0-9+/=]+)", page).group(1)
+    cmap = TTFont(io.BytesIO(base64.b64decode(data))).getBestCmap()
+    assert all(ord(ch) in cmap for ch in "老幼共托服务站社区食堂，渝中区")
+
+
+def test_a_character_the_font_lacks_fails_loudly(monkeypatch):
+    from lifecircle.optimizer.errors import ScenarioError
+    from lifecircle.optimizer.outputs import report_fonts
+
+    monkeypatch.setattr(report_fonts, "system_cjk_font", lambda: None)
+    with pytest.raises(ScenarioError) as caught:
+        report_fonts.embed_cjk_font("<style>/*@font-face*/</style>中\U00020000")  # outside GB 2312
+    assert str(caught.value) == (
+        "report.html: the CJK font NotoSansSC-GB2312-L1.woff2 has no glyph for 1 character(s) of the "
+        "report (\U00020000), so they would show as boxes; install a full CJK font (Debian/Ubuntu: "
+        "apt-get install fonts-noto-cjk) or set LIFECIRCLE_CJK_FONT to one that has them")
+
+
 def test_network_report_screenshot_shows_the_map(browser, tmp_path):
     """The README's screenshot of the report (docs/report-map.png), made by this browser run:
     written there when LIFECIRCLE_SCREENSHOTS=1, else only into the test's folder."""
