@@ -432,7 +432,7 @@ def test_help_and_version_still_work():
 def test_warnings_are_one_worded_line_or_dropped():
     """Library warnings (numpy's overflow, deprecations) never reach stderr; lifecircle's own
     worded warnings are one line each; the error stays one line."""
-    group = cli._OneLineGroup(name="lifecircle")
+    group = cli.OneLineGroup(name="lifecircle")
 
     @group.command()
     def noisy():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import threading
 import time
 
 import numpy as np
@@ -27,6 +28,32 @@ HIGHS_STATUS = {
     "kUnboundedOrInfeasible": (Status.INFEASIBLE, Termination.INFEASIBLE),
     "kTimeLimit": (Status.FEASIBLE, Termination.TIME_LIMIT),
 }
+
+
+_pool_lock = threading.Lock()
+_pool = {"threads": None, "running": 0}  # the size last asked of HiGHS's scheduler; solves running
+
+
+@contextlib.contextmanager
+def _thread_pool(h, threads):
+    """Ask for ``threads`` threads. HiGHS sizes one task scheduler per process at its first run
+    and ends any later solve asking another size without a plan ("global scheduler has already
+    been initialized"): a script solving with --threads 1, then 2, got no_solution. The scheduler
+    is resized when no other HiGHS solve of this process is running; otherwise (sweeps in threads)
+    this solve runs on the pool as it is rather than fail."""
+    with _pool_lock:
+        if threads:
+            if _pool["threads"] != int(threads) and _pool["running"] == 0:
+                h.resetGlobalScheduler(True)
+                _pool["threads"] = int(threads)
+            if _pool["threads"] == int(threads):
+                h.setOptionValue("threads", int(threads))
+        _pool["running"] += 1
+    try:
+        yield
+    finally:
+        with _pool_lock:
+            _pool["running"] -= 1
 
 
 def highs_lp(model: LinearModel, *, with_offset: bool = False):
@@ -88,8 +115,6 @@ class HighsBackend(Backend):
         h.setOptionValue("mip_abs_gap", 0.0 if options.gap == 0 else 1e-6)
         if options.time_limit_s is not None:
             h.setOptionValue("time_limit", float(options.time_limit_s))
-        if options.threads:
-            h.setOptionValue("threads", int(options.threads))
         if not options.presolve:
             h.setOptionValue("presolve", "off")
         if options.seed is not None:
@@ -106,7 +131,7 @@ class HighsBackend(Backend):
         if options.time_limit_s is not None:
             # issue 14: passing a large model takes seconds; HiGHS's clock starts only at run()
             h.setOptionValue("time_limit", max(0.01, float(options.time_limit_s) - (t0 - t_enter)))
-        with _watch(h, model, self.name):
+        with _thread_pool(h, options.threads), _watch(h, model, self.name):
             h.run()
             if options.warm_start is not None and self._stale_plan(h, model):
                 # Seen with highspy 1.16 on capacitated models: status optimal and the right
