@@ -66,6 +66,9 @@ def city_layers(out_dir: Path, circles, rows, boundary_file: str) -> dict:
                 logger.warning("%s", error)
         if outline is None and "demand" in layers and len(layers["demand"]):
             outline, kind = shapely.convex_hull(shapely.union_all(layers["demand"].geometry.to_numpy())), "hull"
+            if outline.geom_type not in ("Polygon", "MultiPolygon"):
+                # demand on one line or one point: the hull is a line, which a polygon layer refuses
+                outline = outline.buffer(0.0005)  # degrees (EPSG:4490): about 50 m
         outlines.append(outline)
         kinds.append(kind)
     out = {}
