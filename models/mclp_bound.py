@@ -230,14 +230,37 @@ class BoundAndFix:
     iterations: int
 
 
+def perturbed_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, plan: np.ndarray,
+                     tries: int = 24, seed: int = 0) -> np.ndarray:
+    """Iterated swap search: replace 1-3 sites of the best plan by random others, search again,
+    keep any better plan (fixed random seed, so runs repeat)."""
+    rng = np.random.default_rng(seed)
+    m = rows.shape[1]
+    best = np.asarray(plan, dtype=np.int64)
+    z = covered_value(rows, weight, best)
+    if best.size == 0 or best.size >= m:
+        return best
+    for t in range(tries):
+        q = min(1 + t % 3, best.size, m - best.size)
+        start = np.delete(best, rng.choice(best.size, q, replace=False))
+        start = np.concatenate([start, rng.choice(np.setdiff1d(np.arange(m), start), q,
+                                                  replace=False)])
+        cand = swap_search(rows, weight, p, start=start)
+        value = covered_value(rows, weight, cand)
+        if value > z:
+            best, z = cand, value
+    return best
+
+
 def bound_and_fix(rows: sp.csr_matrix, weight: np.ndarray, p: int, *,
-                  iterations: tuple = (800, 400, 400), deadline: float | None = None
-                  ) -> BoundAndFix:
+                  iterations: tuple = (800, 400, 400), deadline: float | None = None,
+                  tries: int = 30) -> BoundAndFix:
     r"""Incumbent (greedy + swaps, then the Lagrangian's roundings + swaps), bound and fixing.
 
     Each round minimises :math:`L` over the sites still open to choice (warm-started from the
     last round's multipliers), rounds its solution into plans (the ``p`` sites of largest
-    averaged subproblem value, and of largest profit :math:`r_j`, each improved by swaps), keeps
+    averaged subproblem value, and of largest profit :math:`r_j`, each improved by swaps; in
+    the second round also ``tries`` perturbed searches from the best, :func:`perturbed_search`), keeps
     the best plan as the incumbent and fixes against it. A later round works on the sites the
     earlier ones left: every plan better than the incumbent is among them (module docstring), so
     fixing there is as exact, and the bound of that restricted problem, or the incumbent's
@@ -270,6 +293,13 @@ def bound_and_fix(rows: sp.csr_matrix, weight: np.ndarray, p: int, *,
             value = covered_value(R, w, plan)
             if value > z:
                 best, z = plan, value
+        if tries and round_ == 1:  # perturbed searches among the sites the fixing left
+            local = np.flatnonzero(np.isin(keep, best))
+            if local.size == best.size:
+                plan = keep[perturbed_search(Rk, w, p, local, tries)]
+                value = covered_value(R, w, plan)
+                if value > z:
+                    best, z = plan, value
         L, r, _ = lagrangian_value(Rk, w, p, pi)
         bound = min(bound, max(z, min(L, lag.bound)))
         shut, sure = fix_sites(r, L, p, z, integral)
