@@ -4,6 +4,7 @@ spopt is a benchmark-only extra (``pip install spopt``), never a runtime depende
 
     .venv/bin/python benchmarks/bench_spopt.py sizes --sizes 1000x100,2000x200,5000x500 --cap 900
     .venv/bin/python benchmarks/bench_spopt.py start-to-json --repeat 3
+    .venv/bin/python benchmarks/bench_spopt.py start-to-json --generator town,clustered --seeds 5 --repeat 1
 
 ``sizes`` builds and solves the same MCLP (radius 600 m, p = m/20) with lifecircle (KD-tree
 coverage, merged demand, ``build_mclp``, HiGHS) and with spopt (dense ``cdist`` cost matrix,
