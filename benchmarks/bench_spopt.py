@@ -5,6 +5,7 @@ spopt is a benchmark-only extra (``pip install spopt``), never a runtime depende
     .venv/bin/python benchmarks/bench_spopt.py sizes --sizes 1000x100,2000x200,5000x500 --cap 900
     .venv/bin/python benchmarks/bench_spopt.py start-to-json --repeat 3
     .venv/bin/python benchmarks/bench_spopt.py start-to-json --generator town,clustered --seeds 5 --repeat 1
+    .venv/bin/python benchmarks/bench_spopt.py routes --seeds 5   # old vs new p-MCLP route, CPU s
 
 ``sizes`` builds and solves the same MCLP (radius 600 m, p = m/20) with lifecircle (KD-tree
 coverage, merged demand, ``build_mclp``, HiGHS) and with spopt (dense ``cdist`` cost matrix,
@@ -325,6 +326,49 @@ def one_start_to_json(args, generator, seed):
     return med["spopt"] / med["lifecircle"], cpu["spopt"] / cpu["lifecircle"]
 
 
+def routes_table(args):
+    """Old route (dominance + compact MIP, greedy start) against the bound-and-fix route, CPU
+    seconds in one process, same instances (issue 16)."""
+    sys.path.insert(0, ROOT)
+    import numpy as np
+
+    from lifecircle.models import classic as cm
+    from lifecircle.models.presolve import greedy_budgeted, presolve_budgeted_mclp
+    from lifecircle.optimizer.classic.instance import ClassicInstance
+    from lifecircle.optimizer.classic.points import coverage_classes
+    from lifecircle.optimizer.classic.solve import solve_classic
+    from lifecircle.optimizer.solve.backends import SolveOptions
+    from lifecircle.optimizer.solve.linear import solve_linear
+
+    print("| generator | seed | old route CPU s | new route CPU s | speed-up | sites closed by "
+          "fixing | sites left for HiGHS | objectives |")
+    print("|---|---|---|---|---|---|---|---|")
+    for gen in args.generator.split(","):
+        for seed in range(args.seeds):
+            xy, w = town(2000, seed) if gen == "town" else clustered(
+                2000, seed, extent_m=1000.0 * args.extent_km)
+            c0 = time.process_time()
+            cl = coverage_classes(xy[:, 0], xy[:, 1], w, xy, RADIUS_M)
+            red = presolve_budgeted_mclp(cl.rows, cl.weight, np.ones(len(w)), 20.0)
+            lin = cm.build_mclp(red.rows, red.weight, site_costs=red.cost, budget=red.budget)
+            x = np.zeros(red.n_sites)
+            x[greedy_budgeted(red.rows, red.weight, red.cost, red.budget)] = 1.0
+            C = -lin.A[lin.row_blocks["cover"]][:, lin.col_blocks["open"]]
+            warm = np.concatenate([x, np.minimum(np.asarray(C @ x).reshape(-1), 1.0)])
+            sol = solve_linear(lin, "highs", SolveOptions(presolve=False, warm_start=warm))
+            old = time.process_time() - c0
+            ids = tuple(range(1, len(w) + 1))
+            c0 = time.process_time()
+            res = solve_classic(ClassicInstance(gen, ids, ids, w, demand_xy=xy, site_xy=xy),
+                                "mclp", p=20, radius=RADIUS_M)
+            new = time.process_time() - c0
+            bf = res.presolve["bound_fix"]
+            agree = abs(sol.objective + red.offset - res.objective) < 1e-6
+            print(f"| {gen} | {seed} | {old:.2f} | {new:.2f} | {old / new:.1f}x | "
+                  f"{bf['closed']:,} | {bf['sites_left']} | {'agree' if agree else 'DIFFER'} |",
+                  flush=True)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="what", required=True)
@@ -345,8 +389,12 @@ def main(argv=None):
     t.add_argument("--extent-km", type=float, default=20.0,
                    help="side of the clustered generator's square (default 20, the "
                         "reconstruction; see benchmarks/README.md)")
+    r = sub.add_parser("routes")
+    r.add_argument("--generator", default="town,clustered")
+    r.add_argument("--seeds", type=int, default=5)
+    r.add_argument("--extent-km", type=float, default=20.0)
     args = ap.parse_args(argv)
-    sizes_table(args) if args.what == "sizes" else start_to_json(args)
+    {"sizes": sizes_table, "start-to-json": start_to_json, "routes": routes_table}[args.what](args)
 
 
 if __name__ == "__main__":
