@@ -4,6 +4,8 @@ spopt is a benchmark-only extra (``pip install spopt``), never a runtime depende
 
     .venv/bin/python benchmarks/bench_spopt.py sizes --sizes 1000x100,2000x200,5000x500 --cap 900
     .venv/bin/python benchmarks/bench_spopt.py start-to-json --repeat 3
+    .venv/bin/python benchmarks/bench_spopt.py start-to-json --generator town,clustered --seeds 5 --repeat 1
+    .venv/bin/python benchmarks/bench_spopt.py routes --seeds 5   # old vs new p-MCLP route, CPU s
 
 ``sizes`` builds and solves the same MCLP (radius 600 m, p = m/20) with lifecircle (KD-tree
 coverage, merged demand, ``build_mclp``, HiGHS) and with spopt (dense ``cdist`` cost matrix,
@@ -240,17 +242,35 @@ print(json.dumps({"model": "mclp", "solver": "spopt+highs", "objective": covered
 
 
 def start_to_json(args):
-    if args.seeds:  # one row per seed and the worst ratio (issue 16: not tuned to one seed)
-        worst = []
-        for seed in range(args.seeds):
-            one = argparse.Namespace(**{**vars(args), "seed": seed, "seeds": 0})
-            worst.append((start_to_json(one), seed))
+    """Each seed of each generator: both tools as whole processes; returns {generator: ratios}."""
+    gens = [g.strip() for g in args.generator.split(",")]
+    seeds = range(args.seeds) if args.seeds else [args.seed]
+    print(f"load average at start: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    ratios = {}
+    for gen in gens:
+        for seed in seeds:
+            ratios.setdefault(gen, []).append(one_start_to_json(args, gen, seed))
             print()
-        ratio, seed = min(worst)
-        print(f"worst spopt / lifecircle over seeds 0-{args.seeds - 1} ({args.generator}): "
-              f"{ratio:.1f}x (seed {seed}); all: {' '.join(f'{r:.1f}' for r, _ in worst)}")
-        return ratio
-    xy, w = (town if args.generator == "town" else clustered)(2000, args.seed)
+    print("| generator | seeds | worst wall ratio (seed) | median wall ratio | all wall ratios "
+          "| worst CPU ratio | median CPU ratio |")
+    print("|---|---|---|---|---|---|---|")
+    for gen, rows in ratios.items():
+        wall = [r[0] for r in rows]
+        cpu = [r[1] for r in rows]
+        worst = min(range(len(wall)), key=wall.__getitem__)
+        print(f"| {gen} | {len(wall)} | {wall[worst]:.1f}x (seed {list(seeds)[worst]}) | "
+              f"{statistics.median(wall):.1f}x | {' / '.join(f'{v:.1f}' for v in wall)} | "
+              f"{min(cpu):.1f}x | {statistics.median(cpu):.1f}x |")
+    return ratios
+
+
+def one_start_to_json(args, generator, seed):
+    import resource
+
+    if generator == "town":
+        xy, w = town(2000, seed)
+    else:
+        xy, w = clustered(2000, seed, extent_m=1000.0 * args.extent_km)
     tmp = tempfile.mkdtemp(prefix="lc_spopt_")
     xy_path, w_path = os.path.join(tmp, "pts.txt"), os.path.join(tmp, "w.txt")
     with open(xy_path, "w") as fh:
@@ -265,14 +285,18 @@ def start_to_json(args):
             "--weights", w_path, "--p", "20", "--radius", str(RADIUS_M), "--json"]
     theirs = [sys.executable, script, xy_path, w_path, "20", str(RADIUS_M)]
     times = {"lifecircle": [], "spopt": []}
+    cpus = {"lifecircle": [], "spopt": []}
     loads = {"lifecircle": [], "spopt": []}
     objective, status, phases = {}, {}, {}
     for _ in range(args.repeat):
         for name, cmd in (("lifecircle", ours), ("spopt", theirs)):
             loads[name].append(os.getloadavg()[0])
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             proc = subprocess.run(cmd, capture_output=True, text=True)
             times[name].append(time.perf_counter() - t0)
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpus[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             if proc.returncode != 0:
                 sys.exit(f"{name} failed: {proc.stderr.strip()[-300:]}")
             # The JSON is the last line: PuLP's HiGHS may print its banner even with msg=False.
@@ -280,20 +304,69 @@ def start_to_json(args):
             objective[name], status[name] = out["objective"], out.get("status", "")
             phases[name] = out["timings_s"]
     med = {k: statistics.median(v) for k, v in times.items()}
-    print(f"{args.generator} 2,000-point xy-weights MCLP ({int(w.sum()):,} residents, "
-          f"seed {args.seed}), "
-          "p = 20, R = 600 m; whole process, start to JSON")
-    print(f"| tool | median wall s ({args.repeat} runs) | all runs s | load avg (1 min) at each "
-          "start | last run read / build / solve s | status | covered weight |")
-    print("|---|---|---|---|---|---|---|")
+    cpu = {k: statistics.median(v) for k, v in cpus.items()}
+    where = "" if generator == "town" else f", {args.extent_km:g} km square"
+    print(f"{generator}{where} 2,000-point xy-weights MCLP ({int(w.sum()):,} residents, "
+          f"seed {seed}), p = 20, R = 600 m; whole process, start to JSON")
+    print(f"| tool | median wall s ({args.repeat} runs) | all runs s | CPU s (user+sys) | load avg "
+          "(1 min) at each start | last run read / build / solve s | status | covered weight |")
+    print("|---|---|---|---|---|---|---|---|")
     for name in ("lifecircle", "spopt"):
         ph = phases[name]
         print(f"| {name} | {med[name]:.2f} | {' / '.join(f'{t:.2f}' for t in times[name])} | "
-              f"{' / '.join(f'{v:.1f}' for v in loads[name])} | {ph['read']:.2f} / "
-              f"{ph['build']:.2f} / {ph['solve']:.2f} | {status[name]} | {objective[name]:g} |")
-    print(f"\nspopt / lifecircle = {med['spopt'] / med['lifecircle']:.1f}x; objectives "
-          f"{'agree' if abs(objective['spopt'] - objective['lifecircle']) < 1e-6 else 'DIFFER'}")
-    return med["spopt"] / med["lifecircle"]
+              f"{cpu[name]:.2f} | {' / '.join(f'{v:.1f}' for v in loads[name])} | "
+              f"{ph['read']:.2f} / {ph['build']:.2f} / {ph['solve']:.2f} | {status[name]} | "
+              f"{objective[name]:g} |")
+    agree = abs(objective["spopt"] - objective["lifecircle"]) < 1e-6
+    print(f"\n{generator} seed {seed}: spopt / lifecircle = {med['spopt'] / med['lifecircle']:.1f}x "
+          f"wall, {cpu['spopt'] / cpu['lifecircle']:.1f}x CPU; objectives "
+          f"{'agree' if agree else 'DIFFER'}", flush=True)
+    if not agree:
+        sys.exit(f"{generator} seed {seed}: objectives differ: {objective}")
+    return med["spopt"] / med["lifecircle"], cpu["spopt"] / cpu["lifecircle"]
+
+
+def routes_table(args):
+    """Old route (dominance + compact MIP, greedy start) against the bound-and-fix route, CPU
+    seconds in one process, same instances (issue 16)."""
+    sys.path.insert(0, ROOT)
+    import numpy as np
+
+    from lifecircle.models import classic as cm
+    from lifecircle.models.presolve import greedy_budgeted, presolve_budgeted_mclp
+    from lifecircle.optimizer.classic.instance import ClassicInstance
+    from lifecircle.optimizer.classic.points import coverage_classes
+    from lifecircle.optimizer.classic.solve import solve_classic
+    from lifecircle.optimizer.solve.backends import SolveOptions
+    from lifecircle.optimizer.solve.linear import solve_linear
+
+    print("| generator | seed | old route CPU s | new route CPU s | speed-up | sites closed by "
+          "fixing | sites left for HiGHS | objectives |")
+    print("|---|---|---|---|---|---|---|---|")
+    for gen in args.generator.split(","):
+        for seed in range(args.seeds):
+            xy, w = town(2000, seed) if gen == "town" else clustered(
+                2000, seed, extent_m=1000.0 * args.extent_km)
+            c0 = time.process_time()
+            cl = coverage_classes(xy[:, 0], xy[:, 1], w, xy, RADIUS_M)
+            red = presolve_budgeted_mclp(cl.rows, cl.weight, np.ones(len(w)), 20.0)
+            lin = cm.build_mclp(red.rows, red.weight, site_costs=red.cost, budget=red.budget)
+            x = np.zeros(red.n_sites)
+            x[greedy_budgeted(red.rows, red.weight, red.cost, red.budget)] = 1.0
+            C = -lin.A[lin.row_blocks["cover"]][:, lin.col_blocks["open"]]
+            warm = np.concatenate([x, np.minimum(np.asarray(C @ x).reshape(-1), 1.0)])
+            sol = solve_linear(lin, "highs", SolveOptions(presolve=False, warm_start=warm))
+            old = time.process_time() - c0
+            ids = tuple(range(1, len(w) + 1))
+            c0 = time.process_time()
+            res = solve_classic(ClassicInstance(gen, ids, ids, w, demand_xy=xy, site_xy=xy),
+                                "mclp", p=20, radius=RADIUS_M)
+            new = time.process_time() - c0
+            bf = res.presolve["bound_fix"]
+            agree = abs(sol.objective + red.offset - res.objective) < 1e-6
+            print(f"| {gen} | {seed} | {old:.2f} | {new:.2f} | {old / new:.1f}x | "
+                  f"{bf['closed']:,} | {bf['sites_left']} | {'agree' if agree else 'DIFFER'} |",
+                  flush=True)
 
 
 def main(argv=None):
@@ -311,9 +384,17 @@ def main(argv=None):
     t.add_argument("--repeat", type=int, default=3)
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--seeds", type=int, default=0, help="run seeds 0..N-1 and report the worst")
-    t.add_argument("--generator", choices=("town", "clustered"), default="town")
+    t.add_argument("--generator", default="town",
+                   help="town, clustered, or both as town,clustered (one run, one table)")
+    t.add_argument("--extent-km", type=float, default=20.0,
+                   help="side of the clustered generator's square (default 20, the "
+                        "reconstruction; see benchmarks/README.md)")
+    r = sub.add_parser("routes")
+    r.add_argument("--generator", default="town,clustered")
+    r.add_argument("--seeds", type=int, default=5)
+    r.add_argument("--extent-km", type=float, default=20.0)
     args = ap.parse_args(argv)
-    sizes_table(args) if args.what == "sizes" else start_to_json(args)
+    {"sizes": sizes_table, "start-to-json": start_to_json, "routes": routes_table}[args.what](args)
 
 
 if __name__ == "__main__":

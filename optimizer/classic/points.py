@@ -30,6 +30,7 @@ import scipy.sparse as sp
 
 from lifecircle.models.aggregate import identical_row_classes
 from lifecircle.optimizer.inputs.geo import pairs_matrix
+from lifecircle.optimizer.classic.result import stop_facts
 
 CHUNK_POINTS = 1 << 20  # about 100 MB of tree and pairs per chunk at city densities
 
@@ -156,6 +157,75 @@ def highs_lp_duals(rows: sp.csr_matrix, weight: np.ndarray, cost: np.ndarray, bu
     return best[1], best[2]
 
 
+def _solve_pmclp_fixed(red, solver, options, extra: dict):
+    """The reduced p-MCLP ``red`` (unit costs, budget p) by :func:`models.mclp_bound.bound_and_fix`
+    and a MIP on what the fixing leaves. Returns (status, sites in ``red``'s columns, bound,
+    objective, (termination, bound_source), size, message, backend) for the reduced problem.
+
+    Every plan better than the incumbent lies in the fixed problem, so the optimum is the better
+    of the incumbent and the fixed problem's optimum; a time-limited MIP's bound becomes
+    ``max(incumbent, its bound)`` (plans outside it are worth no more than the incumbent),
+    capped by the Lagrangian bound.
+    """
+    from dataclasses import replace
+
+    from lifecircle.models import classic as cm
+    from lifecircle.models.mclp_bound import bound_and_fix
+    from lifecircle.models.presolve import presolve_budgeted_mclp
+
+    from lifecircle.optimizer.solve.backends import Status
+    from lifecircle.optimizer.solve.linear import solve_linear
+
+    p = int(round(red.budget))
+    t0 = time.perf_counter()
+    bf = bound_and_fix(red.rows, red.weight, p)
+    keep = ~bf.closed
+    cols = np.flatnonzero(keep)
+    forced = np.flatnonzero(bf.opened[cols])
+    sub = presolve_budgeted_mclp(red.rows[:, cols], red.weight, np.ones(cols.size), float(p),
+                                 forced=forced)
+    extra["bound_fix"] = {"incumbent": bf.value, "lagrangian_bound": round(bf.bound, 6),
+                          "iterations": bf.iterations, "closed": int(bf.closed.sum()),
+                          "opened": int(bf.opened.sum()), "sites_left": sub.n_sites,
+                          "classes_left": sub.n_classes, "seconds": round(time.perf_counter() - t0, 4)}
+    best_local, best_value = bf.incumbent, bf.value
+    if sub.n_sites == 0:  # the presolve decided the fixed problem
+        if sub.offset > best_value:
+            best_local, best_value = cols[sub.fixed_open], sub.offset
+        return (Status.OPTIMAL, best_local, best_value, best_value, ("optimal", "lagrangian"),
+                {"rows": 0, "cols": 0, "nonzeros": 0, "binaries": 0}, "solved by fixing", solver)
+    lin = cm.build_mclp(sub.rows, sub.weight, site_costs=sub.cost, budget=sub.budget)
+    # the incumbent as a warm start when the fixing kept it
+    where = np.full(red.n_sites, -1)
+    where[cols[sub.sites]] = np.arange(sub.n_sites)
+    inc_open = np.setdiff1d(bf.incumbent, cols[sub.fixed_open])
+    warm = options.warm_start
+    if warm is None and np.all(where[inc_open] >= 0) and inc_open.size <= sub.budget:
+        x = np.zeros(sub.n_sites)
+        x[where[inc_open]] = 1.0
+        C = -lin.A[lin.row_blocks["cover"]][:, lin.col_blocks["open"]]
+        warm = np.concatenate([x, np.minimum(np.asarray(C @ x).reshape(-1), 1.0)])
+    sol = solve_linear(lin, solver, replace(options, warm_start=warm))
+    size = {"rows": lin.n_rows, "cols": lin.n_cols, "nonzeros": int(lin.A.nnz),
+            "binaries": int(lin.integrality.sum())}
+    facts = stop_facts(sol, True)
+    bound = None if sol.bound is None else min(bf.bound, max(best_value, sol.bound + sub.offset))
+    if sol.values is not None:
+        value = float(sol.objective) + sub.offset
+        if value > best_value:
+            chosen = cm.open_sites(lin, sol.values)
+            best_local = cols[np.union1d(sub.fixed_open, sub.sites[chosen]).astype(np.int64)]
+            best_value = value
+    status = sol.status
+    if status == Status.INFEASIBLE or (sol.values is None and status != Status.OPTIMAL):
+        status = Status.FEASIBLE  # the incumbent stands; the fixed problem held nothing better
+    if sol.status in (Status.OPTIMAL, Status.INFEASIBLE):
+        status, bound = Status.OPTIMAL, best_value
+        facts = ("optimal", facts[1] or "mip")
+    return (status, np.asarray(best_local, dtype=np.int64), bound, best_value, facts, size,
+            sol.message, sol.backend)
+
+
 def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected=(),
                       solver=None, options=None, read_s: float = 0.0, presolve: bool | str = True,
                       method: str = "compact"):
@@ -240,6 +310,11 @@ def solve_mclp_points(instance, *, p=None, radius=None, budget=None, preselected
         size = {"rows": res.cuts + 1, "cols": red.n_sites + 1, "nonzeros": None,
                 "binaries": red.n_sites}
         extra["benders"] = {"iterations": res.iterations, "cuts": res.cuts}
+    elif budget is None and presolve == "dominance":
+        # p-MCLP (issue 16): incumbent, Lagrangian bound and exact site fixing, then the MIP
+        # on the sites left (models/mclp_bound.py)
+        status, chosen_local, bound_red, sol_objective, facts, size, message, backend_name = \
+            _solve_pmclp_fixed(red, solver, options, extra)
     else:
         lin = cm.build_mclp(red.rows, red.weight, site_costs=red.cost, budget=red.budget)
         warm = options.warm_start

@@ -148,8 +148,9 @@ def solve_classic(instance: ClassicInstance, model: str, *, p: int | None = None
                                         options=options, read_s=read_s)
     if model == "mclp" and instance.demand_xy is not None:
         # MCLP on coordinates (cfl, xy-weights): chunked coverage, aggregation and presolve
-        # (issue 8). For p-MCLP only the dominance rules: the LP fixing rarely pays there, while
-        # dropping dominated sites halved HiGHS's time on the town instances (issue 16).
+        # (issue 8). For p-MCLP the dominance rules, then the Lagrangian bound and site fixing of
+        # models/mclp_bound.py against a swap-search plan (issue 16): the LP fixing of the
+        # presolve rarely paid there, this fixing leaves HiGHS nothing or a few hundred sites.
         from lifecircle.optimizer.classic.points import solve_mclp_points
 
         if budget is None and solver == "highs" and (options is None or options.presolve):
