@@ -59,7 +59,7 @@ def _columns(problem: CoverageProblem):
     return x_site, x_type, cost
 
 
-def _column_values(problem, x_site, x_type, remaining, coef=None):
+def column_values(problem, x_site, x_type, remaining, coef=None):
     """(n_x,) Σ_g w_g min(q, Σ_i d_if r_ig): what each column could add now (``coef`` instead of
     the group weights w_g when given)."""
     coef = problem.group_weight if coef is None else coef
@@ -83,7 +83,7 @@ def capacity_ceiling(problem: CoverageProblem) -> float:
     reach = float((weighted * best_reach_level(problem)).sum())
     x_site, x_type, cost = _columns(problem)
     open_people = problem.people * (1.0 - base) * (weighted > 0)
-    v = _column_values(problem, x_site, x_type, open_people)
+    v = column_values(problem, x_site, x_type, open_people)
     existing = 0.0
     if problem.existing_capacity is not None and problem.existing_reach is not None:
         for g, W in problem.existing_reach.items():
@@ -188,7 +188,7 @@ def greedy_capacity_plan(problem: CoverageProblem):
         free = np.flatnonzero(mask & ~used_site[x_site] & (cost <= left))
         if not free.size:
             return None
-        g_f = _column_values(problem, x_site[free], x_type[free], remaining, coef)
+        g_f = column_values(problem, x_site[free], x_type[free], remaining, coef)
         if coef is not None and not (g_f > 0).any():
             return None
         ratio = np.where(cost[free] > 0, g_f / np.maximum(cost[free], 1e-300), np.where(g_f > 0, np.inf, 0.0))
@@ -211,7 +211,7 @@ def greedy_capacity_plan(problem: CoverageProblem):
             break
         open_(f)
 
-    value = _column_values(problem, x_site, x_type, remaining)
+    value = column_values(problem, x_site, x_type, remaining)
     ratio = np.where(cost > 0, value / np.maximum(cost, 1e-300), np.inf)
     heap = [(-ratio[f], int(f)) for f in np.flatnonzero((value > 0) & ~used_site[x_site])]
     heapq.heapify(heap)
