@@ -46,6 +46,7 @@ import scipy.sparse as sp
 from lifecircle.models.linear import MAXIMIZE, LinearModel
 
 _KNOWN_BLOCKS = {"coverage", "one_per_site", "budget", "min_open"}
+_SMALL_NNZ = 200_000
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class _Parts:
     b: np.ndarray
     B: float
     offset: float
+    ST: sp.csr_matrix  # the transposes once, not per evaluation (a transpose costs more than the product
+    MT: sp.csr_matrix  # on small models)
 
 
 def _parts(model: LinearModel) -> _Parts | None:
@@ -108,7 +111,8 @@ def _parts(model: LinearModel) -> _Parts | None:
     if np.any(A.data < 0) or np.any(model.c[ys] < 0):
         return None
     return _Parts(A, sp.csr_matrix(A.T), model.c[ys], model.c[xs], S, u, M, m,
-                  np.asarray(b.toarray()).ravel(), float(B[0]), float(model.offset))
+                  np.asarray(b.toarray()).ravel(), float(B[0]), float(model.offset),
+                  sp.csr_matrix(S.T), sp.csr_matrix(M.T))
 
 
 def _knapsack(profit: np.ndarray, cost: np.ndarray, budget: float) -> tuple[float, np.ndarray]:
@@ -159,7 +163,7 @@ def lagrangian_bound(model: LinearModel, target: float | None = None, *, deadlin
     nu = np.zeros(P.m.size)
 
     def evaluate(lam, mu, nu):
-        profit = P.p + P.AT @ lam - P.S.T @ mu + P.M.T @ nu
+        profit = P.p + P.AT @ lam - P.ST @ mu + P.MT @ nu
         value, x = _knapsack(profit, P.b, P.B)
         y = (P.w > lam).astype(float)
         L = P.offset + float(np.maximum(P.w - lam, 0.0).sum()) + float(mu @ P.u) - float(nu @ P.m) + value
@@ -178,7 +182,10 @@ def lagrangian_bound(model: LinearModel, target: float | None = None, *, deadlin
         return g_lam, g_mu, g_nu, float(g_lam @ g_lam + g_mu @ g_mu + g_nu @ g_nu)
 
     def times_a(x):
-        # A @ x for a knapsack solution (a few hundred nonzeros): a slice, not a full product
+        # A @ x for a knapsack solution (a few hundred nonzeros): a slice, not a full product,
+        # except on small models, where slicing costs more than the product
+        if P.A.nnz <= _SMALL_NNZ:
+            return P.A @ x
         support = np.flatnonzero(x)
         return P.AT[support].T @ x[support]
 

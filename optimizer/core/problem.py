@@ -31,6 +31,8 @@ class EquityRule:
     min_share: np.ndarray
     min_share_per_circle: float | None = None
     maximin: str | None = None
+    # (G,) (YAML key, name in messages) per group, or None: equity.min_coverage.<group>, <group>
+    floor_keys: tuple | None = None
 
     @property
     def needs_circles(self) -> bool:

@@ -62,6 +62,16 @@ def best_worst_gap(values) -> float | None:
     return float(max(v) - min(v)) if v else None
 
 
+def floor_key(problem: CoverageProblem, g: int) -> tuple[str, str]:
+    """(the YAML key group g's floor was written under, the group as messages name it): under
+    per_service ``equity.min_coverage.elderly.canteen`` / ``elderly (canteen)``, not the internal
+    service name (issue 14)."""
+    keys = problem.equity.floor_keys if problem.equity is not None else None
+    if keys is not None:
+        return keys[g]
+    return f"equity.min_coverage.{problem.group_names[g]}", problem.group_names[g]
+
+
 def floor_violations(problem: CoverageProblem, level: np.ndarray, worst_share: float | None = None) -> list:
     """Messages for every equity floor (and maximin level) that ``level`` misses."""
     rule = problem.equity
@@ -71,7 +81,9 @@ def floor_violations(problem: CoverageProblem, level: np.ndarray, worst_share: f
     g_cov, g_people = group_totals(problem, level)
     for g, floor in enumerate(np.asarray(rule.min_share, dtype=float)):
         if np.isfinite(floor) and g_people[g] > 0 and g_cov[g] < floor * g_people[g] - PEOPLE_TOL * max(1.0, g_people[g]):
-            out.append(f"equity.min_coverage.{problem.group_names[g]}: share {g_cov[g] / g_people[g]:.6f} < {floor:g}")
+            key, who = floor_key(problem, g)
+            out.append(f"{key}: share of {who} {g_cov[g] / g_people[g]:.6f} < {floor:g}"
+                       if rule.floor_keys else f"{key}: share {g_cov[g] / g_people[g]:.6f} < {floor:g}")
     c_cov, c_people = circle_totals(problem, level)
     if rule.min_share_per_circle is not None and c_cov is not None:
         floor = rule.min_share_per_circle

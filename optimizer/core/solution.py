@@ -211,7 +211,6 @@ def _check_assignment(problem, site, type_, level, served, blocks, assignment):
 def _assign(problem, site, type_, level, served, blocks, with_equity, worst_share):
     """The transportation LP of the capacitated groups for a fixed plan (see the module docstring)."""
     import scipy.sparse as sp
-    from scipy.optimize import linprog
 
     from lifecircle.optimizer.core.shares import circle_totals, group_totals
 
@@ -271,7 +270,7 @@ def _assign(problem, site, type_, level, served, blocks, with_equity, worst_shar
         for g, rows, gain, q in blocks:
             served[~problem.serves[type_, g], g] = np.nan
         return level, served, ex_served, bool(np.all(b >= 0)), []
-    result = linprog(c, A_ub=A, b_ub=b, bounds=(0, None), method="highs-ipm")
+    result = _linprog(c, A, b)
     if result.status == 2:
         return level, served, ex_served, False, []
     if result.status != 0:
@@ -293,7 +292,7 @@ def _assign(problem, site, type_, level, served, blocks, with_equity, worst_shar
         value = float(result.fun)
         A2 = sp.vstack([A, sp.csr_matrix(c[None, :])], format="csr")
         b2 = np.concatenate([b, [value + 1e-9 * max(1.0, abs(value))]])
-        second = linprog(-on_existing.astype(float), A_ub=A2, b_ub=b2, bounds=(0, None), method="highs-ipm")
+        second = _linprog(-on_existing.astype(float), A2, b2)
         if second.status == 0:
             z = second.x
     z = np.maximum(z, 0.0)
@@ -303,6 +302,21 @@ def _assign(problem, site, type_, level, served, blocks, with_equity, worst_shar
     for g, rows, gain, q in blocks:
         served[~problem.serves[type_, g], g] = np.nan
     return level, served, ex_served, True, []
+
+
+def _linprog(c, A, b):
+    """min c z, A z <= b, z >= 0 by HiGHS's interior point, re-solved by dual simplex when that
+    ends in neither an optimum nor a proof of infeasibility.
+
+    Why: on some tiny infeasible assignment LPs (equity floors no assignment meets, e.g. a swap in
+    tests/outputs/test_swaps.py) IPX's presolved model ends in "Solve error" (scipy status 4)
+    where dual simplex, or IPX without presolve, proves infeasibility (issue 14)."""
+    from scipy.optimize import linprog
+
+    result = linprog(c, A_ub=A, b_ub=b, bounds=(0, None), method="highs-ipm")
+    if result.status in (0, 2):
+        return result
+    return linprog(c, A_ub=A, b_ub=b, bounds=(0, None), method="highs-ds")
 
 
 def objective_tolerance(problem: CoverageProblem, objective: float = 0.0) -> float:

@@ -285,5 +285,8 @@ def service_fields(scenario: Scenario, coverage: dict, covered_before: np.ndarra
         floors = np.full(n_g, np.nan)
         for group, share in eq.min_coverage.items():
             floors[groups.index(group)] = share
-        extra["equity"] = EquityRule(floors, eq.min_coverage_per_circle, eq.maximin)
+        keys = None
+        if eq.floor_keys:  # per_service: messages name the YAML key, not the internal service
+            keys = tuple(eq.floor_keys.get(g, (f"equity.min_coverage.{g}", g)) for g in groups)
+        extra["equity"] = EquityRule(floors, eq.min_coverage_per_circle, eq.maximin, keys)
     return coverage, covered_before, extra

@@ -74,6 +74,10 @@ class Equity:
     min_coverage: Mapping[str, float] = field(default_factory=dict)  # group -> share in [0, 1]
     min_coverage_per_circle: float | None = None
     maximin: str | None = None  # "groups" | "circles"
+    # issue 14: group (a service under per_service) -> (the YAML key its floor was written under,
+    # the group as messages name it), e.g. elderly·canteen -> (equity.min_coverage.elderly.canteen,
+    # elderly (canteen)); empty: the key is equity.min_coverage.<group>
+    floor_keys: Mapping[str, tuple] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -124,19 +124,21 @@ def expand_services(scenario, nested_floors: dict, check_share, where):
         existing = replace(existing, columns=MappingProxyType(ex_cols))
     equity = scenario.equity  # per-service floors come only with an equity section
     if equity is not None:
-        floors = {}
+        floors, keys = {}, {}
         old = dict(equity.min_coverage)
         for s, (g, k) in services.items():
             if (g, k) in nested_floors:
                 floors[s] = check_share(nested_floors[(g, k)], f"equity.min_coverage.{g}.{k}")
+                keys[s] = (f"equity.min_coverage.{g}.{k}", f"{g} ({k})")
             elif g in old:
                 floors[s] = old[g]
+                keys[s] = (f"equity.min_coverage.{g}", f"{g} ({k})")
             else:
                 continue
             if weights[s] <= 0:
                 raise ScenarioError(f"{where(f'equity.min_coverage.{g}')}: service {g} · {k} has weight 0 "
                                     f"(group weight × type weight); give it a positive weight to ask for a floor")
-        equity = replace(equity, min_coverage=MappingProxyType(floors))
+        equity = replace(equity, min_coverage=MappingProxyType(floors), floor_keys=MappingProxyType(keys))
     return replace(
         scenario, groups=MappingProxyType(weights), group_speed_m_s=MappingProxyType(speeds),
         facility_types=MappingProxyType(types), demand=replace(scenario.demand, columns=MappingProxyType(columns)),

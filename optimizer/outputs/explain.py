@@ -315,6 +315,28 @@ def _resolve(problem: CoverageProblem, solver: str, options: SolveOptions | None
                    None if bound is None else float(bound))
 
 
+def _add_capacitated(problem: CoverageProblem, site, type_, ev: Evaluation, options: SolveOptions | None) -> Resolve:
+    """Issue 14: under capacities, what the larger budget buys is the plan plus facilities added
+    greedily, each priced by the persistent assignment LP (:mod:`optimizer.solve.next_budget`),
+    with the capacity ceiling as a labelled bound; not a second assignment MILP, which cost most
+    of the report on yuzhong_capacity and still ended unproven."""
+    import time
+
+    from lifecircle.optimizer.solve.next_budget import add_within_budget
+
+    deadline = None
+    if options is not None and options.deadline is not None:
+        deadline = time.perf_counter() + max(0.0, options.deadline.remaining())
+    elif options is not None and options.time_limit_s:
+        deadline = time.perf_counter() + options.time_limit_s
+    # the plan's evaluation stands at the larger budget: only the budget row changed
+    site, type_, after, bound = add_within_budget(problem, site, type_, ev, deadline)
+    status = Status.OPTIMAL if bound <= after.objective + _tol(after.objective) else Status.FEASIBLE
+    return Resolve(str(status), float(after.objective), site, type_, after.spent_cny, after.people_after,
+                   problem.budget_cny, "facilities added greedily, priced by the assignment LP", "greedy",
+                   float(bound))
+
+
 def resolve_solver(solver: str | None) -> str:
     """The solver for re-solves: the run's own when known, else the default."""
     return solver if solver in REGISTRY else DEFAULT_BACKEND
@@ -379,7 +401,11 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
             return False
         return None
 
-    next_budget = _resolve(problem.with_budget(problem.budget_cny * next_budget_factor), solver, options, warm, ev, ceiling)
+    larger = problem.with_budget(problem.budget_cny * next_budget_factor)
+    if getattr(problem, "has_service", False) and problem.capacitated_groups().any() and ev.feasible:
+        next_budget = _add_capacitated(larger, site, type_, ev, options)
+    else:
+        next_budget = _resolve(larger, solver, options, warm, ev, ceiling)
     rules = [RuleCheck("budget", True, binds_after(next_budget), gain_of(next_budget),
                        problem.budget_cny - ev.spent_cny, (), next_budget)]
 

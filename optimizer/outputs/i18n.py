@@ -51,6 +51,8 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "rule.by_ceiling": {"en": "no re-solve needed: the plan already covers everyone an idle site can reach",
                        "zh": "无需重新求解：方案已覆盖所有闲置场地可覆盖的人"},
     "rule.by_resolve": {"en": "re-solved with {solver} ({status})", "zh": "用 {solver} 重新求解（{status}）"},
+    "rule.by_greedy": {"en": "facilities added greedily, each priced by the assignment LP ({status})",
+                       "zh": "逐个贪心增加设施，每个由分配线性规划定价（{status}）"},
     "rule.must_dropped": {"en": "required sites the unconstrained plan would drop: {sites}",
                           "zh": "不受约束时方案会放弃的必选场地：{sites}"},
     "rule.min_counts": {"en": "opened / minimum: {counts}", "zh": "新增数 / 最少数：{counts}"},
@@ -118,6 +120,10 @@ CATALOGUE: dict[str, dict[str, str]] = {
     "next.by_ceiling": {"en": "The plan already covers everyone an idle site can reach, so more budget cannot add "
                               "anyone; no re-solve is needed to prove it.",
                         "zh": "方案已覆盖所有闲置场地可覆盖的人，增加预算无法再增加覆盖，无需重新求解即可证明。"},
+    "next.by_greedy": {"en": "Found by adding facilities to the plan greedily, each priced by the assignment LP, not "
+                             "by a second MILP: at least this much; no plan covers more than {bound} (capacity ceiling).",
+                       "zh": "在方案上逐个贪心增加设施（每个由分配线性规划定价）得到，未再次求解整数规划：至少如此；"
+                             "任何方案的覆盖都不超过 {bound}（容量上限）。"},
     "next.none": {"en": "The re-solve with more budget found no plan ({status}).",
                   "zh": "增加预算后的重新求解未得到方案（{status}）。"},
     "next.added": {"en": "sites it adds", "zh": "新增场地"},

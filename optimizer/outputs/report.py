@@ -214,6 +214,8 @@ def next_budget_rows(scenario, facts: PlanFacts, lang: str):
                  objective=num(nb.objective, 1), status=status_label(nb.status, lang))
     if nb.method in ("bound", "ceiling"):
         sentence += " " + t(f"next.by_{nb.method}", lang)
+    elif nb.method == "greedy":  # issue 14: capacities; a lower bound with its ceiling
+        sentence += " " + t("next.by_greedy", lang, bound=num(nb.bound, 1))
     rows = [[group_label(name, lang, scenario), float(facts.covered_after[g]), float(nb.people_after[g]),
              float(nb.people_after[g] - facts.covered_after[g])] for g, name in enumerate(scenario.group_names)]
     headers = [t("col.group", lang), t("col.covered_after", lang), t("col.covered_next", lang), t("col.change", lang)]

@@ -33,6 +33,7 @@ from lifecircle.models.reduce import dominated_columns, prune_plan, reduce_cover
 from lifecircle.optimizer.solve.backends import (
     DEFAULT_BACKEND, REGISTRY, SolveOptions, Status, get_backend,
 )
+from lifecircle.optimizer.solve.backends.base import relative_gap
 from lifecircle.optimizer.errors import InfeasibleError, ScenarioError
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.leastcost import column_ranks, solve_lexicographic
@@ -146,10 +147,10 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
             return _Solved(float(budget), Status.INFEASIBLE, None, None, None, _EMPTY, _EMPTY, 0.0, str(error))
         t1 = time.perf_counter()
         bound = gap = None
+        # one clock per budget: --time-limit bounds each budget's stages together (issue 14)
+        budget_options = options if options.time_limit_s is None else replace(
+            options, deadline=Deadline(options.time_limit_s))
         if exact:
-            # one clock per budget: --time-limit bounds each budget's stages together (issue 14)
-            budget_options = options if options.time_limit_s is None else replace(
-                options, deadline=Deadline(options.time_limit_s))
             reduced = reduce_coverage(model, index, x_cost, budget, must, dominated)
             start = None
             if previous is not None:
@@ -177,6 +178,12 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
                 site, type_ = index.x_site[chosen], index.x_type[chosen]
             else:
                 site = type_ = _EMPTY
+        elif hasattr(backend, "plan_with_bound"):
+            # issue 14: `local` plans by local search and windows from the better of two greedy
+            # starts, and brings a Lagrangian bound; the gap is taken after evaluate()
+            site, type_, bound, _source = backend.plan_with_bound(problem.with_budget(budget), index,
+                                                                  budget_options, model=model)
+            status, objective, reason = Status.FEASIBLE, None, f"{backend.name}: no optimality claim"
         else:
             chosen = greedy_plan(index, x_cost, budget, must, problem.min_open)
             site, type_ = index.x_site[chosen], index.x_type[chosen]
@@ -194,18 +201,20 @@ def sweep_problem(problem: CoverageProblem, budgets, solver: str = DEFAULT_BACKE
             if exact:
                 raise SolverResultError(f"{backend.name}: plan at budget {budget:,.0f} fails "
                                         f"evaluate(): {evaluation.violations[0]}")
-            return _empty_point(budget, Status.NO_SOLUTION, "greedy: " + evaluation.violations[0],
+            return _empty_point(budget, Status.NO_SOLUTION, f"{backend.name}: " + evaluation.violations[0],
                                 solved.solve_s)
         objective = solved.objective
+        gap = solved.gap
         if objective is None:
             objective = evaluation.objective
+            gap = relative_gap(objective, solved.bound)  # a heuristic's own bound (local), else None
         elif not _same(evaluation.objective, objective):
             raise SolverResultError(f"{backend.name}: model objective {objective} != evaluated "
                                     f"{evaluation.objective} at budget {budget:,.0f}")
         # the recomputed value, so that the curve does not depend on the solver's float path
         # (a warm-started and a cold solve of one plan differ in the 12th digit)
         objective = evaluation.objective
-        return SweepPoint(budget, solved.status, objective, solved.bound, solved.gap, evaluation.spent_cny,
+        return SweepPoint(budget, solved.status, objective, solved.bound, gap, evaluation.spent_cny,
                           evaluation.people_after, solved.solve_s, solved.site, solved.type, solved.reason,
                           solved.warm_started)
 

@@ -157,22 +157,25 @@ class SwapLP:
         self._current = np.array(upper[self._cap0:self._floor0])
         self._n = n
 
-    def _plan(self, f: int | None, a: int | None):
+    def _plan(self, f: int | None, a: int | None, extra=()):
         keep = np.ones(self._n, dtype=bool)
         if f is not None:
             keep[f] = False
         site, type_ = self.site[keep], self.type[keep]
-        if a is not None:
-            site = np.append(site, self.alt_site[a])
-            type_ = np.append(type_, self.alt_type[a])
+        opened = list(extra) + ([] if a is None else [a])
+        if opened:
+            site = np.append(site, self.alt_site[opened])
+            type_ = np.append(type_, self.alt_type[opened])
         return site, type_
 
     def _uncapacitated_level(self, site, type_):
         """(I, G) levels with the capacitated groups at their base (as evaluate's LP sees them)."""
         return uncapacitated_levels(self.problem, site, type_)
 
-    def objective(self, f: int | None = None, a: int | None = None) -> float:
-        """evaluate(problem, plan without facility f, with alternative a).objective."""
+    def objective(self, f: int | None = None, a: int | None = None, extra=()) -> float:
+        """evaluate(problem, plan without facility f, with alternative a).objective; ``extra``:
+        positions of alternatives also open (facilities added to the plan, issue 14's next
+        budget)."""
         import highspy
 
         problem = self.problem
@@ -183,6 +186,7 @@ class SwapLP:
             open_[f] = False
         if a is not None:
             open_[self._n + a] = True
+        open_[self._n + np.asarray(list(extra), dtype=np.int64)] = True
         for (pos, g), r in self.cap_row_of.items():
             upper[r] = self._cap_full[r] if open_[pos] else 0.0
         fixed = np.ones(upper.size, dtype=bool)
@@ -194,7 +198,7 @@ class SwapLP:
             h.changeRowsBounds(int(changed.size), (self._cap0 + changed).astype(np.int32),
                                np.full(changed.size, -np.inf), upper[changed])
             self._current = upper
-        site, type_ = self._plan(f, a)
+        site, type_ = self._plan(f, a, extra)
         level = self._uncapacitated_level(site, type_)
         constant = float((problem.weighted_people() * level).sum())
         if self._floors:
@@ -218,15 +222,19 @@ class SwapLP:
             raise SolverResultError(f"swap LP: {h.modelStatusToString(status)}")
         return constant + float(h.getInfo().objective_function_value)
 
-    def assignment(self) -> dict:
-        """{g: (I, n + E) CSR} people of each point assigned to each plan facility, then to each
-        existing facility, from the last :meth:`objective` call with every plan facility open
-        (``f`` and ``a`` None). A class's flow splits over its points in proportion to people."""
+    def assignment(self, extra=()) -> dict:
+        """{g: (I, n + m + E) CSR} people of each point assigned to each plan facility, then to
+        each alternative of ``extra`` (in that order, m of them), then to each existing facility,
+        from the last :meth:`objective` call with every plan facility open (``f`` and ``a``
+        None, the same ``extra``). A class's flow splits over its points in proportion to people."""
         problem = self.problem
         n, n_fac = self._n, self._n + self.alt_site.size
         n_ex = 0 if problem.existing_capacity is None else problem.existing_capacity.shape[0]
         values = np.asarray(self.highs.getSolution().col_value, dtype=float) if self.n_columns else np.zeros(0)
-        colmap = np.concatenate([np.arange(n), np.full(n_fac - n, -1), n + np.arange(n_ex)])
+        alt_col = np.full(n_fac - n, -1)
+        alt_col[np.asarray(list(extra), dtype=np.int64)] = n + np.arange(len(extra))
+        n = n + len(extra)
+        colmap = np.concatenate([np.arange(self._n), alt_col, n + np.arange(n_ex)])
         out, start = {}, 0
         for g, rows, class_of, rep, G, supply, q, key in self._blocks:
             z = np.maximum(values[start:start + G.nnz], 0.0)

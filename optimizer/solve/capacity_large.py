@@ -34,8 +34,8 @@ from lifecircle.models.coverage import facility_columns
 from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.core.solution import Solution, evaluate
 from lifecircle.optimizer.core.status import BoundSource, Status, Termination
-from lifecircle.optimizer.core.tolerances import BUDGET_TOL, OBJECTIVE_TOL
-from lifecircle.optimizer.errors import SolverResultError
+from lifecircle.optimizer.core.tolerances import BUDGET_TOL, OBJECTIVE_TOL, PEOPLE_TOL
+from lifecircle.optimizer.errors import ScenarioError, SolverResultError
 
 logger = logging.getLogger(__name__)
 
@@ -59,16 +59,18 @@ def _columns(problem: CoverageProblem):
     return x_site, x_type, cost
 
 
-def _column_values(problem, x_site, x_type, remaining):
-    """(n_x,) Σ_g w_g min(q, Σ_i d_if r_ig): what each column could add now."""
+def column_values(problem, x_site, x_type, remaining, coef=None):
+    """(n_x,) Σ_g w_g min(q, Σ_i d_if r_ig): what each column could add now (``coef`` instead of
+    the group weights w_g when given)."""
+    coef = problem.group_weight if coef is None else coef
     value = np.zeros(x_site.size)
     q_all = problem.type_capacity()
     for (k, g), _ in problem.coverage.items():
         cols = np.flatnonzero(x_type == k)
-        if not cols.size:
+        if not cols.size or coef[g] == 0:
             continue
         reach = problem.weight_of(k, g)[:, x_site[cols]].T @ remaining[:, g]
-        value[cols] += problem.group_weight[g] * np.minimum(q_all[k, g], reach)
+        value[cols] += coef[g] * np.minimum(q_all[k, g], reach)
     return value
 
 
@@ -81,7 +83,7 @@ def capacity_ceiling(problem: CoverageProblem) -> float:
     reach = float((weighted * best_reach_level(problem)).sum())
     x_site, x_type, cost = _columns(problem)
     open_people = problem.people * (1.0 - base) * (weighted > 0)
-    v = _column_values(problem, x_site, x_type, open_people)
+    v = column_values(problem, x_site, x_type, open_people)
     existing = 0.0
     if problem.existing_capacity is not None and problem.existing_reach is not None:
         for g, W in problem.existing_reach.items():
@@ -109,39 +111,107 @@ def capacity_ceiling(problem: CoverageProblem) -> float:
     return min(reach, knapsack)
 
 
+def _group_floors(problem: CoverageProblem) -> np.ndarray:
+    """(G,) the equity floor on each group's covered share; NaN where none."""
+    if problem.equity is None:
+        return np.full(problem.n_groups, np.nan)
+    return np.asarray(problem.equity.min_share, dtype=float)
+
+
+def large_route_refusal(problem: CoverageProblem) -> str | None:
+    """Why the large route cannot honour this problem's rules (one line), or None when it can.
+
+    The greedy meets min_open and per-group floors itself; a floor on every circle's share is a
+    constraint per circle that a facility-by-facility greedy has no way to aim at."""
+    if problem.equity is not None and problem.equity.min_share_per_circle is not None:
+        return (f"capacities over {LARGE_REACH_PAIRS:,} (point, site) pairs in reach "
+                f"({capacitated_reach_pairs(problem):,} here) are planned by a greedy that cannot "
+                f"guarantee equity.min_share_per_circle; remove it, or reduce the district (fewer "
+                f"candidate sites or a smaller reach)")
+    return None
+
+
 def greedy_capacity_plan(problem: CoverageProblem):
-    """(site, type) of the lazy greedy of the module docstring."""
+    """(site, type) of the lazy greedy of the module docstring, in three phases: must_open; then,
+    while a type is short of its min_open count, that type's best column by gain per CNY (the
+    cheapest among equal ones); then, while a group's estimated covered share is below its
+    equity floor, the column that adds most people to the groups still short, per CNY; then the
+    lazy greedy. The estimate is the greedy's own assignment (people taken from a facility's
+    reach in proportion), a feasible assignment under step reach, so a plan that meets the floors
+    by the estimate meets them in evaluate()'s LP too. Phases that run out of budget or sites
+    stop; evaluate() then says what is missing."""
     x_site, x_type, cost = _columns(problem)
     weighted = problem.weighted_people()
-    remaining = problem.people * (1.0 - problem.level_before()) * (weighted > 0)
+    base = problem.level_before()
+    remaining = problem.people * (1.0 - base) * (weighted > 0)
+    covered = (problem.people * base).sum(axis=0)  # estimated covered people per group
+    people_g = problem.people.sum(axis=0)
+    floors = _group_floors(problem)
     q_all = problem.type_capacity()
     by_type = {}
     for (k, g), _ in problem.coverage.items():
         by_type.setdefault(k, []).append((g, sp.csc_matrix(problem.weight_of(k, g))))
 
-    def gain(f: int, take: bool = False) -> float:
+    def gain(f: int, take: bool = False, coef=None) -> float:
         j, k = int(x_site[f]), int(x_type[f])
+        coef = problem.group_weight if coef is None else coef
         total = 0.0
         for g, W in by_type.get(k, ()):
             lo, hi = W.indptr[j], W.indptr[j + 1]
             rows, d = W.indices[lo:hi], W.data[lo:hi]
             reach = float(d @ remaining[rows, g])
             served = min(q_all[k, g], reach)
-            total += problem.group_weight[g] * served
+            total += coef[g] * served
             if take and reach > 0:
                 remaining[rows, g] *= 1.0 - served / reach
+                covered[g] += served
         return total
 
     budget = problem.budget_cny * (1 + BUDGET_TOL)
     used_site = np.zeros(problem.n_sites, dtype=bool)
     chosen = []
-    must = np.flatnonzero(problem.must_open[x_site] == x_type)
-    for f in must:
-        gain(int(f), take=True)
+    left = budget
+
+    def open_(f: int):
+        nonlocal left
+        gain(f, take=True)
         used_site[x_site[f]] = True
+        left -= cost[f]
         chosen.append(int(f))
-    left = budget - float(cost[must].sum())
-    value = _column_values(problem, x_site, x_type, remaining)
+
+    for f in np.flatnonzero(problem.must_open[x_site] == x_type):
+        open_(int(f))
+
+    def best(mask: np.ndarray, coef) -> int | None:
+        """The free affordable column of ``mask`` with the most gain per CNY (fresh gains);
+        with ``coef`` None ties and zero gains go to the cheapest (min_open)."""
+        free = np.flatnonzero(mask & ~used_site[x_site] & (cost <= left))
+        if not free.size:
+            return None
+        g_f = column_values(problem, x_site[free], x_type[free], remaining, coef)
+        if coef is not None and not (g_f > 0).any():
+            return None
+        ratio = np.where(cost[free] > 0, g_f / np.maximum(cost[free], 1e-300), np.where(g_f > 0, np.inf, 0.0))
+        return int(free[np.lexsort((cost[free], -ratio))[0]])
+
+    for k in np.flatnonzero(problem.min_open > 0):
+        while np.count_nonzero(x_type[chosen] == k) < problem.min_open[k]:
+            f = best(x_type == k, None)
+            if f is None:
+                break
+            open_(f)
+
+    with np.errstate(invalid="ignore"):
+        short = lambda: np.where(np.isfinite(floors), floors * people_g - covered, 0.0)  # noqa: E731
+    while (short() > PEOPLE_TOL * np.maximum(1.0, people_g)).any():
+        # gain counted in people of the groups still short
+        coef = (short() > 0).astype(float)
+        f = best(np.ones(x_site.size, dtype=bool), coef)
+        if f is None:
+            break
+        open_(f)
+
+    value = column_values(problem, x_site, x_type, remaining)
     ratio = np.where(cost > 0, value / np.maximum(cost, 1e-300), np.inf)
     heap = [(-ratio[f], int(f)) for f in np.flatnonzero((value > 0) & ~used_site[x_site])]
     heapq.heapify(heap)
@@ -156,10 +226,7 @@ def greedy_capacity_plan(problem: CoverageProblem):
         if heap and r < -heap[0][0]:
             heapq.heappush(heap, (-r, f))
             continue
-        gain(f, take=True)
-        used_site[x_site[f]] = True
-        left -= cost[f]
-        chosen.append(f)
+        open_(f)
     chosen = np.asarray(sorted(chosen), dtype=np.int64)
     return x_site[chosen], x_type[chosen]
 
@@ -169,6 +236,9 @@ def solve_capacity_large(problem: CoverageProblem, backend: str) -> Solution:
     from lifecircle.optimizer.solve.backends.base import relative_gap
 
     t0 = time.perf_counter()
+    refusal = large_route_refusal(problem)
+    if refusal is not None:  # before any work: the greedy could not honour the rule
+        raise ScenarioError(refusal)
     logger.info("capacities: %s (point, site) pairs; greedy plan and capacity ceiling instead of the MILP",
                 f"{capacitated_reach_pairs(problem):,}")
     site, type_ = greedy_capacity_plan(problem)
@@ -186,7 +256,8 @@ def solve_capacity_large(problem: CoverageProblem, backend: str) -> Solution:
         return Solution(status=Status.NO_SOLUTION, backend=backend, objective=None, bound=bound, gap=None,
                         site=np.zeros(0, np.int64), type=np.zeros(0, np.int64), spent_cny=0.0,
                         timings_s={"build": 0.0, "solve": t2 - t0},
-                        message="capacity greedy: " + "; ".join(evaluation.violations),
+                        message="capacity greedy (no MILP at this size) could not meet: "
+                                + "; ".join(evaluation.violations),
                         termination=Termination.NO_SOLUTION, bound_source=BoundSource.CEILING)
     objective = evaluation.objective
     if bound < objective - OBJECTIVE_TOL * max(1.0, abs(objective)):

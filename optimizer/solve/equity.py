@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from lifecircle.optimizer.core.problem import CoverageProblem
-from lifecircle.optimizer.core.shares import circle_totals, group_totals
+from lifecircle.optimizer.core.shares import circle_totals, floor_key, group_totals
 from lifecircle.optimizer.core.tolerances import PEOPLE_TOL
 from lifecircle.optimizer.errors import InfeasibleError
 
@@ -86,8 +86,8 @@ def precheck_equity(problem: CoverageProblem) -> None:
                 best, why = cap_best, "by the capacity the budget can buy plus existing capacity"
         if best < floor * g_people[g] - PEOPLE_TOL * max(1.0, g_people[g]):
             raise InfeasibleError(
-                f"equity.min_coverage.{problem.group_names[g]}: {floor:g} asked but at most "
-                f"{best / g_people[g]:.4f} of {problem.group_names[g]} can be covered ({why})"
+                f"{floor_key(problem, g)[0]}: {floor:g} asked but at most "
+                f"{best / g_people[g]:.4f} of {floor_key(problem, g)[1]} can be covered ({why})"
             )
     if rule.min_share_per_circle is not None:
         c_cov, c_people = circle_totals(problem, level)
@@ -137,7 +137,10 @@ def diagnose_infeasible(problem: CoverageProblem, solver: str, options) -> str:
         best = result.bound if result.status != Status.OPTIMAL and result.bound is not None else result.objective
         achievable = best / index.set_people[g]
         mark = "<" if achievable < floor - 1e-9 else ">="
-        parts.append(f"{problem.group_names[g]} at most {achievable:.4f} ({mark} {floor:g} asked)")
+        name = problem.group_names[g]
+        if rule.floor_keys:  # per_service: the YAML key and the group (type), not elderly·canteen
+            name = "{}: {}".format(*floor_key(problem, g))
+        parts.append(f"{name} at most {achievable:.4f} ({mark} {floor:g} asked)")
     if rule.min_share_per_circle is not None and problem.circle is not None:
         circles = replace(problem, equity=EquityRule(np.full(problem.n_groups, np.nan), None, "circles"))
         m2, i2 = build_service_model(circles)

@@ -205,6 +205,9 @@ SINGLE_OBJECTIVE_MAX = 2.0**45
 # yuzhong_hillside, so it is bounded; when it cannot decide, the stage says so.
 TIE_SHARE = 0.2
 TIE_MIN_S = 0.2
+# Stages 2-4 after an unproven stage 1 (stopped by --gap or the clock): this share of stage 1's
+# time, the issue's 30 % budget for the least-cost stages.
+COST_SHARE = 0.3
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,8 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
         if not options.canonical or (first.status != Status.OPTIMAL and options.deadline is not None
                                      and options.deadline.expired):
             return Lexicographic(first, tuple(stages), False)
+        if first.status != Status.OPTIMAL:
+            options = unproven_clock(options, _time.perf_counter() - t0)
         lexi = canonical_plan(model, first.values, cost, rank, solver, options)
         return _finish_lexicographic(model, first, lexi.values, stages + list(lexi.stages),
                                      lexi.canonical and first.status == Status.OPTIMAL)
@@ -325,6 +330,20 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
         values, tie_stage, canonical = _ties(model, values, cost, rank, spent, rank_sum, solver, options, limit)
         stages.append(replace(tie_stage, seconds=_time.perf_counter() - t_ties))
     return _finish_lexicographic(model, first, values, stages, canonical)
+
+
+def unproven_clock(options: SolveOptions, stage1_s: float) -> SolveOptions:
+    """``options`` for stages 2-4 after a stage 1 stopped short of a proof (--gap or the clock):
+    least cost at a coverage not proven maximal cannot be proven canonical either, so they get
+    COST_SHARE of stage 1's time (at least TIE_MIN_S), or the run's deadline if that is sooner,
+    and keep the best plan found by then. Unbounded, yuzhong_capacity's cost MIP after a
+    ``--gap 0.01`` stage 1 ran for minutes (issue 14)."""
+    from lifecircle.optimizer.core.deadline import Deadline
+
+    cap = Deadline(max(TIE_MIN_S, COST_SHARE * stage1_s))
+    if options.deadline is not None and options.deadline.remaining() <= cap.remaining():
+        return options
+    return replace(options, deadline=cap)
 
 
 def _certified(model: LinearModel, values: np.ndarray, objective: float):

@@ -16,7 +16,8 @@ import numpy as np
 from lifecircle.models.coverage import CoverageIndex, build_coverage_model
 from lifecircle.models.lagrangian import lagrangian_bound
 from lifecircle.models.linear import LinearModel
-from lifecircle.models.local_search import local_search, repair_min_open, window_search
+from lifecircle.models.greedy import greedy_plan
+from lifecircle.models.local_search import local_search, plan_value, repair_min_open, window_search
 from lifecircle.models.reduce import dominated_columns, lazy_greedy, reduce_coverage
 
 from lifecircle.optimizer.core.problem import CoverageProblem
@@ -64,6 +65,22 @@ def improve_plan(index: CoverageIndex, cost: np.ndarray, budget_cny: float, must
     return plan
 
 
+def _better_start(index: CoverageIndex, cost: np.ndarray, problem: CoverageProblem, must: np.ndarray,
+                  start: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """The lazy greedy's ``start`` made to meet min_open, or the ``greedy`` backend's plan when
+    that covers more (it fills min_open first and may take dominated columns): local search never
+    makes a plan worse, so ``local`` then always plans at least as well as ``greedy`` (issue 14)."""
+    repaired = repair_min_open(index, cost, problem.budget_cny, problem.min_open, start | must, allowed)
+    greedy = greedy_plan(index, cost, problem.budget_cny, must, problem.min_open)
+    per_type = np.bincount(index.x_type[greedy], minlength=problem.min_open.size)
+    greedy_ok = bool(np.all(per_type >= problem.min_open)) and cost[greedy].sum() <= problem.budget_cny * (1 + 1e-12)
+    if not greedy_ok:
+        return start
+    if repaired is None or plan_value(index, greedy) > plan_value(index, repaired):
+        return greedy
+    return repaired
+
+
 class LocalBackend(Backend):
     name = "local"
     library = "highspy"  # the windows are MILPs for HiGHS
@@ -96,6 +113,7 @@ class LocalBackend(Backend):
         dominated = dominated_columns(index, cost, must, problem.min_open)
         allowed = ~dominated
         start = lazy_greedy(index, cost, problem.budget_cny, must, allowed)
+        start = _better_start(index, cost, problem, must, start, allowed)
         local_until = None if limit is None else t0 + 0.15 * limit
         window_until = t0 + (WINDOW_S if limit is None else 0.5 * limit)
         chosen = improve_plan(index, cost, problem.budget_cny, must, problem.min_open, start, allowed,

@@ -1,0 +1,25 @@
+"""Least cost after an unproven coverage stage (issue 14): when --gap or the clock stops stage 1
+short of a proof, stages 2-4 get COST_SHARE of stage 1's time, or the run's deadline if sooner."""
+
+from __future__ import annotations
+
+import pytest
+
+from lifecircle.optimizer.core.deadline import Deadline
+from lifecircle.optimizer.solve.backends import SolveOptions
+from lifecircle.optimizer.solve.leastcost import COST_SHARE, TIE_MIN_S, unproven_clock
+
+
+def test_the_cost_stages_get_a_share_of_stage_one():
+    options = unproven_clock(SolveOptions(gap=0.01), 20.0)
+    assert options.gap == 0.01 and options.deadline is not None
+    assert options.deadline.remaining() == pytest.approx(COST_SHARE * 20.0, abs=0.5)
+    tiny = unproven_clock(SolveOptions(), 0.01)
+    assert tiny.deadline.remaining() == pytest.approx(TIE_MIN_S, abs=0.1)
+
+
+def test_an_earlier_run_deadline_wins_and_a_later_one_is_cut():
+    soon = SolveOptions(deadline=Deadline(1.0))
+    assert unproven_clock(soon, 20.0).deadline is soon.deadline
+    late = SolveOptions(deadline=Deadline(600.0))
+    assert unproven_clock(late, 20.0).deadline.remaining() == pytest.approx(COST_SHARE * 20.0, abs=0.5)
