@@ -204,3 +204,30 @@ def test_english_stays_as_it_was(tiny_scenario, tmp_path, console_env):
                                      "bench", "export", "network", "generate", "solvers"])
 def test_every_command_takes_lang(command):
     assert "--lang" in _invoke([command, "--help"]).output
+
+
+def test_explain_why_not_shows_its_re_solve(district, tmp_path, console_env):
+    import csv
+
+    out_dir = tmp_path / "r"
+    assert _invoke(["solve", district, "--out", out_dir, "--no-report"]).exit_code == 0
+    with open(out_dir / "sites.csv", encoding="utf-8-sig", newline="") as fh:
+        chosen = {row["site_id"] for row in csv.DictReader(fh)}
+    with open(Path(district).parent / "sites.csv", encoding="utf-8-sig", newline="") as fh:
+        other = next(row["id"] for row in csv.DictReader(fh) if row["id"] not in chosen)
+    code, out, err = run_on_pty([*CLI, "explain", str(out_dir), "--why-not", other, "--lang", "en"], env=console_env)
+    assert code == 0, err
+    assert f"explain: why not {other}: re-solving with it forced in" in err
+    assert re.search(r"re-solving with it forced in · incumbent [\d,.]+ · bound [\d,.]+ · gap [\d.]+%", err), err[-2000:]
+    assert "Re-solve with it forced in" in out and "incumbent" not in out
+
+
+def test_bench_counts_its_jobs_on_a_terminal(tmp_path, console_env):
+    edges = [(1, 2, 3), (2, 3, 4), (3, 4, 2), (4, 5, 6), (5, 6, 1), (6, 7, 5), (7, 8, 2), (8, 1, 4), (2, 6, 7)]
+    instance = tmp_path / "tiny.txt"
+    instance.write_text("8 9 3\n" + "".join(f"{a} {b} {w}\n" for a, b, w in edges), encoding="utf-8")
+    code, out, err = run_on_pty([*CLI, "bench", str(instance), "--model", "pmedian", "--solvers",
+                                 "highs,ortools-cpsat", "--out", str(tmp_path / "b"), "--lang", "en"], env=console_env)
+    assert code == 0, err
+    assert re.search(r"bench pmedian: +50%\|.*\| 1/2", err) and re.search(r"bench pmedian: 100%\|.*\| 2/2", err), err
+    assert out.strip().endswith(f"wrote {tmp_path / 'b' / 'bench.csv'} and {tmp_path / 'b' / 'bench.md'}")
