@@ -10,6 +10,14 @@ and solver names, model names) stay as written in both languages: they are what 
 from __future__ import annotations
 
 COMMANDS: dict[str, dict[str, str]] = {
+    # --- the frame of click's usage errors after "错误：" (click's detail stays as click says it)
+    "cmd.click.see_help": {"en": " (see '{command} --help')", "zh": "（见 '{command} --help'）"},
+    "cmd.click.aborted": {"en": "aborted", "zh": "已中止"},
+    "cmd.click.missing_argument": {"en": "Missing argument {hint}.", "zh": "缺少参数 {hint}。"},
+    "cmd.click.missing_option": {"en": "Missing option {hint}.", "zh": "缺少选项 {hint}。"},
+    "cmd.click.invalid": {"en": "Invalid value for {hint}: {message}", "zh": "{hint} 的值无效：{message}"},
+    "cmd.click.no_such_option": {"en": "No such option '{name}'.", "zh": "没有选项 '{name}'。"},
+    "cmd.click.did_you_mean": {"en": " Did you mean {options}?", "zh": "是否想用 {options}？"},
     # --- validate: the lines i18n_console.py did not cover
     "cmd.validate.layers": {"en": "  layers read as: {layers}", "zh": "  各图层的坐标系：{layers}"},
     "cmd.validate.converted": {"en": " (converted to WGS84)", "zh": "（已转换为 WGS84）"},

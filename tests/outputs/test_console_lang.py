@@ -142,3 +142,17 @@ def test_every_command_text_has_both_languages_and_the_same_fields():
         entry = CATALOGUE[key]
         assert set(entry) == {"en", "zh"}, key
         assert sorted(fields.findall(entry["en"])) == sorted(fields.findall(entry["zh"])), key
+
+
+def test_usage_errors_translate_clicks_frame(console_env):
+    """Before the command runs only --lang (or $LIFECIRCLE_LANG) can choose; click's detail stays."""
+    assert _run("classic", "mclp", "--lang", "zh").output == "错误：缺少选项 '--instance'。（见 'lifecircle classic --help'）\n"
+    assert _run("solve", "--budge", "1", "x", "--lang", "zh").output == (
+        "错误：没有选项 '--budge'。是否想用 --budget？（见 'lifecircle solve --help'）\n")
+    bad = _run("solve", "x", "--budget", "abc", "--lang", "zh")
+    assert bad.exit_code == 2
+    assert bad.output == "错误：'--budget' 的值无效：'abc' is not a valid float.（见 'lifecircle solve --help'）\n"
+    assert _run("classic", "mclp", "--lang", "en").output == (
+        "error: Missing option '--instance'. (see 'lifecircle classic --help')\n")
+    assert _run("solve", "--budge", "1", "x").output == (
+        "error: No such option '--budge'. Did you mean '--budget'? (see 'lifecircle solve --help')\n")
