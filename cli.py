@@ -159,8 +159,8 @@ def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl, n_cir
             info = generate_cfl(out_dir, cfl[0], cfl[1], seed=seed)
         except LifecircleError as error:
             fail(error)
-        click.echo(f"wrote {info['path']}: {cfl[0]} sites, {cfl[1]} clients, seed {seed}; total site "
-                   f"cost {info['total_site_cost']:g} (10% budget: {0.1 * info['total_site_cost']:g})")
+        click.echo(say("cmd.generate.cfl", path=info["path"], sites=cfl[0], clients=cfl[1], seed=seed,
+                       cost=info["total_site_cost"], budget=0.1 * info["total_site_cost"]))
         return
     if os.path.isfile(out_dir):
         fail(_bad_input(f"OUT_DIR: {out_dir} is a file; give a folder for the scenario"))
@@ -173,7 +173,7 @@ def generate(out_dir, profile, n_demand, n_sites, seed, budget, name, cfl, n_cir
                                  seed=seed, budget_cny=budget, name=name)
     except LifecircleError as error:
         fail(error)
-    click.echo(f"wrote {path}")
+    click.echo(say("cmd.generate.wrote", path=path))
 
 
 def _check_district_size(n_demand, n_sites, budget):
@@ -236,7 +236,7 @@ def classic(model, instance, fmt, weights, site_costs, demand_col, site_col, cos
         sys.exit(code)
     from lifecircle.optimizer.outputs.text import classic_lines
 
-    echo_lines(classic_lines(result, model, code == EXIT_NO_SOLUTION))
+    echo_lines(classic_lines(result, model, code == EXIT_NO_SOLUTION, lang=language()))
     sys.exit(code)
 
 
@@ -280,7 +280,7 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
                              **bench_kwargs(research))
     except LifecircleError as error:
         fail(error)
-    echo_lines(bench_lines(rows, research["compare"], out_dir))
+    echo_lines(bench_lines(rows, research["compare"], out_dir, lang=language()))
 
 
 @main.command()
@@ -316,7 +316,7 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
             export_model(lin, mps, lp_path)
         except LifecircleError as error:
             fail(error)
-        click.echo(export_line(mps, lp_path, lin))
+        click.echo(export_line(mps, lp_path, lin, lang=language()))
         return
     if instance is None or model is None:
         fail(_bad_input("export: give SCENARIO, or --instance FILE with --model MODEL"))
@@ -331,7 +331,7 @@ def export(scenario, instance, model, fmt, weights, site_costs, demand_col, site
         export_model(built.linear, mps, lp_path)
     except LifecircleError as error:
         fail(error)
-    click.echo(export_line(mps, lp_path, built.linear))
+    click.echo(export_line(mps, lp_path, built.linear, lang=language()))
 
 
 # ---- walking networks: network (issue 4) ----
@@ -354,14 +354,14 @@ def network(scenario, extract, bbox, polygon, out):
 
     try:
         if scenario is None or extract or bbox or polygon or out:  # issue 17: an OSM extract
-            return echo_lines(network_from_osm(scenario, extract, bbox, polygon, out))
+            return echo_lines(network_from_osm(scenario, extract, bbox, polygon, out, lang=language()))
         loaded = load_scenario(scenario)
         if loaded.network_path is None:
             raise ScenarioError(f"{scenario}: no walking.network; reach uses straight lines × detour_factor")
         facts = network_facts(loaded)
     except LifecircleError as error:
         fail(error)
-    echo_lines(network_lines(facts))
+    echo_lines(network_lines(facts, lang=language()))
 
 
 # ---- officials: explain, compare (issue 5) ----
@@ -436,7 +436,7 @@ def _generate_city(out_dir, n_circles, seed, n_demand, n_sites, budget, name):
         path = generate_city(out_dir, n_circles, seed=seed)
     except LifecircleError as error:
         fail(error)
-    click.echo(f"wrote {n_circles} circles into {path} (see {path / 'README.md'})")
+    click.echo(say("cmd.generate.city", n=n_circles, path=path, readme=path / "README.md"))
 
 
 @main.command()

@@ -217,17 +217,17 @@ def spopt_version() -> str:
         return "not installed"
 
 
-def bench_lines(rows: list[dict], compare: str | None, out_dir: str) -> list:
+def bench_lines(rows: list[dict], compare: str | None, out_dir: str, lang: str = "en") -> list:
     """The console lines after a bench run: spopt's absence, any objective mismatch (on stderr,
-    loudly), and the count of optimal rows."""
+    loudly), and the count of optimal rows, in ``lang`` (issue 15)."""
+    from lifecircle.optimizer.outputs.i18n import t
     from lifecircle.optimizer.outputs.text import ToStderr
 
-    lines = [SPOPT_ABSENT] if compare == "spopt" and not spopt_available() else []
-    lines += [ToStderr(f"bench: {r['instance']}: {r['note']}") for r in rows
+    lines = [t("cmd.bench.no_spopt", lang)] if compare == "spopt" and not spopt_available() else []
+    lines += [ToStderr(t("cmd.bench.mismatch", lang, instance=r["instance"], note=r["note"])) for r in rows
               if r.get("mismatch")]
     ok = sum(r["status"] == "optimal" for r in rows)
-    lines.append(f"{ok} of {len(rows)} rows optimal; wrote {out_dir}/bench.csv and "
-                 f"{out_dir}/bench.md")
+    lines.append(t("cmd.bench.done", lang, ok=ok, n=len(rows), out=out_dir))
     return lines
 
 

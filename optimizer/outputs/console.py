@@ -174,6 +174,8 @@ def _group_class():
 
             if not standalone_mode:
                 return super().main(args, prog_name, complete_var, standalone_mode, **extra)
+            # a usage error comes before the command sets its language: take --lang or the env's
+            use_language(_lang_in(sys.argv[1:] if args is None else list(args)))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 warnings.simplefilter("always", LifecircleWarning)
@@ -183,13 +185,10 @@ def _group_class():
                 except click.exceptions.Exit as done:  # --help, --version
                     sys.exit(done.exit_code)
                 except click.ClickException as error:
-                    ctx = getattr(error, "ctx", None)
-                    hint = f" (see '{ctx.command_path} --help')" if isinstance(error, click.UsageError) and ctx else ""
-                    message = " ".join(error.format_message().split())
-                    click.echo(say("console.error", message=f"{message}{hint}"), err=True)
+                    click.echo(say("console.error", message=usage_message(error)), err=True)
                     sys.exit(error.exit_code)
                 except click.Abort:
-                    click.echo(say("console.error", message="aborted"), err=True)
+                    click.echo(say("console.error", message=say("cmd.click.aborted")), err=True)
                     sys.exit(1)
             sys.exit(0)
 
@@ -209,6 +208,52 @@ def _group_class():
                 os._exit(EXIT_INTERRUPTED)
 
     return OneLineGroup
+
+
+def _lang_in(args: list) -> str | None:
+    """The value of ``--lang`` among the raw arguments, if any."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            return args[i + 1]
+        if isinstance(arg, str) and arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def usage_message(error) -> str:
+    """A click error as one line, with the command's --help named for a usage error. In English
+    click's own words; in Chinese the frame of the common kinds (missing, invalid, unknown option)
+    is translated and click's detail (e.g. "'abc' is not a valid float") stays as click says it."""
+    import click
+
+    ctx = getattr(error, "ctx", None)
+    usage = isinstance(error, click.UsageError) and ctx
+    if language() == "en":
+        hint = f" (see '{ctx.command_path} --help')" if usage else ""
+        return " ".join(error.format_message().split()) + hint
+    message = _usage_frame(error) or error.format_message()
+    return " ".join(message.split()) + (say("cmd.click.see_help", command=ctx.command_path) if usage else "")
+
+
+def _usage_frame(error) -> str | None:
+    import click
+    from click.exceptions import _join_param_hints
+
+    if isinstance(error, click.NoSuchOption):
+        more = say("cmd.click.did_you_mean", options=", ".join(sorted(error.possibilities))) if error.possibilities else ""
+        return say("cmd.click.no_such_option", name=error.option_name) + more
+    if not isinstance(error, click.BadParameter):
+        return None
+    hint = error.param_hint if error.param_hint is not None else (
+        error.param.get_error_hint(error.ctx) if error.param is not None else None)
+    hint = _join_param_hints(hint) or ""
+    if isinstance(error, click.MissingParameter):
+        kind = error.param_type or (error.param.param_type_name if error.param is not None else "parameter")
+        key = "cmd.click.missing_option" if kind == "option" else "cmd.click.missing_argument"
+        extra = error.param.type.get_missing_message(param=error.param, ctx=error.ctx) if error.param is not None else ""
+        detail = " ".join(x for x in (error.message, extra) if x)
+        return say(key, hint=hint) + detail
+    return say("cmd.click.invalid", hint=hint, message=error.message) if hint else None
 
 
 def _quiet_interrupted_threads() -> None:

@@ -123,3 +123,10 @@ CONSOLE: dict[str, dict[str, str]] = {
     "console.city_postfix": {"en": "done {done}, failed {failed}, remaining {remaining}",
                              "zh": "完成 {done}，失败 {failed}，剩余 {remaining}"},
 }
+
+# the other commands' printed lines (network, classic, bench, export, generate, validate)
+from lifecircle.optimizer.outputs.i18n_commands import COMMANDS  # noqa: E402
+
+if set(COMMANDS) & set(CONSOLE):
+    raise RuntimeError(f"i18n: command keys repeat console keys: {sorted(set(COMMANDS) & set(CONSOLE))}")
+CONSOLE.update(COMMANDS)

@@ -134,20 +134,23 @@ def write_walk(walk: OsmWalk, out) -> None:
         )
 
 
-def osm_network_lines(walk: OsmWalk, out) -> list:
-    """What ``lifecircle network --from-osm`` prints: counts, length, the classes kept."""
+def osm_network_lines(walk: OsmWalk, out, lang: str = "en") -> list:
+    """What ``lifecircle network --from-osm`` prints: counts, length, the classes kept (in ``lang``)."""
+    from lifecircle.optimizer.outputs.i18n import t
+
     classes, counts = np.unique(walk.highway.astype(str), return_counts=True)
     length = {c: walk.length_m[walk.highway == c].sum() for c in classes}
     order = np.argsort(-np.array([length[c] for c in classes]))
-    lines = [f"{out}: {walk.n_edges:,} edges between {walk.n_nodes:,} junctions and dead ends, from "
-             f"{walk.ways_kept:,} of {walk.ways_read:,} highway ways, total length {walk.length_m.sum() / 1000:,.2f} km",
-             f"  oneway: ignored (every way walked both ways); steps: walk_factor {STEPS_FACTOR:g}"]
-    lines.append("  by class: " + ", ".join(f"{classes[i]} {counts[i]:,} ({length[classes[i]] / 1000:,.1f} km)"
-                                          for i in order))
+    lines = [t("cmd.osm.head", lang, out=out, edges=f"{walk.n_edges:,}", nodes=f"{walk.n_nodes:,}",
+               kept=f"{walk.ways_kept:,}", read=f"{walk.ways_read:,}", km=f"{walk.length_m.sum() / 1000:,.2f}"),
+             t("cmd.osm.rules", lang, factor=STEPS_FACTOR)]
+    lines.append(t("cmd.osm.classes", lang, classes=", ".join(
+        t("cmd.osm.km", lang, name=classes[i], count=f"{counts[i]:,}", km=f"{length[classes[i]] / 1000:,.1f}")
+        for i in order)))
     return lines
 
 
-def network_from_osm(scenario, extract, bbox, polygon, out) -> list:
+def network_from_osm(scenario, extract, bbox, polygon, out, lang: str = "en") -> list:
     """``lifecircle network --from-osm EXTRACT [--bbox B | --polygon P] --out walk.gpkg``: check the
     options, build and write the network (a status line on a terminal), return the lines to print."""
     from lifecircle.optimizer.outputs.progress import phases
@@ -166,4 +169,4 @@ def network_from_osm(scenario, extract, bbox, polygon, out) -> list:
         area, name = area_from_polygon(polygon), f"--polygon {polygon}"
     with phases("network"):
         walk = write_osm_network(extract, out, area=area, area_name=name)
-    return osm_network_lines(walk, out)
+    return osm_network_lines(walk, out, lang)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from lifecircle.optimizer.outputs.explain import PlanFacts, SiteExplanations, WhyNot
-from lifecircle.optimizer.outputs.i18n import group_label, kind_label, status_label, t, type_label
+from lifecircle.optimizer.outputs.i18n import CATALOGUE, group_label, kind_label, status_label, t, type_label
 from lifecircle.optimizer.outputs.cells import num, pct
 from lifecircle.optimizer.outputs.report import binding_rows, coord, next_budget_rows
 
@@ -231,77 +233,94 @@ def validate_lines(facts: dict, lang: str = "en") -> list:
              t("validate.counts", lang, demand=facts["demand_points"], sites=facts["sites"], existing=facts["existing"])]
     layers = facts.get("input_crs") or {}  # issue 17: layers read in another system than crs
     if any(v != facts["crs"] for v in layers.values()):
-        lines.insert(2, "  layers read as: " + ", ".join(
-            f"{k} {v}" + (" (converted to WGS84)" if v in ("GCJ-02", "BD-09") else "") for k, v in layers.items()))
+        converted = t("cmd.validate.converted", lang)
+        lines.insert(2, t("cmd.validate.layers", lang, layers=", ".join(
+            f"{k} {v}" + (converted if v in ("GCJ-02", "BD-09") else "") for k, v in layers.items())))
     lines += [t("validate.people", lang, group=_group(group, lang), people=f"{people:,.0f}")
               for group, people in facts["people"].items()]
     lines += [t("validate.cost", lang, type=key, cost=f"{cost:,.0f}") for key, cost in facts["candidate_cost"].items()]
     lines.append(t("validate.budget", lang, budget=f"{facts['budget']:,.0f}", min_open=facts["min_open"]))
     if facts.get("coverage_mode"):  # issue 14
-        lines.append(f"  coverage {facts['coverage_mode']}")
+        lines.append(t("cmd.validate.coverage", lang, mode=facts["coverage_mode"]))
     if "network" in facts:
         n = facts["network"]
-        lines.append(f"  walking network {n['file']}: {n['nodes']:,} nodes, {n['segments']:,} edges, "
-                     f"{n['total_length_m'] / 1000:,.2f} km (details: lifecircle network)")
+        lines.append(t("cmd.validate.network", lang, file=n["file"], nodes=f"{n['nodes']:,}",
+                       edges=f"{n['segments']:,}", km=f"{n['total_length_m'] / 1000:,.2f}"))
     return lines
 
 
-def network_lines(facts: dict) -> list:
-    """`lifecircle network`: the walking network's size, components and snap distances."""
-    lines = [f"{facts['file']} (distances in {facts['crs']})",
-             f"  {facts['nodes']:,} nodes, {facts['segments']:,} edges from {facts['features']:,} lines, "
-             f"total length {facts['total_length_m'] / 1000:,.2f} km",
-             f"  {facts['components']} connected component(s); the largest holds "
-             f"{facts['largest_component_length_share']:.1%} of the length"]
-    lines += [f"  {role}: {used}" for role, used in facts.get("columns", {}).items()]  # issue 12
-    islands = ", ".join(f"{g} {share:.1%}" for g, share in facts["demand_on_small_islands"].items())
-    lines.append(f"  demand on smaller components: {islands}")
+def network_lines(facts: dict, lang: str = "en") -> list:
+    """`lifecircle network`: the walking network's size, components and snap distances, in ``lang``."""
+    lines = [t("cmd.network.head", lang, file=facts["file"], crs=facts["crs"]),
+             t("cmd.network.size", lang, nodes=f"{facts['nodes']:,}", edges=f"{facts['segments']:,}",
+               features=f"{facts['features']:,}", km=f"{facts['total_length_m'] / 1000:,.2f}"),
+             t("cmd.network.components", lang, n=facts["components"],
+               share=f"{facts['largest_component_length_share']:.1%}")]
+    lines += [_column_line(role, used, lang) for role, used in facts.get("columns", {}).items()]  # issue 12
+    islands = ", ".join(f"{_group(g, lang)} {share:.1%}" for g, share in facts["demand_on_small_islands"].items())
+    lines.append(t("cmd.network.islands", lang, islands=islands))
     for label, key in (("sites", "sites_on_fragments"), ("existing", "existing_on_fragments")):
         frag = facts.get(key) or []
         if frag:  # issue 12: a site on a fragment serves only that fragment
             shown = ", ".join(f"{f['id']} ({f['fragment_length_m']:,.0f} m)" for f in frag[:20])
-            lines.append(f"  {label} on smaller components ({len(frag)}; fragment street length): "
-                         f"{shown}{' ...' if len(frag) > 20 else ''}")
-    lines.append(f"  snap distance (m), max_snap_m {facts['max_snap_m']:g}:")
+            lines.append(t("cmd.network.fragments", lang, label=t(f"cmd.network.{label}", lang), n=len(frag),
+                           shown=f"{shown}{' ...' if len(frag) > 20 else ''}"))
+    lines.append(t("cmd.network.snap_head", lang, max_snap=facts["max_snap_m"]))
     for label, key in (("demand", "snap_demand"), ("sites", "snap_sites"), ("existing", "snap_existing")):
-        st = facts[key]
+        st, name = facts[key], t(f"cmd.network.{label}", lang)
         if st["count"] == 0:
-            lines.append(f"    {label:<9} none")
+            lines.append(t("cmd.network.snap_none", lang, label=name))
             continue
-        lines.append(f"    {label:<9} n {st['count']:>7,}  min {st['min_m']:8.1f}  median {st['median_m']:8.1f}  "
-                     f"p95 {st['p95_m']:8.1f}  max {st['max_m']:8.1f}  beyond max_snap_m {st['beyond_max_snap']}")
+        lines.append(t("cmd.network.snap", lang, label=name, n=f"{st['count']:,}", min=st["min_m"], median=st["median_m"],
+                       p95=st["p95_m"], max=st["max_m"], beyond=st["beyond_max_snap"]))
         if st["beyond_ids"]:
             shown = ", ".join(st["beyond_ids"][:20]) + (" ..." if len(st["beyond_ids"]) > 20 else "")
-            lines.append(f"      unreachable (beyond max_snap_m): {shown}")
+            lines.append(t("cmd.network.unreachable", lang, shown=shown))
     return lines
 
 
-def classic_lines(result, model: str, no_solution: bool) -> list:
-    """`lifecircle classic` without --json: status, objective, sites, presolve, timings."""
-    lines = [f"{result.instance}: {model} {result.status} with {result.solver}"]
+def _column_line(role: str, used: str, lang: str) -> str:
+    """A network column's role and what was used for it; a text optimizer/inputs/network.py wrote
+    in English is looked up in the catalogue (a column name is shown as written)."""
+    if lang == "en":
+        return f"  {role}: {used}"
+    steps = re.fullmatch(r"OSM: steps (\S+), other ways 1", used)
+    if steps:
+        used = t("cmd.network.used.osm_steps", lang, factor=steps.group(1))
+    else:
+        known = {entry["en"]: entry[lang] for key, entry in CATALOGUE.items() if key.startswith("cmd.network.used.")}
+        used = known.get(used, used)
+    role_key = f"cmd.network.role.{role}"
+    return t("cmd.network.column", lang, role=t(role_key, lang) if role_key in CATALOGUE else role, used=used)
+
+
+def classic_lines(result, model: str, no_solution: bool, lang: str = "en") -> list:
+    """`lifecircle classic` without --json: status, objective, sites, presolve, timings, in ``lang``."""
+    lines = [t("cmd.classic.head", lang, instance=result.instance, model=model, status=_status(result.status, lang),
+               solver=result.solver)]
     if result.objective is not None:
         gap = "-" if result.gap is None else f"{result.gap:.4%}"
-        lines.append(f"objective {result.objective:,.6g} (bound {result.bound}, gap {gap})")
+        lines.append(t("cmd.classic.objective", lang, objective=f"{result.objective:,.6g}", bound=result.bound, gap=gap))
         shown = ", ".join(str(s) for s in result.selected[:30])
-        more = f" ... ({len(result.selected)} in all)" if len(result.selected) > 30 else ""
-        lines.append(f"selected {len(result.selected)} sites: {shown}{more}")
+        more = t("cmd.classic.more", lang, n=len(result.selected)) if len(result.selected) > 30 else ""
+        lines.append(t("cmd.classic.selected", lang, n=len(result.selected), shown=shown, more=more))
     if result.covered_weight is not None:
-        lines.append(f"covered weight {result.covered_weight:,.6g}; uncovered points {result.uncovered_points}")
+        lines.append(t("cmd.classic.covered", lang, weight=f"{result.covered_weight:,.6g}",
+                       uncovered=result.uncovered_points))
     if result.presolve:  # issue 8: aggregated demand classes and presolve
         ps = result.presolve
-        lines.append(f"presolve: sites {ps['sites_before']} -> {ps['sites_after']}, demand classes "
-                     f"{ps['classes_before']} -> {ps['classes_after']} (from {ps['points']:,} points), "
-                     f"fixed open {ps['fixed_open']}")
+        lines.append(t("cmd.classic.presolve", lang, **{**ps, "points": f"{ps['points']:,}"}))
     if no_solution:
-        lines.append(ToStderr(f"no plan found within the time limit ({result.message})"))
-    lines.append("timings (s): " + ", ".join(f"{k} {v:.3f}" for k, v in result.timings_s.items()))
+        lines.append(ToStderr(t("cmd.classic.no_plan", lang, message=result.message)))
+    names = {k: t(f"cmd.timing.{k}", lang) if f"cmd.timing.{k}" in CATALOGUE else k for k in result.timings_s}
+    lines.append(t("cmd.classic.timings", lang, timings=", ".join(f"{names[k]} {v:.3f}" for k, v in result.timings_s.items())))
     return lines
 
 
-def export_line(mps: str, lp_path: str | None, lin) -> str:
-    """`lifecircle export`: what was written and the model's size."""
-    return (f"wrote {mps}{' and ' + lp_path if lp_path else ''}: {lin.n_rows} rows, "
-            f"{lin.n_cols} columns, {lin.A.nnz} nonzeros, objective offset {lin.offset:g}")
+def export_line(mps: str, lp_path: str | None, lin, lang: str = "en") -> str:
+    """`lifecircle export`: what was written and the model's size, in ``lang``."""
+    return t("cmd.export.wrote", lang, mps=mps, lp=t("cmd.export.and", lang, path=lp_path) if lp_path else "",
+             rows=lin.n_rows, cols=lin.n_cols, nnz=lin.A.nnz, offset=lin.offset)
 
 
 def sweep_lines(run, budget_step: float, coverage_gain: float, lang: str = "en") -> list:
