@@ -17,6 +17,7 @@ import os
 import pty
 import re
 import select
+import signal
 import struct
 import subprocess
 import sys
@@ -62,6 +63,9 @@ def run_on_pty(args, *, env, ctrl_c_after: str | None = None, timeout_s: float =
 
     def controlling_tty():
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+        # a parallel test worker (pytest-xdist) ignores SIGINT and a child would inherit that;
+        # a person's shell starts lifecircle with Ctrl-C at its default
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
 
     proc = subprocess.Popen(args, stdin=slave, stdout=subprocess.PIPE, stderr=slave, env=env,
                             start_new_session=True, preexec_fn=controlling_tty)
@@ -83,6 +87,8 @@ def run_on_pty(args, *, env, ctrl_c_after: str | None = None, timeout_s: float =
                 sent = True
             if not ready and proc.poll() is not None:
                 break
+        if proc.poll() is None:  # still running at the timeout: stop it, or reading stdout never ends
+            proc.kill()
         out = proc.stdout.read().decode()
         code = proc.wait(timeout=60)
     finally:
