@@ -15,7 +15,7 @@ from lifecircle.cli import main
 from lifecircle.optimizer.outputs.cells import money
 from lifecircle.optimizer.outputs.report_map import place_labels, text_width
 from support.network import X0, Y0, write_hand_scenario
-from support.scenarios import write_scenario
+from support.scenarios import SCENARIO_YAML, write_scenario
 
 
 def solve(scenario, out, *extra):
@@ -126,26 +126,10 @@ def test_money_reads_in_yuan_and_wan_yuan(value, digits, shown):
     assert money(value, digits) == shown
 
 
-RULES_YAML = """\
-name: 规则 rules circle
-crs: EPSG:4545
-circle_type: residential
-budget: 1000
-walking:
-  speed_m_s: 1.0
-  group_speed_m_s: {elderly: 0.5}
-  detour_factor: 1.0
-groups: {elderly: 2.0, children: 1.0}
-facility_types:
-  elder_child: {label: 老幼共托服务站, serves: [elderly, children], walk_minutes: 10}
-  canteen: {label: 社区食堂, serves: [elderly], walk_minutes: 10}
-demand: demand.csv
-sites: sites.csv
-existing: existing.csv
-rules:
-  must_open: {S3: elder_child}
-  forbid: [S2]
-"""
+# the shared tiny circle, as a residential circle (its recipe minimums apply) with two rules
+RULES_YAML = (SCENARIO_YAML.replace("name: 测试社区 test circle", "name: 规则 rules circle")
+              .replace("circle_type: other", "circle_type: residential")
+              + "rules:\n  must_open: {S3: elder_child}\n  forbid: [S2]\n")
 
 
 def test_site_rules_are_flagged_and_said_out_loud(tmp_path):
