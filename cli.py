@@ -258,7 +258,7 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
     """Run MODEL on every INSTANCE with every solver; write bench.csv and bench.md as rows finish."""
     from lifecircle.optimizer.classic.bench import bench_lines, run_bench
     from lifecircle.optimizer.classic.formats import read_known
-    from lifecircle.optimizer.outputs.progress import progress
+    from lifecircle.optimizer.outputs.progress import progress, solver_figures
 
     solve_options(time_limit, None)
     if not instances:
@@ -270,7 +270,8 @@ def bench(instances, model, solvers, known, time_limit, out_dir, fmt, weights, s
     command = "lifecircle " + " ".join(sys.argv[1:])
     try:  # the bar is erased when it closes, so an error stays the only line on stderr
         best = read_known(known) if known else {}
-        with tracking("bench"), progress(len(instances) * len(names), f"bench {model}", unit="job") as bar:
+        with tracking("bench"), progress(len(instances) * len(names), f"bench {model}", unit="job") as bar, \
+                solver_figures(bar):
             rows = run_bench(list(instances), model, names, fmt=fmt, known=best,
                              time_limit=time_limit, out_dir=out_dir, params=params,
                              load=load_kwargs(weights, site_costs, demand_col, site_col, cost_col,

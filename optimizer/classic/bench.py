@@ -20,6 +20,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -96,9 +97,26 @@ def _peak_memory_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
 
 
+# A job's progress events reach the bench's console as stderr lines with this prefix (issue 15).
+EVENT_PREFIX = "\x1elifecircle-event "
+
+
+def _forward(kind: str, **fields) -> None:
+    sys.stderr.write(EVENT_PREFIX + json.dumps([kind, fields], default=str) + "\n")
+    sys.stderr.flush()
+
+
 def worker() -> None:
     """Run one bench job in this process (spec on stdin), write the row as JSON to a file."""
     spec = json.load(sys.stdin)
+    if spec.get("forward_events"):
+        with events.subscribe(_forward):
+            _work(spec)
+    else:
+        _work(spec)
+
+
+def _work(spec: dict) -> None:
     row = {"status": "error", "note": ""}
     clock = JobClock()
     try:
@@ -146,18 +164,41 @@ class JobClock:
 def _run_job(spec: dict, timeout: float | None, entry: str = "bench") -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         spec = dict(spec, out=os.path.join(tmp, "row.json"))
+        spec["forward_events"] = events.watching()  # somebody shows the solver's incumbent and bound
+        proc = subprocess.Popen([sys.executable, "-c", f"from lifecircle.optimizer.classic.{entry} import worker; worker()"],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        tail: list = []
+        reader = threading.Thread(target=_relay, args=(proc.stderr, tail), daemon=True)
+        reader.start()
+        proc.stdin.write(json.dumps(spec))
+        proc.stdin.close()
         try:
-            proc = subprocess.run(
-                [sys.executable, "-c",
-                 f"from lifecircle.optimizer.classic.{entry} import worker; worker()"],
-                input=json.dumps(spec), capture_output=True, text=True, timeout=timeout)
+            proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
             return {"status": "timeout", "note": f"killed after {timeout:.0f} s"}
+        finally:
+            reader.join(timeout=5)
         if os.path.exists(spec["out"]):
             with open(spec["out"], encoding="utf-8") as fh:
                 return json.load(fh)
-        tail = (proc.stderr or "").strip().splitlines()[-1:] or [f"exit code {proc.returncode}"]
-        return {"status": "crash", "note": tail[0][:200]}
+        last = [line for line in "".join(tail).strip().splitlines()][-1:] or [f"exit code {proc.returncode}"]
+        return {"status": "crash", "note": last[0][:200]}
+
+
+def _relay(stream, tail: list) -> None:
+    """Re-emit a job's forwarded events here; keep the last lines of the rest (a crash's note)."""
+    for line in stream:
+        if line.startswith(EVENT_PREFIX):
+            try:
+                kind, fields = json.loads(line[len(EVENT_PREFIX):])
+            except ValueError:
+                continue
+            events.emit(kind, **fields)
+        else:
+            tail.append(line)
+            del tail[:-20]
 
 
 def _fmt(value) -> str:

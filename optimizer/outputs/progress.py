@@ -74,6 +74,26 @@ def progress(total: int | None, label: str, *, unit: str = "it", initial: int = 
         bar.close()
 
 
+@contextlib.contextmanager
+def solver_figures(bar) -> Iterator[None]:
+    """While the block runs, a shown ``bar`` carries the latest solver figures (incumbent, bound,
+    gap) as its note: ``bench`` counts jobs, and each job's MIP reports from its own process."""
+    if bar.disable:
+        yield
+        return
+    from lifecircle.optimizer.core import events
+    from lifecircle.optimizer.outputs.console import language
+
+    lang = language()
+
+    def on_event(kind: str, **fields) -> None:
+        if kind == "mip":
+            bar.set_postfix_str(mip_text(fields, lang))
+
+    with events.subscribe(on_event):
+        yield
+
+
 class _StderrHandler(logging.Handler):
     """``lifecircle: message`` on the stderr of the moment (click's test runner swaps it), written
     through tqdm so that a line never lands in the middle of a bar."""

@@ -228,12 +228,16 @@ def test_explain_why_not_shows_its_re_solve(district, tmp_path, console_env):
     assert "Re-solve with it forced in" in out and "incumbent" not in out
 
 
-def test_bench_counts_its_jobs_on_a_terminal(tmp_path, console_env):
+def test_bench_counts_its_jobs_and_shows_each_job_s_solver_figures(tmp_path, console_env):
+    """Each job solves in its own process; its MIP figures reach the bar through stderr lines."""
     edges = [(1, 2, 3), (2, 3, 4), (3, 4, 2), (4, 5, 6), (5, 6, 1), (6, 7, 5), (7, 8, 2), (8, 1, 4), (2, 6, 7)]
     instance = tmp_path / "tiny.txt"
     instance.write_text("8 9 3\n" + "".join(f"{a} {b} {w}\n" for a, b, w in edges), encoding="utf-8")
-    code, out, err = run_on_pty([*CLI, "bench", str(instance), "--model", "pmedian", "--solvers",
+    code, out, err = run_on_pty([*CLI, "bench", str(instance), "--model", "mclp", "--radius", "5", "--solvers",
                                  "highs,ortools-cpsat", "--out", str(tmp_path / "b"), "--lang", "en"], env=console_env)
     assert code == 0, err
-    assert re.search(r"bench pmedian: +50%\|.*\| 1/2", err) and re.search(r"bench pmedian: 100%\|.*\| 2/2", err), err
+    assert re.search(r"bench mclp: +50%\|.*\| 1/2", err) and re.search(r"bench mclp: 100%\|.*\| 2/2", err), err
+    # p = 3 sites cover all 8 vertices within 5: both jobs end at 8 with a closed gap
+    assert re.search(r"\| [12]/2 \[[^]]*, incumbent 8\.0 · bound 8\.0 · gap 0\.00%\]", err), err[-1500:]
+    assert "lifecircle-event" not in err and "lifecircle-event" not in out
     assert out.strip().endswith(f"wrote {tmp_path / 'b' / 'bench.csv'} and {tmp_path / 'b' / 'bench.md'}")
