@@ -44,6 +44,7 @@ import json
 import contextlib
 import logging
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -384,12 +385,20 @@ def shutdown(client, cluster) -> None:
     events.phase(logger, "phase.dask_stop", "stopping Dask")
     for name in ("distributed", "tornado", "asyncio"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # Under load, a close interrupted by Ctrl-C once waited past its own timeout for minutes; the
+    # closes run in a daemon thread, so the run ends on time whatever Dask does.
+    closing = threading.Thread(target=_close, args=(client, cluster), daemon=True, name="lifecircle-dask-stop")
+    closing.start()
+    closing.join(2 * SHUTDOWN_TIMEOUT_S + 5)
+
+
+def _close(client, cluster) -> None:
     for close in (client.close, getattr(cluster, "close", None)):
         if close is None:
             continue
         try:
             close(timeout=SHUTDOWN_TIMEOUT_S)
-        except Exception:  # noqa: BLE001, S110 - see the docstring
+        except BaseException:  # noqa: BLE001, S110 - see shutdown's docstring
             pass
 
 

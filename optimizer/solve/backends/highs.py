@@ -31,7 +31,7 @@ HIGHS_STATUS = {
 
 
 _pool_lock = threading.Lock()
-_pool = {"threads": None, "running": 0}  # the size last asked of HiGHS's scheduler; solves running
+_pool = {"running": 0}  # this backend's HiGHS solves running in this process
 
 
 @contextlib.contextmanager
@@ -42,12 +42,11 @@ def _thread_pool(h, threads):
     is resized when no other HiGHS solve of this process is running; otherwise (sweeps in threads)
     this solve runs on the pool as it is rather than fail."""
     with _pool_lock:
-        if threads:
-            if _pool["threads"] != int(threads) and _pool["running"] == 0:
-                h.resetGlobalScheduler(True)
-                _pool["threads"] = int(threads)
-            if _pool["threads"] == int(threads):
-                h.setOptionValue("threads", int(threads))
+        if threads and _pool["running"] == 0:
+            # always resized: other highspy users here (evaluate's LPs, the swap LP) may have
+            # started the scheduler at another size since this backend last set it
+            h.resetGlobalScheduler(True)
+            h.setOptionValue("threads", int(threads))
         _pool["running"] += 1
     try:
         yield
