@@ -14,7 +14,6 @@ import base64
 import csv
 import json
 import os
-import shutil
 import socket
 import struct
 import subprocess
@@ -25,6 +24,7 @@ import pytest
 from click.testing import CliRunner
 
 from lifecircle.cli import main
+from support.browser import chromium_path
 from support.scenarios import REPO
 from support.report import HOSTILE, hostile_scenario
 
@@ -34,17 +34,6 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-extensions", "--host-resolver-rules=MAP * ~NOTFOUND", "--hide-scrollbars"]
 TIMEOUT_S = 60
-
-
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if path is None:
-        message = ("headless Chromium is not installed (Debian: apt-get install chromium; "
-                   ".ci/run installs it before `make test`)")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 class DevTools:

@@ -24,32 +24,17 @@ import pytest
 from click.testing import CliRunner
 
 from lifecircle.cli import main
+from support.browser import chromium_path, missing, sync_playwright
 from support.scenarios import write_scenario
 
-CHROMIUM = "/usr/bin/chromium"
-
-
-def _missing(message: str):
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def launch(playwright, env=None):
-    path = CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
-    if path is None:
-        _missing("the system Chromium is not installed (Debian: apt-get install chromium)")
-    return playwright.chromium.launch(executable_path=path, args=["--no-sandbox", "--disable-gpu"],
+    return playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"],
                                       env=env)
 
 
 @pytest.fixture(scope="module")
 def playwright():
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
+    with sync_playwright()() as p:
         yield p
 
 
@@ -121,7 +106,7 @@ def no_cjk_fontconfig(folder: Path) -> dict:
     """An environment whose fontconfig sees DejaVu only: a machine without any CJK font."""
     dejavu = Path("/usr/share/fonts/truetype/dejavu")
     if not dejavu.is_dir():
-        _missing("DejaVu fonts are not installed (Debian: fonts-dejavu-core)")
+        missing("DejaVu fonts are not installed (Debian: fonts-dejavu-core)")
     (folder / "cache").mkdir(exist_ok=True)
     conf = folder / "fonts.conf"
     conf.write_text(f"""<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd">

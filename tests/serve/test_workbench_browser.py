@@ -18,7 +18,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from outputs.test_browser import FLAGS, chromium_path
+from outputs.test_browser import FLAGS
+from support.browser import chromium_path, sync_playwright
 from support.report import HOSTILE
 from support.scenarios import REPO
 
@@ -29,17 +30,6 @@ TIMEOUT_MS = 30_000
 # nothing must still let the page reach the server on 127.0.0.1.
 ARGS = [f for f in FLAGS if f != "--headless" and not f.startswith("--host-resolver-rules")]
 ARGS.append("--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost")
-
-
-def sync_playwright():
-    try:
-        from playwright.sync_api import sync_playwright as start
-    except ImportError:
-        message = "Playwright for Python is not installed (pip install -e '.[test]')"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return start
 
 
 @pytest.fixture(scope="module")
