@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lifecircle.optimizer.files import remove_stale_temporaries
+from lifecircle.optimizer.files import foreign_entries, remove_stale_temporaries
 from lifecircle.optimizer.serve.httperror import ApiError
 from lifecircle.optimizer.serve.runs import Run, RunStore
 
@@ -221,7 +221,8 @@ class JobRegistry:
         temporaries a cut-short write left beside them."""
         for rid in job.rids:
             folder = self.runs.folder_of(rid)
-            if folder.is_dir() and not folder.is_symlink():
+            # only a folder lifecircle wrote whole (its marker lists every file) is removed
+            if folder.is_dir() and not folder.is_symlink() and not foreign_entries(folder):
                 shutil.rmtree(folder, ignore_errors=True)
             remove_stale_temporaries(folder.parent, rid)
 
