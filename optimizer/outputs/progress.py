@@ -24,6 +24,7 @@ from collections.abc import Iterator
 
 ROOT_LOGGER = "lifecircle"
 LOG_FORMAT = "lifecircle: %(message)s"
+TICKER_JOIN_S = 2.0  # the status line's redraw thread, at exit
 
 
 def is_terminal(stream) -> bool:
@@ -227,7 +228,10 @@ def phases(label: str, *, show: bool | None = None, file=None, lang: str | None 
             yield
     finally:
         stop.set()
-        ticker.join()
+        # A Ctrl-C landing inside tqdm's two-lock acquire leaves one lock held by this thread for
+        # good: the ticker then waits on it forever, and an unbounded join hung `city` (CI, stop 21).
+        # This thread re-enters that lock, so closing the bar below still works.
+        ticker.join(timeout=TICKER_JOIN_S)
         logger.removeHandler(handler)
         logger.setLevel(saved)
         bar.close()
