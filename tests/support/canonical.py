@@ -99,3 +99,58 @@ def canonical_brute_force(problem: CoverageProblem, geometry: dict):
     if best_key is None:
         return None
     return -best_key[0], best_key[1], sorted(best_plan)
+
+
+def tied_plans(problem: CoverageProblem, geometry: dict) -> list:
+    """Every plan as good as the canonical one on coverage, cost and rank sum (sorted (site, type)
+    lists, the canonical plan first), by the same enumeration as :func:`canonical_brute_force`."""
+    d, radius = geometry["d"], geometry["radius"]
+    n_sites, n_types = problem.cost_cny.shape
+    weighted = problem.people * problem.group_weight
+    options = []
+    for j in range(n_sites):
+        choices = [] if problem.must_open[j] != NO_TYPE else [None]
+        if not problem.forbidden[j]:
+            choices += [k for k in range(n_types) if np.isfinite(problem.cost_cny[j, k])
+                        and problem.must_open[j] in (NO_TYPE, k)]
+        options.append(choices)
+    allowed = [(j, k) for j in range(n_sites) for k in range(n_types)
+               if np.isfinite(problem.cost_cny[j, k]) and not problem.forbidden[j]]
+    rank_of = {pair: n + 1 for n, pair in enumerate(allowed)}
+    keyed = []
+    for plan in itertools.product(*options):
+        opened = [(j, k) for j, k in enumerate(plan) if k is not None]
+        cost = sum(problem.cost_cny[j, k] for j, k in opened)
+        if cost > problem.budget_cny + 1e-9:
+            continue
+        if np.any(np.bincount([k for _, k in opened], minlength=n_types) < problem.min_open):
+            continue
+        covered = problem.covered_before.copy()
+        for j, k in opened:
+            for g in range(problem.n_groups):
+                if problem.serves[k, g]:
+                    covered[:, g] |= d[:, j] <= radius[k, g]
+        ranks = sorted(rank_of[pair] for pair in opened)
+        keyed.append(((-round(float(weighted[covered].sum()), 6), round(cost, 6), sum(ranks)), ranks, sorted(opened)))
+    if not keyed:
+        return []
+    best = min(key for key, _, _ in keyed)
+    return [plan for _, _, plan in sorted(item for item in keyed if item[0] == best)]
+
+
+def reach_problem(seed: int, n_points=4, n_sites=8, per_site=2, budget_sites=2) -> tuple[CoverageProblem, dict]:
+    """A random instance with equal people and equal costs, each site reaching ``per_site``
+    random points: plans of the same size tie on cost, and rank sums tie often ({1, 4} and
+    {2, 3} both covering everyone)."""
+    rng = np.random.default_rng(seed)
+    reach = np.zeros((n_points, n_sites), dtype=bool)
+    for j in range(n_sites):
+        reach[rng.choice(n_points, size=per_site, replace=False), j] = True
+    d = np.where(reach, 0.0, 1e9)
+    problem = CoverageProblem(
+        group_names=("g",), type_names=("t",), site_ids=tuple(f"S{j}" for j in range(n_sites)),
+        people=np.full((n_points, 1), 5.0), group_weight=np.array([1.0]), serves=np.array([[True]]),
+        coverage={(0, 0): sp.csr_matrix(reach)}, covered_before=np.zeros((n_points, 1), bool),
+        cost_cny=np.full((n_sites, 1), 100.0), budget_cny=100.0 * budget_sites,
+        must_open=np.full(n_sites, NO_TYPE), forbidden=np.zeros(n_sites, bool), min_open=np.zeros(1, int))
+    return problem, {"d": d, "radius": np.ones((1, 1))}
