@@ -1,0 +1,120 @@
+"""The realistic 100,000-point district of issue 14 (2,000 candidates, binding budget, per_service):
+the solve as it stands, with wall and CPU seconds, load average and peak memory, and the two
+starts the reduced MILP can get (local search, the LP-guided start of optimizer/solve/lp_guided.py).
+
+    .venv/bin/python benchmarks/bench_dense.py [--time-limit 120] [--starts]
+
+The district is ``generate``'s defaults at 100,000 points, seed 1 (one candidate per 1,000
+residents, 100 existing facilities, budget 30 % of full coverage's cost, ``coverage: per_service``).
+Each measurement is its own process; ``cpu s`` is the child's user + system time (HiGHS threads
+included), ``load`` the 1-minute load average when the child ended.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+SOLVE = r"""
+import json, resource, sys, time
+sys.path.insert(0, {repo!r})
+t0 = time.perf_counter()
+from lifecircle.optimizer.run import load_problem
+from lifecircle.optimizer.solve.backends import SolveOptions
+from lifecircle.optimizer.solve.coverage import solve_problem
+scenario, problem, facts, out, t = load_problem({scenario!r}, out_dir={out!r})
+t_load = time.perf_counter() - t0
+s = solve_problem(problem, "highs", SolveOptions(time_limit_s={limit!r}))
+ru = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({{"status": s.status.value, "objective": s.objective, "bound": s.bound, "gap": s.gap,
+                  "bound_source": s.bound_source.value if s.bound_source is not None else None,
+                  "route": s.model_stats.get("route"), "coverage": scenario.coverage if hasattr(scenario, "coverage") else None,
+                  "load_s": t_load, "total_s": time.perf_counter() - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
+                  "peak_mib": ru.ru_maxrss / 1024, "load": open("/proc/loadavg").read().split()[0]}}))
+"""
+
+STARTS = r"""
+import json, resource, sys, time
+sys.path.insert(0, {repo!r})
+import numpy as np
+from lifecircle.optimizer.run import load_problem
+from lifecircle.models.coverage import build_coverage_model
+from lifecircle.models.local_search import local_search, plan_value
+from lifecircle.models.reduce import dominated_columns, reduce_coverage
+from lifecircle.optimizer.solve.lp_guided import lp_guided_plan
+from lifecircle.optimizer.solve.reduced import warm_start_plan
+scenario, problem, facts, out, t = load_problem({scenario!r}, out_dir={out!r})
+model, index = build_coverage_model(problem)
+cost = problem.cost_cny[index.x_site, index.x_type]
+must = problem.must_open[index.x_site] == index.x_type
+dominated = dominated_columns(index, cost, must, problem.min_open)
+reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
+rows = {{}}
+def clock():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return time.perf_counter(), ru.ru_utime + ru.ru_stime
+w0, c0 = clock()
+start = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open, ~dominated)
+plan = local_search(index, cost, problem.budget_cny, must, problem.min_open, start, ~dominated)
+w1, c1 = clock()
+rows["greedy + local search"] = (plan_value(index, plan) + index.constant, w1 - w0, c1 - c0)
+guided = lp_guided_plan(reduced, "highs")
+w2, c2 = clock()
+rows["LP-guided"] = (None if guided is None else plan_value(index, guided) + index.constant, w2 - w1, c2 - c1)
+print(json.dumps({{"rows": rows, "stats": reduced.stats, "load": open("/proc/loadavg").read().split()[0]}}))
+"""
+
+
+def child(code: str, cap_s: float) -> dict:
+    try:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=cap_s)
+    except subprocess.TimeoutExpired:
+        return {"status": f"timeout>{cap_s:.0f}s"}
+    if proc.returncode:
+        return {"status": "crash: " + (proc.stderr.strip().splitlines() or ["?"])[-1][:100]}
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def fmt(value, spec):
+    return "-" if value is None else format(value, spec)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--starts", action="store_true", help="also compare the two MILP starts")
+    args = parser.parse_args()
+    sys.path.insert(0, str(REPO))
+    from lifecircle.optimizer.generate.district import generate_district
+
+    tmp = Path(tempfile.mkdtemp(prefix="lifecircle-dense-"))
+    path = generate_district(tmp / "b", profile="hillside", n_demand=100_000, seed=1)
+    out = str(tmp / "out")
+    row = child(SOLVE.format(repo=str(REPO), scenario=str(path), out=out, limit=args.time_limit),
+                cap_s=3 * args.time_limit + 600)
+    print("| time limit s | status | objective | bound | gap | bound_source | load s | wall s | cpu s | load | peak MiB |")
+    print("|" + "---|" * 11)
+    print(f"| {args.time_limit:g} | {row.get('status')} | {fmt(row.get('objective'), ',.1f')} | "
+          f"{fmt(row.get('bound'), ',.1f')} | {fmt(row.get('gap'), '.4%')} | {row.get('bound_source') or '-'} | "
+          f"{fmt(row.get('load_s'), '.1f')} | {fmt(row.get('total_s'), '.1f')} | {fmt(row.get('cpu_s'), '.1f')} | "
+          f"{row.get('load', '-')} | {fmt(row.get('peak_mib'), ',.0f')} |", flush=True)
+    if args.starts:
+        t0 = time.perf_counter()
+        found = child(STARTS.format(repo=str(REPO), scenario=str(path), out=out), cap_s=900)
+        print(f"\nreduced model: {found.get('stats')}; load {found.get('load')}; "
+              f"{time.perf_counter() - t0:.1f} s\n")
+        print("| start | objective | wall s | cpu s |")
+        print("|---|---|---|---|")
+        for name, (value, wall, cpu) in (found.get("rows") or {}).items():
+            print(f"| {name} | {fmt(value, ',.1f')} | {wall:.1f} | {cpu:.1f} |")
+
+
+if __name__ == "__main__":
+    main()
