@@ -49,8 +49,15 @@ from lifecircle.optimizer.solve.benders_oracle import AssignmentOracle
 logger = logging.getLogger(__name__)
 
 
-def applies(problem: CoverageProblem) -> bool:
-    """True when this route answers exactly the question the service MILP does."""
+# The master has one continuous column (theta) and is re-solved many times: HiGHS only (CP-SAT
+# declines continuous columns; the other backends keep the MILP route they were tested on).
+BACKENDS = ("highs",)
+
+
+def applies(problem: CoverageProblem, solver: str = "highs") -> bool:
+    """True when this route answers exactly the question the service MILP does, with ``solver``."""
+    if solver not in BACKENDS:
+        return False
     cap = problem.capacitated_groups()
     if not cap.any():
         return False
@@ -270,7 +277,14 @@ class BendersLoop:
             if self._closed(bound, gap, GAP_ZERO):
                 break
             if x.tobytes() in self.values:
-                break  # a plan already cut comes back: float noise; stop unproven
+                # a plan already cut comes back as the master's optimum: its cut is tight there,
+                # so the master's bound is that plan's value plus row tolerance (HiGHS meets rows
+                # to ~1e-6). Within OBJECTIVE_TOL (the model-vs-evaluate tolerance) that is a proof.
+                from lifecircle.optimizer.core.tolerances import OBJECTIVE_TOL
+
+                if self.best_x is not None and bound - self.best <= OBJECTIVE_TOL * max(1.0, abs(self.best)):
+                    bound = self.best
+                break
             self.value(x)
             logger.debug("benders: round %d, best %.4f, bound %.4f", self.rounds, self.best, bound)
             if self._closed(bound, gap, GAP_ZERO):

@@ -60,7 +60,7 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
             return solve_capacity_large(problem, backend.name)
         from lifecircle.optimizer.solve.capacity_benders import applies, solve_capacity_benders
 
-        if applies(problem):  # issue 14: the assignment projected out (capacity_benders.py)
+        if applies(problem, backend.name):  # issue 14: the assignment projected out (capacity_benders.py)
             solution = solve_capacity_benders(problem, backend.name, options, warm_start)
             if solution is not None:
                 return solution
