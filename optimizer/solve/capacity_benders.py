@@ -218,6 +218,7 @@ class BendersLoop:
         self.reused = len(reused)
         self.best_x, self.best = None, -np.inf
         self.values = {}  # plan bytes -> evaluate() objective (None: no assignment meets the floors)
+        self.lps, self.best_key = {}, None
         self.master_s = 0.0
         self.rounds = 0
 
@@ -237,16 +238,34 @@ class BendersLoop:
             total = None
         else:
             self.master.add_cut(const, coef)
+            # the LPs of the best plan and of the last one, for the final plan's assignment
+            self.lps = {k: v for k, v in self.lps.items() if k == self.best_key}
+            self.lps[key] = self.oracle.last
             if total > self.best:
-                self.best, self.best_x = total, x.copy()
+                self.best, self.best_x, self.best_key = total, x.copy(), key
         self.values[key] = total
         return total
 
-    def _master(self, **kw):
+    def start(self, x):
+        """A master column vector for the 0/1 plan x (a warm start: HiGHS then prunes from its
+        value on), or None: theta at the smallest cut there, which the plan's own value meets.
+        Only without level columns (their values would need the plan's levels)."""
+        master = self.master
+        if x is None or master.n_u:
+            return None
+        v = np.zeros(master.n_cols)
+        v[: self.n_x] = x
+        tops = [const + coef @ x for kind, const, coef in master.kinds if kind == "value"]
+        v[master.theta] = min([master.col_upper[master.theta]] + tops)
+        return v
+
+    def _master(self, start=None, **kw):
+        from dataclasses import replace as _replace
+
         from lifecircle.optimizer.solve.linear import solve_linear
 
         t0 = time.perf_counter()
-        res = solve_linear(self.master.model(**kw), self.solver, self.options)
+        res = solve_linear(self.master.model(**kw), self.solver, _replace(self.options, warm_start=self.start(start)))
         self.master_s += time.perf_counter() - t0
         self.rounds += 1
         return res
@@ -266,7 +285,7 @@ class BendersLoop:
         for _ in range(max_rounds):
             if self.expired():
                 break
-            res = self._master()
+            res = self._master(start=self.best_x)
             if res.status == Status.INFEASIBLE:
                 return (self.best, True) if self.best_x is not None else (None, True)
             if res.values is None:
@@ -304,7 +323,7 @@ class BendersLoop:
         tol = OBJECTIVE_TOL * max(1.0, abs(z_star))
         return (self.master.c, z_star - tol - self.master.offset, np.inf), z_star - tol
 
-    def least(self, c: np.ndarray, rows, floor: float, max_rounds: int = 200):
+    def least(self, c: np.ndarray, rows, floor: float, max_rounds: int = 200, start=None):
         """Minimise ``c . x`` over plans meeting ``rows`` and reaching ``floor``: the master
         gives a plan at most as dear as any such plan; it is the answer once the oracle confirms
         its coverage, else its cut is added. Returns (x, value, proven)."""
@@ -316,7 +335,7 @@ class BendersLoop:
         for _ in range(max_rounds):
             if self.expired():
                 return None, None, False
-            res = self._master(extra=rows, c=full, sense=MINIMIZE)
+            res = self._master(start=start, extra=rows, c=full, sense=MINIMIZE)
             if res.values is None or res.status != Status.OPTIMAL:
                 return None, None, False
             x = np.round(res.values[: self.n_x])
@@ -397,7 +416,7 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
         whole = bool(np.all(cost == np.round(cost)))
         slack = 0.5 if whole else BUDGET_TOL * max(1.0, float(cost @ x))
         t_s = time.perf_counter()
-        x2, _v, ok = loop.least(cost, [cover_row], floor)
+        x2, _v, ok = loop.least(cost, [cover_row], floor, start=x)
         if ok:
             x = x2
         spent = float(cost @ x)
@@ -407,7 +426,7 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
         if ok:
             t_s = time.perf_counter()
             cost_row = (np.r_[cost, np.zeros(loop.master.n_cols - n_x)], -np.inf, spent + slack)
-            x3, _v, ok = loop.least(rank, [cover_row, cost_row], floor)
+            x3, _v, ok = loop.least(rank, [cover_row, cost_row], floor, start=x)
             if ok:
                 x = x3
             rank_sum = float(rank @ x)
@@ -429,13 +448,15 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
                 canonical = done
     loop.keep_cuts()
     # the plan, its assignment from the oracle's LP, verified by evaluate()
-    loop.values.pop(x.tobytes(), None)
-    objective = loop.value(x)
-    if objective is None:
-        return None
+    lp = loop.lps.get(x.tobytes())
+    if lp is None:  # its LP was not kept: solve it again
+        loop.values.pop(x.tobytes(), None)
+        if loop.value(x) is None:
+            return None
+        lp = loop.oracle.last
     chosen = np.flatnonzero(x > 0.5)
     site, type_ = index.x_site[chosen], index.x_type[chosen]
-    assignment = loop.oracle.last.assignment()
+    assignment = lp.assignment()
     evaluation = evaluate(problem, site, type_, assignment=assignment)
     solve_s = time.perf_counter() - t1
     if not evaluation.feasible:
