@@ -400,6 +400,19 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
             start_x[pos] = 1.0
             if not loop.master.allows(start_x):
                 start_x = None
+    if n_x:
+        # the capacity-aware greedy of the large route (milliseconds) as a first plan too: on
+        # yuzhong_capacity it halves the master solves to the proof (8 to 4)
+        from lifecircle.optimizer.solve.capacity_large import greedy_capacity_plan
+
+        g_site, g_type = greedy_capacity_plan(problem)
+        key = index.x_site * problem.n_types + index.x_type
+        pos = np.searchsorted(key, g_site * problem.n_types + g_type)
+        greedy_x = np.zeros(n_x)
+        greedy_x[np.minimum(pos, n_x - 1)] = 1.0
+        if np.array_equal(key[np.minimum(pos, n_x - 1)], g_site * problem.n_types + g_type) \
+                and loop.master.allows(greedy_x):
+            loop.value(greedy_x)
     bound, proven = loop.coverage(start_x, gap=float(options.gap or 0.0))
     if loop.best_x is None:
         return None
