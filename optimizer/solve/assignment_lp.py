@@ -155,6 +155,11 @@ class SwapLP:
         self.n_points = int(sum(b[1].size for b in blocks))
         self.highs = highs_with(model)
         self.highs.setOptionValue("time_limit", np.inf)
+        # the first (cold) solve by primal simplex, the warm re-solves by dual simplex: on
+        # yuzhong_capacity's next-budget LP the cold solve took 0.70 CPU s against 2.34 (5,303 dual
+        # iterations), and the warm ones stay at ~0.1 s
+        self.highs.setOptionValue("simplex_strategy", 4)
+        self._cold = True
         self._current = np.array(upper[self._cap0:self._floor0])
         self._n = n
 
@@ -218,6 +223,9 @@ class SwapLP:
         if self.n_columns == 0:
             return constant
         h.run()
+        if self._cold:
+            h.setOptionValue("simplex_strategy", 1)
+            self._cold = False
         status = h.getModelStatus()
         if status in (highspy.HighsModelStatus.kInfeasible, highspy.HighsModelStatus.kUnboundedOrInfeasible):
             return constant  # evaluate: no assignment meets the floors, capacitated groups stay at base

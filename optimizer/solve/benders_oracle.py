@@ -74,9 +74,7 @@ class AssignmentOracle:
         x = np.clip(np.asarray(x, dtype=float), 0.0, 1.0)
         open_ = np.flatnonzero(x > 1e-9)
         lp = SwapLP(problem, self.x_site[open_], self.x_type[open_], np.zeros(0, np.int64), np.zeros(0, np.int64))
-        # primal simplex: half the CPU of dual simplex on yuzhong_capacity's plan LP (0.37 s
-        # against 0.71 s, 29,150 columns)
-        lp.highs.setOptionValue("simplex_strategy", 4)
+        # (SwapLP's cold solve is by primal simplex: 0.37 CPU s against 0.71 by dual here)
         cap = np.asarray(lp._cap_full, dtype=float).copy()
         for (pos, g), r in lp.cap_row_of.items():
             cap[r] = min(cap[r], self.q_eff[g][open_[pos]])
