@@ -372,6 +372,20 @@ class BendersLoop:
         return None
 
 
+def _cost_then_rank(cost: np.ndarray, rank: np.ndarray, budget: float):
+    """``units * R + rank`` with ``units = cost / gcd`` and ``R`` above any rank sum: one more
+    unit of cost always outweighs every rank sum, so minimising it is cost first, then rank.
+    None when it would not stay exact in a double."""
+    priced = cost[cost > 0]
+    q = float(np.gcd.reduce(np.round(priced).astype(np.int64))) if priced.size else 1.0
+    units = np.round(cost / q)
+    r_total = float(rank.sum()) + 1.0
+    k_max = min(float(units.sum()), float(np.floor(budget / q + 1e-9)) if np.isfinite(budget) else np.inf)
+    if (k_max + 1.0) * r_total >= 2.0**45:
+        return None
+    return units * r_total + rank
+
+
 def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_start=None):
     """The capacitated service problem by :class:`BendersLoop`, as a checked
     :class:`optimizer.core.solution.Solution` with the least-cost stages of
@@ -429,7 +443,12 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
         whole = bool(np.all(cost == np.round(cost)))
         slack = 0.5 if whole else BUDGET_TOL * max(1.0, float(cost @ x))
         t_s = time.perf_counter()
-        x2, _v, ok = loop.least(cost, [cover_row], floor, start=x)
+        combined = _cost_then_rank(cost, rank, problem.budget_cny) if whole else None
+        if combined is not None:
+            # cost then rank in one exact objective (whole costs; as leastcost.single_objective)
+            x2, _v, ok = loop.least(combined, [cover_row], floor, start=x)
+        else:
+            x2, _v, ok = loop.least(cost, [cover_row], floor, start=x)
         if ok:
             x = x2
         spent = float(cost @ x)
@@ -439,13 +458,15 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
         if ok:
             t_s = time.perf_counter()
             cost_row = (np.r_[cost, np.zeros(loop.master.n_cols - n_x)], -np.inf, spent + slack)
-            x3, _v, ok = loop.least(rank, [cover_row, cost_row], floor, start=x)
-            if ok:
-                x = x3
+            if combined is None:
+                x3, _v, ok = loop.least(rank, [cover_row, cost_row], floor, start=x)
+                if ok:
+                    x = x3
             rank_sum = float(rank @ x)
             stages.append(Stage("rank", Status.OPTIMAL if ok else Status.FEASIBLE, rank_sum,
                                 rank_sum if ok else None, 0.0 if ok else None, BoundSource.MIP if ok else None,
-                                exact=False, seconds=time.perf_counter() - t_s))
+                                exact=False, solves=0 if combined is not None else 1,
+                                seconds=time.perf_counter() - t_s))
             if ok:
                 t_s = time.perf_counter()
                 rank_row = (np.r_[rank, np.zeros(loop.master.n_cols - n_x)], -np.inf, rank_sum + 0.5)
