@@ -212,38 +212,45 @@ class BendersLoop:
         people_cap = sum(float(problem.weighted_people()[:, g].sum()) for g in self.oracle.groups)
         self.master = Master(model, people_cap)
         self.key = _fingerprint(problem, index.x_site, index.x_type)
-        reused = _CUTS.get(self.key, ())
+        kept = _CUTS.get(self.key, {})
+        reused = kept.get("cuts", ())
         for kind, const, coef in reused:
             (self.master.add_cut if kind == "value" else self.master.add_feasibility_cut)(const, coef)
         self.reused = len(reused)
         self.best_x, self.best = None, -np.inf
-        self.values = {}  # plan bytes -> evaluate() objective (None: no assignment meets the floors)
-        self.lps, self.best_key = {}, None
+        # plan bytes -> evaluate() objective (None: no assignment meets the floors); the values
+        # and the final plan's LP of the run whose cuts are reused come along with them
+        self.values = dict(kept.get("values", {}))
+        self.lps, self.best_key = dict(kept.get("lps", {})), None
+        self.proposed = set()  # plans this run's masters returned
         self.master_s = 0.0
         self.rounds = 0
 
-    def keep_cuts(self) -> None:
+    def keep_cuts(self, x=None, lp=None) -> None:
         _CUTS.clear()
-        _CUTS[self.key] = [k for k in self.master.kinds if k[0] != "no_good"]
+        _CUTS[self.key] = {"cuts": [k for k in self.master.kinds if k[0] != "no_good"],
+                           "values": dict(self.values),
+                           "lps": {} if x is None or lp is None else {x.tobytes(): lp}}
 
     def value(self, x: np.ndarray):
         """evaluate()'s objective of the 0/1 plan x (cut added); None when no assignment meets the
         floors (feasibility cut added)."""
         key = x.tobytes()
-        if key in self.values:
-            return self.values[key]
-        status, _lp, const, coef, total = self.oracle.solve(x)
-        if status != "optimal":
-            self.master.add_feasibility_cut(const, coef)
-            total = None
+        if key in self.values:  # its cut is in the master already (this run's or reused)
+            total = self.values[key]
         else:
-            self.master.add_cut(const, coef)
-            # the LPs of the best plan and of the last one, for the final plan's assignment
-            self.lps = {k: v for k, v in self.lps.items() if k == self.best_key}
-            self.lps[key] = self.oracle.last
-            if total > self.best:
-                self.best, self.best_x, self.best_key = total, x.copy(), key
-        self.values[key] = total
+            status, _lp, const, coef, total = self.oracle.solve(x)
+            if status != "optimal":
+                self.master.add_feasibility_cut(const, coef)
+                total = None
+            else:
+                self.master.add_cut(const, coef)
+                # the LPs of the best plan and of the last one, for the final plan's assignment
+                self.lps = {k: v for k, v in self.lps.items() if k == self.best_key}
+                self.lps[key] = self.oracle.last
+            self.values[key] = total
+        if total is not None and total > self.best:  # x meets this run's rows (callers see to it)
+            self.best, self.best_x, self.best_key = total, x.copy(), key
         return total
 
     def start(self, x):
@@ -295,7 +302,8 @@ class BendersLoop:
             x = np.round(res.values[: self.n_x])
             if self._closed(bound, gap, GAP_ZERO):
                 break
-            if x.tobytes() in self.values:
+            if x.tobytes() in self.proposed or (x.tobytes() in self.values and self.values[x.tobytes()] is not None
+                                                and self.values[x.tobytes()] <= self.best):
                 # a plan already cut comes back as the master's optimum: its cut is tight there,
                 # so the master's bound is that plan's value plus row tolerance (HiGHS meets rows
                 # to ~1e-6). Within OBJECTIVE_TOL (the model-vs-evaluate tolerance) that is a proof.
@@ -304,6 +312,7 @@ class BendersLoop:
                 if self.best_x is not None and bound - self.best <= OBJECTIVE_TOL * max(1.0, abs(self.best)):
                     bound = self.best
                 break
+            self.proposed.add(x.tobytes())
             self.value(x)
             logger.debug("benders: round %d, best %.4f, bound %.4f", self.rounds, self.best, bound)
             if self._closed(bound, gap, GAP_ZERO):
@@ -414,7 +423,7 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
             start_x[pos] = 1.0
             if not loop.master.allows(start_x):
                 start_x = None
-    if n_x:
+    if n_x and start_x is None:
         # the capacity-aware greedy of the large route (milliseconds) as a first plan too: on
         # yuzhong_capacity it halves the master solves to the proof (8 to 4)
         from lifecircle.optimizer.solve.capacity_large import greedy_capacity_plan
@@ -480,7 +489,6 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
                                     BoundSource.CERTIFICATE if done else None,
                                     seconds=time.perf_counter() - t_s))
                 canonical = done
-    loop.keep_cuts()
     # the plan, its assignment from the oracle's LP, verified by evaluate()
     lp = loop.lps.get(x.tobytes())
     if lp is None:  # its LP was not kept: solve it again
@@ -488,6 +496,7 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
         if loop.value(x) is None:
             return None
         lp = loop.oracle.last
+    loop.keep_cuts(x, lp)
     chosen = np.flatnonzero(x > 0.5)
     site, type_ = index.x_site[chosen], index.x_type[chosen]
     assignment = lp.assignment()
