@@ -22,13 +22,18 @@ the capacity and floor duals (:math:`\alpha_c = \max(0, \max_f (c_{cf} - \beta_f
 which makes every cut dual-feasible by construction, whatever float noise the duals carry. The
 capacity :math:`q_f` is first capped at the people :math:`f` reaches (so an unlimited type has a
 finite coefficient; a facility never serves more than that). A plan that no assignment can make
-meet the equity floors is cut off by a no-good row (it is no plan at all).
+meet the equity floors is cut off by a phase-1 cut: the duals of the LP that minimises the floors'
+shortfall, extended the same way, give a row every fair plan meets and this one does not.
 
-The loop: cuts at the master's LP points first (Kelley's method, cheap, and its bound converges
-to the MILP's LP bound), then the master MIP is solved, its plan evaluated by the same persistent,
-warm-started LP, and a cut added there, until the master's bound meets the best plan's value.
-Every plan's value is ``evaluate()``'s own (the LP is :class:`SwapLP`, evaluate's rows), and the
-final plan is verified by ``evaluate()`` with the LP's assignment.
+The loop: first plans (the warm start, else the large route's capacity greedy) are evaluated and
+cut; then the master MIP (warm-started from the best plan) is solved, its plan evaluated by the
+same LP (over that plan's facilities only) and a cut added there, until the master's bound meets
+the best plan's value. (Cuts at the master's LP points first, Kelley's method, were tried: the LP
+over many fractionally open facilities is large and slow, and the MIP rounds needed no help: 4
+master solves to the proof on yuzhong_capacity.) The least-cost stages reuse the master: cost then
+rank (one objective when costs are whole), with coverage held at the optimum, and a no-good row
+for the tie check. Every plan's value is ``evaluate()``'s own (the LP is :class:`SwapLP`,
+evaluate's rows), and the final plan is verified by ``evaluate()`` with the LP's assignment.
 
 Scope: capacitated problems without ``maximin``, and when equity floors are asked, every group of
 positive weight capacitated (so a floor's right-hand side does not depend on the plan's
