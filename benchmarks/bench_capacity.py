@@ -26,6 +26,13 @@ Issue 14 sections (each its own table):
         ``--budget-share`` of what full coverage costs) solved through ``solve_problem`` in a
         capped process: status, bound_source, gap, seconds, peak RSS.
 
+    .venv/bin/python benchmarks/bench_capacity.py --proof [--main /work/main] [--rounds 1] [--main-limit 60]
+        the whole default command (with the report, no --gap) on this branch (the Benders route,
+        optimizer/solve/capacity_benders.py) and on another checkout's ``lifecircle`` (main's MILP
+        route, given ``--time-limit``: it took 771 s to prove without one), alternated, each with
+        wall and CPU seconds (the child's rusage), the load average before it, status, objective,
+        bound, bound_source and the Benders counts from summary.json.
+
 Each row reports the phases (load, coverage, build, solve, evaluate), the model size, peak
 resident memory (``ru_maxrss``) and the status within ``--time-limit``; the last columns are
 capacity / plain ratios from the same run. The machine has 2 shared cores: timings are noisy.
@@ -256,9 +263,53 @@ def large(sizes: str, time_limit: float, mem_gib: float, budget_share: float) ->
               f"{fmt(row['spent'] / row['budget'] if row.get('budget') else None, '.3f')} | {fmt(row.get('load'))} | {fmt(row.get('solve'))} | {wall:.1f} | {fmt(row.get('peak_gib'), '.2f')} |", flush=True)
 
 
+def _whole(exe: Path, cwd: Path, extra: list) -> dict:
+    """One `lifecircle solve scenarios/yuzhong_capacity/scenario.yaml` process: wall, CPU, summary."""
+    import os
+    import resource
+
+    out = Path(tempfile.mkdtemp(prefix="lifecircle-bench-proof-")) / "out"
+    cmd = [str(exe), "solve", "scenarios/yuzhong_capacity/scenario.yaml", "--out", str(out)] + extra
+    load = os.getloadavg()[0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8")) if (out / "summary.json").is_file() else {}
+    return {"cmd": " ".join(["lifecircle"] + cmd[1:3] + extra), "exit": proc.returncode, "load": load, "wall": wall,
+            "cpu": cpu, "summary": summary}
+
+
+def proof(main_repo: Path, rounds: int, main_limit: float) -> None:
+    """This branch's default command against main's with a time limit, alternated."""
+    runs = []
+    for _ in range(rounds):
+        runs.append(("branch", _whole(REPO / ".venv" / "bin" / "lifecircle", REPO, [])))
+        runs.append(("main", _whole(main_repo / ".venv" / "bin" / "lifecircle", main_repo,
+                                    ["--time-limit", f"{main_limit:g}"])))
+    print("| path | command | load 1 min | wall s | CPU s | status | objective | bound | bound_source | "
+          "solve s | write s | spent | master solves | assignment LPs | cuts (reused) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for name, r in runs:
+        s = r["summary"]
+        t = s.get("timings_s") or {}
+        b = (s.get("model") or {}).get("benders") or {}
+        print(f"| {name} | `{r['cmd']}` | {r['load']:.1f} | {r['wall']:.1f} | {r['cpu']:.1f} | {s.get('status')} | "
+              f"{fmt(s.get('objective'), ',.1f')} | {fmt(s.get('bound'), ',.1f')} | {s.get('bound_source', '-')} | "
+              f"{fmt(t.get('solve'))} | {fmt(t.get('write'))} | {fmt(s.get('spent'), ',.0f')} | "
+              f"{b.get('master_solves', '-')} | {b.get('assignment_lps', '-')} | "
+              f"{b.get('cuts', '-')} ({b.get('cuts_reused', '-')}) |", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--yuzhong", action="store_true")
+    parser.add_argument("--proof", action="store_true")
+    parser.add_argument("--main", default="/work/main")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--main-limit", type=float, default=60.0)
     parser.add_argument("--gap", type=float, default=None)
     parser.add_argument("--linking", default=None)
     parser.add_argument("--large", default=None)
@@ -269,6 +320,9 @@ def main() -> None:
     parser.add_argument("--solver", default="highs")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
+    if args.proof:
+        proof(Path(args.main), args.rounds, args.main_limit)
+        return
     if args.yuzhong or args.linking or args.large:
         if args.yuzhong:
             yuzhong(args.gap)

@@ -58,6 +58,12 @@ def solve_problem(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
 
         if capacitated_reach_pairs(problem) > LARGE_REACH_PAIRS:  # issue 14: no 19-million-column MILP
             return solve_capacity_large(problem, backend.name)
+        from lifecircle.optimizer.solve.capacity_benders import applies, solve_capacity_benders
+
+        if applies(problem, backend.name):  # issue 14: the assignment projected out (capacity_benders.py)
+            solution = solve_capacity_benders(problem, backend.name, options, warm_start)
+            if solution is not None:
+                return solution
 
     if exact and not service:
         # The reduced route builds its own greedy start, which beat a caller's warm start on
