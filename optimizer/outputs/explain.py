@@ -420,7 +420,11 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
         rules.append(RuleCheck("must_open", False, None, None, None))
 
     if (problem.min_open > 0).any():
-        res = _resolve(replace(problem, min_open=np.zeros(problem.n_types, dtype=np.int64)), solver, options, warm, ev, ceiling)
+        # Only the relaxed coverage is reported here (does the rule bind, and what it costs), never
+        # the relaxed plan's sites: the least-cost and canonical stages would buy nothing.
+        coverage_only = replace(options or SolveOptions(), canonical=False)
+        res = _resolve(replace(problem, min_open=np.zeros(problem.n_types, dtype=np.int64)), solver, coverage_only, warm,
+                       ev, ceiling)
         opened = np.bincount(type_, minlength=problem.n_types)
         ruled = np.flatnonzero(problem.min_open > 0)
         counts = tuple((int(k), int(opened[k]), int(problem.min_open[k])) for k in ruled)
