@@ -230,37 +230,53 @@ class BoundAndFix:
     iterations: int
 
 
-def perturbed_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, plan: np.ndarray,
-                     tries: int = 24, seed: int = 0) -> np.ndarray:
-    """Iterated swap search: replace 1-3 sites of the best plan by random others, search again,
-    keep any better plan (fixed random seed, so runs repeat)."""
-    rng = np.random.default_rng(seed)
-    m = rows.shape[1]
+def region_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, plan: np.ndarray,
+                  passes: int = 3, seed: int = 0) -> np.ndarray:
+    """Large-neighbourhood search by regions: for each open site ``s``, close it and up to two
+    open sites near it (reaching a class within two hops of ``s``'s classes), open as many random
+    sites of that neighbourhood instead, and repair by :func:`swap_search`; keep any better plan.
+    Optima of clustered instances differ from a swap-optimal plan by a local rearrangement of
+    3-4 nearby sites, which single random kicks over all sites rarely hit. Passes repeat while a
+    pass improves (fixed random seed, so runs repeat)."""
+    R = sp.csr_matrix(rows)
+    m = R.shape[1]
     best = np.asarray(plan, dtype=np.int64)
-    z = covered_value(rows, weight, best)
     if best.size == 0 or best.size >= m:
         return best
-    for t in range(tries):
-        q = min(1 + t % 3, best.size, m - best.size)
-        start = np.delete(best, rng.choice(best.size, q, replace=False))
-        start = np.concatenate([start, rng.choice(np.setdiff1d(np.arange(m), start), q,
-                                                  replace=False)])
-        cand = swap_search(rows, weight, p, start=start)
-        value = covered_value(rows, weight, cand)
-        if value > z:
-            best, z = cand, value
+    C = sp.csc_matrix(R)
+    near = sp.csr_matrix(C.T @ C, dtype=bool)  # sites sharing a class
+    near = sp.csr_matrix(near @ near, dtype=bool)  # ... within two hops
+    rng = np.random.default_rng(seed)
+    z = covered_value(R, weight, best)
+    for _ in range(passes):
+        z_pass = z
+        for s in best.copy():
+            if s not in best:
+                continue
+            nb = near.indices[near.indptr[s]:near.indptr[s + 1]]
+            close = np.concatenate([[s], np.intersect1d(np.setdiff1d(best, [s]), nb)[:2]])
+            pool = np.setdiff1d(np.unique(near[close].indices), best)
+            if pool.size == 0:
+                continue
+            add = rng.choice(pool, size=min(close.size, pool.size), replace=False)
+            cand = swap_search(R, weight, p, start=np.concatenate([np.setdiff1d(best, close), add]))
+            value = covered_value(R, weight, cand)
+            if value > z:
+                best, z = cand, value
+        if z <= z_pass:
+            break
     return best
 
 
 def bound_and_fix(rows: sp.csr_matrix, weight: np.ndarray, p: int, *,
                   iterations: tuple = (800, 400, 400), deadline: float | None = None,
-                  tries: int = 30) -> BoundAndFix:
+                  lns: bool = True) -> BoundAndFix:
     r"""Incumbent (greedy + swaps, then the Lagrangian's roundings + swaps), bound and fixing.
 
     Each round minimises :math:`L` over the sites still open to choice (warm-started from the
     last round's multipliers), rounds its solution into plans (the ``p`` sites of largest
     averaged subproblem value, and of largest profit :math:`r_j`, each improved by swaps; in
-    the second round also ``tries`` perturbed searches from the best, :func:`perturbed_search`), keeps
+    the second round also a search of regions around the best, :func:`region_search`), keeps
     the best plan as the incumbent and fixes against it. A later round works on the sites the
     earlier ones left: every plan better than the incumbent is among them (module docstring), so
     fixing there is as exact, and the bound of that restricted problem, or the incumbent's
@@ -293,10 +309,10 @@ def bound_and_fix(rows: sp.csr_matrix, weight: np.ndarray, p: int, *,
             value = covered_value(R, w, plan)
             if value > z:
                 best, z = plan, value
-        if tries and round_ == 1:  # perturbed searches among the sites the fixing left
+        if lns and round_ == 1:  # region search among the sites the fixing left
             local = np.flatnonzero(np.isin(keep, best))
             if local.size == best.size:
-                plan = keep[perturbed_search(Rk, w, p, local, tries)]
+                plan = keep[region_search(Rk, w, p, local)]
                 value = covered_value(R, w, plan)
                 if value > z:
                     best, z = plan, value
