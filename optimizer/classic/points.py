@@ -22,6 +22,7 @@ Python loop runs over points or sites.
 
 from __future__ import annotations
 
+import signal
 import time
 from dataclasses import dataclass, field
 
@@ -173,8 +174,8 @@ def _highs_prove(lin, options):
 
     from lifecircle.optimizer.errors import SolverResultError
     from lifecircle.optimizer.solve.backends.base import finish, quiet_stdout
-    from lifecircle.optimizer.solve.backends.highs import (
-        HIGHS_STATUS, _thread_pool, _watch, highs_lp)
+    from lifecircle.optimizer.solve.backends.highs import HIGHS_STATUS, highs_lp
+    from lifecircle.optimizer.solve.backends.watch import MipWatch, on_main_thread
     from lifecircle.optimizer.solve.backends import Status
     from lifecircle.optimizer.solve.backends.base import Termination
 
@@ -199,8 +200,27 @@ def _highs_prove(lin, options):
         start.col_value = list(np.asarray(options.warm_start, dtype=float))
         start.value_valid = True
         h.setSolution(start)
+    if options.threads:  # as the backend's pool: a scheduler of another size ends a solve planless
+        h.resetGlobalScheduler(True)
+        h.setOptionValue("threads", int(options.threads))
+    watch = MipWatch(lin, "highs")  # progress events, and Ctrl-C stopping HiGHS (backend's _watch)
+
+    def seen(e) -> None:
+        if watch.emitting:
+            watch.report(e.data_out.mip_primal_bound, e.data_out.mip_dual_bound)
+        if watch.interrupted:
+            e.interrupt()
+
+    def stop(signum, frame) -> None:
+        watch.interrupted = True
+
+    if watch.emitting:
+        h.cbMipImprovingSolution.subscribe(seen)
+    h.cbMipInterrupt.subscribe(seen)
+    main = on_main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    saved = signal.signal(signal.SIGINT, stop) if main else None
     t0 = time.perf_counter()
-    with _thread_pool(h, options.threads), _watch(h, lin, "highs"):
+    try:
         h.run()
         info = h.getInfo()
         if info.primal_solution_status == 2 and abs(
@@ -210,6 +230,11 @@ def _highs_prove(lin, options):
             h.clearSolver()  # highspy 1.16's stale warm start, as in HighsBackend: again, cold
             h.passModel(highs_lp(lin))
             h.run()
+    finally:
+        if saved is not None:
+            signal.signal(signal.SIGINT, saved)
+    if watch.interrupted:
+        raise KeyboardInterrupt
     info = h.getInfo()
     has_plan = info.primal_solution_status == 2
     values = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None
