@@ -12,7 +12,10 @@ The problem (classes :math:`k` of weight :math:`w_k \ge 0`, sites :math:`j`, cov
 :math:`g_j = \sum_{k \ni j, n_k = 0} w_k`, dropping :math:`s` loses
 :math:`l_s = \sum_{k \ni s, n_k = 1} w_k`, and the swap :math:`s \to j` is worth
 :math:`g_j - l_s + I_{sj}`, :math:`I = U^\top A` with :math:`U_{ks} = w_k [n_k = 1] a_{ks}` (the
-classes only :math:`s` reaches that :math:`j` keeps). One sparse product per move.
+classes only :math:`s` reaches that :math:`j` keeps). One sparse product per move. Then
+:func:`region_search` re-plans small regions (a site and its open neighbours) from random nearby
+sites, which is what moves a swap optimum of a clustered instance to the optimum. The incumbent
+only has to be a real plan: exactness rests on the bound and the fixing below.
 
 **Bound** (:func:`lagrangian`). Moving the coverage rows into the objective with multipliers
 :math:`0 \le \pi \le w` and keeping :math:`\sum x \le p` gives, for every such :math:`\pi`,
