@@ -68,10 +68,11 @@ def covered_value(rows: sp.csr_matrix, weight: np.ndarray, sites) -> float:
 
 
 def swap_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, start=None,
-                max_moves: int = 10_000) -> np.ndarray:
-    """Greedy (or ``start``) then best-improvement swaps until none gains; returns site indices."""
+                max_moves: int = 10_000, csc: sp.csc_matrix | None = None) -> np.ndarray:
+    """Greedy (or ``start``) then best-improvement swaps until none gains; returns site indices.
+    ``csc``: ``rows`` in CSC form when the caller has it (repeated searches)."""
     R = sp.csr_matrix(rows)
-    C = sp.csc_matrix(R)
+    C = sp.csc_matrix(R) if csc is None else csc
     c, m = R.shape
     p = min(int(p), m)
     w = np.asarray(weight, dtype=float)
@@ -89,16 +90,24 @@ def swap_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, start=None,
             break
         chosen[j] = True
         count[C.indices[C.indptr[j]:C.indptr[j + 1]]] += 1
+    row_len = np.diff(R.indptr)
     for _ in range(max_moves):
         open_ = np.flatnonzero(chosen)
-        if open_.size == 0:
+        q = open_.size
+        if q == 0:
             break
         gain = np.asarray(C.T @ np.where(count == 0, w, 0.0)).reshape(-1)
-        only = np.where(count == 1, w, 0.0)
-        sub = C[:, open_]  # (c, q): classes each open site reaches
-        U = sp.diags(only) @ sub
-        loss = np.asarray(U.sum(axis=0)).reshape(-1)
-        keep = (U.T @ C).toarray()  # (q, m): I_{sj}
+        # classes exactly one open site reaches, with that site's position in open_: index
+        # arithmetic and bincount, not sparse products (scipy's per-call overhead dominated)
+        k_of = C.indices[_gather(C.indptr, open_)]
+        pos_of = np.repeat(np.arange(q), np.diff(C.indptr)[open_])
+        only = count[k_of] == 1
+        k1, s1 = k_of[only], pos_of[only]
+        loss = np.bincount(s1, weights=w[k1], minlength=q)
+        # keep[s, j]: weight of the classes only s reaches that j reaches too (I_sj above)
+        lens = row_len[k1]
+        flat = np.repeat(s1, lens) * m + R.indices[_gather(R.indptr, k1)]
+        keep = np.bincount(flat, weights=np.repeat(w[k1], lens), minlength=q * m).reshape(q, m)
         delta = gain[None, :] - loss[:, None] + keep
         delta[:, chosen] = -np.inf
         s, j = np.unravel_index(int(np.argmax(delta)), delta.shape)
@@ -112,6 +121,13 @@ def swap_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, start=None,
         chosen[j] = True
         count[C.indices[C.indptr[j]:C.indptr[j + 1]]] += 1
     return np.flatnonzero(chosen)
+
+
+def _gather(indptr: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Positions in ``indices`` of the compressed rows (or columns) ``which``, concatenated."""
+    stops = indptr[which + 1]
+    lens = stops - indptr[which]
+    return np.repeat(stops - np.cumsum(lens), lens) + np.arange(int(lens.sum()))
 
 
 @dataclass(frozen=True)
@@ -262,7 +278,8 @@ def region_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, plan: np.ndar
             if pool.size == 0:
                 continue
             add = rng.choice(pool, size=min(close.size, pool.size), replace=False)
-            cand = swap_search(R, weight, p, start=np.concatenate([np.setdiff1d(best, close), add]))
+            cand = swap_search(R, weight, p, start=np.concatenate([np.setdiff1d(best, close), add]),
+                               csc=C)
             value = covered_value(R, weight, cand)
             if value > z:
                 best, z = cand, value
