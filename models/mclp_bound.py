@@ -12,7 +12,10 @@ The problem (classes :math:`k` of weight :math:`w_k \ge 0`, sites :math:`j`, cov
 :math:`g_j = \sum_{k \ni j, n_k = 0} w_k`, dropping :math:`s` loses
 :math:`l_s = \sum_{k \ni s, n_k = 1} w_k`, and the swap :math:`s \to j` is worth
 :math:`g_j - l_s + I_{sj}`, :math:`I = U^\top A` with :math:`U_{ks} = w_k [n_k = 1] a_{ks}` (the
-classes only :math:`s` reaches that :math:`j` keeps). One sparse product per move.
+classes only :math:`s` reaches that :math:`j` keeps). One sparse product per move. Then
+:func:`region_search` re-plans small regions (a site and its open neighbours) from random nearby
+sites, which is what moves a swap optimum of a clustered instance to the optimum. The incumbent
+only has to be a real plan: exactness rests on the bound and the fixing below.
 
 **Bound** (:func:`lagrangian`). Moving the coverage rows into the objective with multipliers
 :math:`0 \le \pi \le w` and keeping :math:`\sum x \le p` gives, for every such :math:`\pi`,
@@ -65,10 +68,11 @@ def covered_value(rows: sp.csr_matrix, weight: np.ndarray, sites) -> float:
 
 
 def swap_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, start=None,
-                max_moves: int = 10_000) -> np.ndarray:
-    """Greedy (or ``start``) then best-improvement swaps until none gains; returns site indices."""
+                max_moves: int = 10_000, csc: sp.csc_matrix | None = None) -> np.ndarray:
+    """Greedy (or ``start``) then best-improvement swaps until none gains; returns site indices.
+    ``csc``: ``rows`` in CSC form when the caller has it (repeated searches)."""
     R = sp.csr_matrix(rows)
-    C = sp.csc_matrix(R)
+    C = sp.csc_matrix(R) if csc is None else csc
     c, m = R.shape
     p = min(int(p), m)
     w = np.asarray(weight, dtype=float)
@@ -86,16 +90,24 @@ def swap_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, start=None,
             break
         chosen[j] = True
         count[C.indices[C.indptr[j]:C.indptr[j + 1]]] += 1
+    row_len = np.diff(R.indptr)
     for _ in range(max_moves):
         open_ = np.flatnonzero(chosen)
-        if open_.size == 0:
+        q = open_.size
+        if q == 0:
             break
         gain = np.asarray(C.T @ np.where(count == 0, w, 0.0)).reshape(-1)
-        only = np.where(count == 1, w, 0.0)
-        sub = C[:, open_]  # (c, q): classes each open site reaches
-        U = sp.diags(only) @ sub
-        loss = np.asarray(U.sum(axis=0)).reshape(-1)
-        keep = (U.T @ C).toarray()  # (q, m): I_{sj}
+        # classes exactly one open site reaches, with that site's position in open_: index
+        # arithmetic and bincount, not sparse products (scipy's per-call overhead dominated)
+        k_of = C.indices[_gather(C.indptr, open_)]
+        pos_of = np.repeat(np.arange(q), np.diff(C.indptr)[open_])
+        only = count[k_of] == 1
+        k1, s1 = k_of[only], pos_of[only]
+        loss = np.bincount(s1, weights=w[k1], minlength=q)
+        # keep[s, j]: weight of the classes only s reaches that j reaches too (I_sj above)
+        lens = row_len[k1]
+        flat = np.repeat(s1, lens) * m + R.indices[_gather(R.indptr, k1)]
+        keep = np.bincount(flat, weights=np.repeat(w[k1], lens), minlength=q * m).reshape(q, m)
         delta = gain[None, :] - loss[:, None] + keep
         delta[:, chosen] = -np.inf
         s, j = np.unravel_index(int(np.argmax(delta)), delta.shape)
@@ -109,6 +121,13 @@ def swap_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, start=None,
         chosen[j] = True
         count[C.indices[C.indptr[j]:C.indptr[j + 1]]] += 1
     return np.flatnonzero(chosen)
+
+
+def _gather(indptr: np.ndarray, which: np.ndarray) -> np.ndarray:
+    """Positions in ``indices`` of the compressed rows (or columns) ``which``, concatenated."""
+    stops = indptr[which + 1]
+    lens = stops - indptr[which]
+    return np.repeat(stops - np.cumsum(lens), lens) + np.arange(int(lens.sum()))
 
 
 @dataclass(frozen=True)
@@ -230,37 +249,54 @@ class BoundAndFix:
     iterations: int
 
 
-def perturbed_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, plan: np.ndarray,
-                     tries: int = 24, seed: int = 0) -> np.ndarray:
-    """Iterated swap search: replace 1-3 sites of the best plan by random others, search again,
-    keep any better plan (fixed random seed, so runs repeat)."""
-    rng = np.random.default_rng(seed)
-    m = rows.shape[1]
+def region_search(rows: sp.csr_matrix, weight: np.ndarray, p: int, plan: np.ndarray,
+                  passes: int = 3, seed: int = 0) -> np.ndarray:
+    """Large-neighbourhood search by regions: for each open site ``s``, close it and up to two
+    open sites near it (reaching a class within two hops of ``s``'s classes), open as many random
+    sites of that neighbourhood instead, and repair by :func:`swap_search`; keep any better plan.
+    Optima of clustered instances differ from a swap-optimal plan by a local rearrangement of
+    3-4 nearby sites, which single random kicks over all sites rarely hit. Passes repeat while a
+    pass improves (fixed random seed, so runs repeat)."""
+    R = sp.csr_matrix(rows)
+    m = R.shape[1]
     best = np.asarray(plan, dtype=np.int64)
-    z = covered_value(rows, weight, best)
     if best.size == 0 or best.size >= m:
         return best
-    for t in range(tries):
-        q = min(1 + t % 3, best.size, m - best.size)
-        start = np.delete(best, rng.choice(best.size, q, replace=False))
-        start = np.concatenate([start, rng.choice(np.setdiff1d(np.arange(m), start), q,
-                                                  replace=False)])
-        cand = swap_search(rows, weight, p, start=start)
-        value = covered_value(rows, weight, cand)
-        if value > z:
-            best, z = cand, value
+    C = sp.csc_matrix(R)
+    near = sp.csr_matrix(C.T @ C, dtype=bool)  # sites sharing a class
+    near = sp.csr_matrix(near @ near, dtype=bool)  # ... within two hops
+    rng = np.random.default_rng(seed)
+    z = covered_value(R, weight, best)
+    for _ in range(passes):
+        z_pass = z
+        for s in best.copy():
+            if s not in best:
+                continue
+            nb = near.indices[near.indptr[s]:near.indptr[s + 1]]
+            close = np.concatenate([[s], np.intersect1d(np.setdiff1d(best, [s]), nb)[:2]])
+            pool = np.setdiff1d(np.unique(near[close].indices), best)
+            if pool.size == 0:
+                continue
+            add = rng.choice(pool, size=min(close.size, pool.size), replace=False)
+            cand = swap_search(R, weight, p, start=np.concatenate([np.setdiff1d(best, close), add]),
+                               csc=C)
+            value = covered_value(R, weight, cand)
+            if value > z:
+                best, z = cand, value
+        if z <= z_pass:
+            break
     return best
 
 
 def bound_and_fix(rows: sp.csr_matrix, weight: np.ndarray, p: int, *,
                   iterations: tuple = (800, 400, 400), deadline: float | None = None,
-                  tries: int = 30) -> BoundAndFix:
+                  lns: bool = True) -> BoundAndFix:
     r"""Incumbent (greedy + swaps, then the Lagrangian's roundings + swaps), bound and fixing.
 
     Each round minimises :math:`L` over the sites still open to choice (warm-started from the
     last round's multipliers), rounds its solution into plans (the ``p`` sites of largest
     averaged subproblem value, and of largest profit :math:`r_j`, each improved by swaps; in
-    the second round also ``tries`` perturbed searches from the best, :func:`perturbed_search`), keeps
+    the second round also a search of regions around the best, :func:`region_search`), keeps
     the best plan as the incumbent and fixes against it. A later round works on the sites the
     earlier ones left: every plan better than the incumbent is among them (module docstring), so
     fixing there is as exact, and the bound of that restricted problem, or the incumbent's
@@ -293,10 +329,10 @@ def bound_and_fix(rows: sp.csr_matrix, weight: np.ndarray, p: int, *,
             value = covered_value(R, w, plan)
             if value > z:
                 best, z = plan, value
-        if tries and round_ == 1:  # perturbed searches among the sites the fixing left
+        if lns and round_ == 1:  # region search among the sites the fixing left
             local = np.flatnonzero(np.isin(keep, best))
             if local.size == best.size:
-                plan = keep[perturbed_search(Rk, w, p, local, tries)]
+                plan = keep[region_search(Rk, w, p, local)]
                 value = covered_value(R, w, plan)
                 if value > z:
                     best, z = plan, value

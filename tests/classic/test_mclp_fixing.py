@@ -8,7 +8,9 @@ Against brute force over every plan of p sites on small random instances:
   slack that is too large (delta = 2) it would cut off an optimum, so the test has teeth;
 - the coordinate path (merge, dominance, bound-and-fix, MIP) equals the plain MIP on unmerged
   points and brute force;
-- with spopt installed, the same objective as spopt's MCLP.
+- with spopt installed, the same objective as spopt's MCLP;
+- the region search keeps exactly p sites, never loses coverage and often escapes a swap
+  optimum; the fixed MIP (HiGHS with its heuristics off) honours --threads and a time limit.
 """
 
 from __future__ import annotations
@@ -149,3 +151,53 @@ def test_same_objective_as_spopt():
     theirs = mb.covered_value(cover, inst.weights, chosen)
     ours = solve_classic(inst, "mclp", p=6, radius=6.0)
     assert ours.objective == pytest.approx(theirs)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_region_search_keeps_p_sites_and_never_loses(seed):
+    rows, weight, p = random_cover(seed)
+    _, value = every_plan(rows, weight, p)
+    start = mb.swap_search(rows, weight, p)
+    plan = mb.region_search(rows, weight, p, start)
+    assert plan.size == np.unique(plan).size == p
+    z0, z = mb.covered_value(rows, weight, start), mb.covered_value(rows, weight, plan)
+    assert z0 - 1e-9 <= z <= value.max() + 1e-9
+
+
+def test_region_search_escapes_swap_optima():
+    """On clustered coordinates the swap search stops short of the optimum; the region search
+    then finds better plans (of exactly p sites, within the brute-force optimum on the small
+    instances above)."""
+    better = 0
+    for seed in range(6):
+        inst = points_instance(seed, n=150)
+        rows = sp.csr_matrix(pairs_matrix(inst.demand_xy, inst.site_xy, 5.0))
+        start = mb.swap_search(rows, inst.weights, 8)
+        plan = mb.region_search(rows, inst.weights, 8, start)
+        assert plan.size == np.unique(plan).size == 8
+        z0 = mb.covered_value(rows, inst.weights, start)
+        z = mb.covered_value(rows, inst.weights, plan)
+        assert z >= z0
+        better += z > z0
+    assert better >= 3
+
+
+def test_fixed_mip_with_threads_and_a_time_limit():
+    """The fixed MIP runs HiGHS directly (heuristics off): one thread gives the plain MIP's
+    optimum, and a tiny time limit still returns a plan with a bound at or above it."""
+    taken = 0
+    for seed in range(10):
+        inst = points_instance(seed, n=150)
+        cover = pairs_matrix(inst.demand_xy, inst.site_xy, 5.0)
+        one = solve_classic(inst, "mclp", p=5, radius=5.0, options=SolveOptions(threads=1))
+        if one.presolve["bound_fix"]["sites_left"] == 0:
+            continue
+        taken += 1
+        plain = solve_linear(cm.build_mclp(cover, inst.weights, 5), "highs", SolveOptions())
+        assert one.status == "optimal" and one.objective == pytest.approx(plain.objective)
+        quick = solve_classic(inst, "mclp", p=5, radius=5.0,
+                              options=SolveOptions(time_limit_s=0.001))
+        assert quick.status in ("optimal", "feasible")
+        assert quick.objective <= plain.objective + 1e-9
+        assert quick.bound >= plain.objective - 1e-9
+    assert taken > 0
