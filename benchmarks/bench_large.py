@@ -49,6 +49,7 @@ print(json.dumps({{"status": str(s.status.value), "objective": s.objective, "bou
                   "load_s": t_load, "total_s": time.perf_counter() - t0,
                   "cpu_load_s": cpu_load, "cpu_s": time.process_time(),
                   "timings": {{k: round(v, 1) for k, v in s.timings_s.items()}},
+                  "large": s.model_stats.get("large"),
                   "dominated": s.model_stats.get("dominated_columns"),
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
@@ -81,8 +82,8 @@ def print_row(name, solver, limit, row):
           f"{cell(row, 'load_s', '.1f')} | {cell(row, 'total_s', '.1f')} | {cell(row, 'cpu_s', '.1f')} | "
           f"{row.get('loadavg', '-')} | {cell(row, 'peak_mib', ',.0f')} |", flush=True)
     if row.get("timings"):
-        print(f"<!-- {name} {solver} {limit}: solve timings s {row['timings']}, load CPU s "
-              f"{cell(row, 'cpu_load_s', '.1f')} -->", flush=True)
+        print(f"<!-- {name} {solver} {limit}: solve timings s {row['timings']}, large route "
+              f"{row.get('large')}, load CPU s {cell(row, 'cpu_load_s', '.1f')} -->", flush=True)
 
 
 def main() -> None:

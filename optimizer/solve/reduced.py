@@ -122,6 +122,8 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
         result = solve_large(reduced, index, cost, problem.budget_cny, must, problem.min_open, start,
                              ~dominated, backend.name, limit)
         stats["route"] = "large: local search, windows, Lagrangian bound"
+        stats["large"] = {key: result.extra.get(key) for key in
+                          ("plan_s", "bound_s", "lagrangian_iterations", "plan_value")}
         source = BoundSource(result.extra["bound_source"]) if result.extra.get("bound_source") else None
         stages = [Stage("coverage", result.status, result.objective, result.bound, result.gap, source)]
         stats["canonical"] = False
