@@ -70,12 +70,13 @@ def test_a_model_of_another_shape_is_refused():
 
 def test_float32_steering_keeps_the_bound_exact(monkeypatch):
     """Large models steer the Volume steps by a float32 A^T (issue 14); forced on here for small
-    random problems, the bound reported is still never below the brute-force optimum, and it is
-    the float64 value of some multipliers (within float noise of the float64-only search)."""
+    random problems (with A @ x gathered from A^T's rows, the large models' path too), the bound
+    reported is still never below the brute-force optimum, and the search goes as the float64-only
+    one does (same bound within 0.1 %)."""
     import lifecircle.models.lagrangian as lagrangian
 
     checked = 0
-    for seed in range(30):
+    for seed in range(16):
         problem, geometry = random_problem(seed, n_points=25, n_sites=8)
         try:
             problem.precheck()
@@ -89,10 +90,12 @@ def test_float32_steering_keeps_the_bound_exact(monkeypatch):
         must = problem.must_open[index.x_site] == index.x_type
         model = reduce_coverage(model, index, cost, problem.budget_cny, must).model
         monkeypatch.setattr(lagrangian, "_F32_NNZ", -1)
-        steered = lagrangian_bound(model, best, max_iter=300)
+        monkeypatch.setattr(lagrangian, "_SMALL_NNZ", -1)  # and A @ x by gathering, as on large ones
+        steered = lagrangian_bound(model, best, max_iter=150)
         monkeypatch.setattr(lagrangian, "_F32_NNZ", 10**12)
-        plain = lagrangian_bound(model, best, max_iter=300)
+        monkeypatch.setattr(lagrangian, "_SMALL_NNZ", 10**12)
+        plain = lagrangian_bound(model, best, max_iter=150)
         assert steered.bound >= best - 1e-6, (seed, steered.bound, best)
         assert abs(steered.bound - plain.bound) <= 1e-3 * max(1.0, abs(plain.bound)), seed
         checked += 1
-    assert checked >= 10
+    assert checked >= 6
