@@ -62,7 +62,9 @@ def solve_large(reduced, index: CoverageIndex, cost: np.ndarray, budget_cny: flo
     t_bound = time.perf_counter()
     if bound_until is None:
         bound_until = t_bound + DEFAULT_BOUND_S
-    found = lagrangian_bound(model, objective, deadline=bound_until)
+    # the clock ends the steps, not a count (a 600 s run stopped at the default 3,000 steps with
+    # 200 s left)
+    found = lagrangian_bound(model, objective, deadline=bound_until, max_iter=10**7)
     bound = None if found is None else found.bound
     extra = {"bound_source": BoundSource.LAGRANGIAN.value if found else None,
              "lagrangian_iterations": None if found is None else found.iterations,
