@@ -30,8 +30,8 @@ relaxation's optimum (the integer knapsack would only tighten it).
 The multipliers follow Barahona and Anbil's Volume algorithm (2000): subgradient steps from the
 best point so far, along the subgradient of a running average of the subproblem's solutions
 (:math:`\bar x \leftarrow \alpha x_t + (1-\alpha)\bar x`), Polyak step lengths towards a target
-(the best known plan's value), and a step factor that shrinks after runs of steps that found no
-lower :math:`L`. The average :math:`\bar x` approximates an LP solution, which makes the direction
+(a point between the best bound and the best known plan's value), and a step factor that shrinks
+after short runs of steps that found no lower :math:`L`. The average :math:`\bar x` approximates an LP solution, which makes the direction
 far steadier than plain subgradients on coverage models, where each knapsack solution swings.
 """
 
@@ -47,6 +47,17 @@ from lifecircle.models.linear import MAXIMIZE, LinearModel
 
 _KNOWN_BLOCKS = {"coverage", "one_per_site", "budget", "min_open"}
 _SMALL_NNZ = 200_000
+# Step rule (issue 14, tuned on the 100k x 10k district, same CPU seconds, in
+# benchmarks/README.md): start factor, failed steps before it shrinks, and how far from the best
+# bound towards the plan's value the Polyak target sits. Aiming at the plan itself overshot: the
+# LP bound sits ~0.3 % above the plan there, so the steps never shrank on their own.
+# 0.1 / 20 / 1.0 reached 0.49 % in 240 steps; 0.3 / 4 / 0.3 reached 0.33 % in 420.
+_F_START, _PATIENCE, _AIM = 0.3, 4, 0.3
+_F_MIN = 1e-4
+# Above this many nonzeros the steps are steered by a float32 copy of A^T (the product A^T lambda
+# is ~85 % of a step and memory-bound: ~25 % more steps per second on the 16 M-nonzero district);
+# the bound reported is the best point's value re-evaluated in float64, so it stays exact.
+_F32_NNZ = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -162,8 +173,14 @@ def lagrangian_bound(model: LinearModel, target: float | None = None, *, deadlin
     mu = np.zeros(P.u.size)
     nu = np.zeros(P.m.size)
 
-    def evaluate(lam, mu, nu):
-        profit = P.p + P.AT @ lam - P.ST @ mu + P.MT @ nu
+    steer = P.AT.astype(np.float32) if P.AT.nnz > _F32_NNZ else None
+
+    def evaluate(lam, mu, nu, exact=False):
+        if steer is None or exact:
+            spread = P.AT @ lam
+        else:
+            spread = (steer @ lam.astype(np.float32)).astype(np.float64)
+        profit = P.p + spread - P.ST @ mu + P.MT @ nu
         value, x = _knapsack(profit, P.b, P.B)
         y = (P.w > lam).astype(float)
         L = P.offset + float(np.maximum(P.w - lam, 0.0).sum()) + float(mu @ P.u) - float(nu @ P.m) + value
@@ -186,17 +203,24 @@ def lagrangian_bound(model: LinearModel, target: float | None = None, *, deadlin
         # except on small models, where slicing costs more than the product
         if P.A.nnz <= _SMALL_NNZ:
             return P.A @ x
+        # the support's rows of A^T gathered by index arithmetic (slicing and transposing a CSR
+        # cost ~3x as much at 200 rows of ~1,200 nonzeros)
         support = np.flatnonzero(x)
-        return P.AT[support].T @ x[support]
+        starts, lengths = P.AT.indptr[support], np.diff(P.AT.indptr)[support]
+        offsets = np.repeat(starts - np.concatenate([[0], np.cumsum(lengths)[:-1]]), lengths)
+        at = np.arange(int(lengths.sum())) + offsets
+        return np.bincount(P.AT.indices[at], weights=P.AT.data[at] * np.repeat(x[support], lengths),
+                           minlength=P.AT.shape[1])
 
     L_c, x_c, y_c = evaluate(lam, mu, nu)
     x_bar, y_bar = x_c, y_c
     ax_c = times_a(x_c)
     ax_bar = ax_c  # A @ x_bar, kept as the same running average (no full product per step)
     best = L_c
+    best_point = (lam, mu, nu)
     history = [(0, best)]
     goal = target if target is not None else 0.0
-    f, reds, it = 0.1, 0, 0
+    f, reds, it = _F_START, 0, 0
     alpha = 0.1
     for it in range(1, max_iter + 1):
         if deadline is not None and time.perf_counter() > deadline:
@@ -211,7 +235,7 @@ def lagrangian_bound(model: LinearModel, target: float | None = None, *, deadlin
             g_lam, g_mu, g_nu, norm = direction(x_c, y_c, ax_c, lam, mu, nu)
             if norm <= 1e-18:
                 break
-        aim = goal if target is not None else L_c * 0.99
+        aim = best - _AIM * max(best - goal, 0.0) if target is not None else L_c * 0.99
         step = f * max(L_c - aim, 1e-6 * max(1.0, abs(L_c))) / norm
         lam_t = np.clip(lam - step * g_lam, 0.0, P.w)
         mu_t = np.maximum(mu - step * g_mu, 0.0)
@@ -227,9 +251,13 @@ def lagrangian_bound(model: LinearModel, target: float | None = None, *, deadlin
             f = min(2.0, f * 1.1)
         else:
             reds += 1
-            if reds >= 20:
-                f, reds = max(f * 0.66, 1e-5), 0
+            if reds >= _PATIENCE:
+                f, reds = max(f * 0.66, _F_MIN), 0
         if L_t < best:
             best = L_t
+            best_point = (lam_t, mu_t, nu_t)
             history.append((it, best))
+    if steer is not None:  # the steering values were float32's: the bound is the exact value
+        best = evaluate(*best_point, exact=True)[0]
+        history.append((it, best))
     return LagrangianBound(best, it, time.perf_counter() - t0, tuple(history))
