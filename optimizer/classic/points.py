@@ -22,7 +22,6 @@ Python loop runs over points or sites.
 
 from __future__ import annotations
 
-import signal
 import time
 from dataclasses import dataclass, field
 
@@ -162,91 +161,9 @@ def highs_lp_duals(rows: sp.csr_matrix, weight: np.ndarray, cost: np.ndarray, bu
 # p-MCLP the region search's incumbent is already optimal or close, and the heuristics were half of
 # HiGHS's time on the hardest clustered instance (issue 16: 3.5 -> 1.7 s CPU, same proof). A
 # smaller cut pool pays there too. The solve stays exact: only the search for plans changes.
-PROVE_OPTIONS = {"mip_heuristic_effort": 0.0, "mip_heuristic_run_rins": False,
-                 "mip_heuristic_run_rens": False, "mip_heuristic_run_root_reduced_cost": False,
-                 "mip_heuristic_run_feasibility_jump": False, "mip_pool_soft_limit": 100}
-
-
-def _highs_prove(lin, options):
-    """``HighsBackend.solve`` with :data:`PROVE_OPTIONS` set (the backend takes no per-solve
-    HiGHS options; a hook there would replace this copy). Returns a verified LinearSolution."""
-    import highspy
-
-    from lifecircle.optimizer.errors import SolverResultError
-    from lifecircle.optimizer.solve.backends.base import finish, quiet_stdout
-    from lifecircle.optimizer.solve.backends.highs import HIGHS_STATUS, highs_lp
-    from lifecircle.optimizer.solve.backends.watch import MipWatch, on_main_thread
-    from lifecircle.optimizer.solve.backends import Status
-    from lifecircle.optimizer.solve.backends.base import Termination
-
-    limit = options.time_limit_s
-    if options.deadline is not None:
-        limit = options.deadline.limit(limit)
-    with quiet_stdout():
-        h = highspy.Highs()
-    h.setOptionValue("output_flag", bool(options.verbose))
-    h.setOptionValue("mip_rel_gap", float(options.gap))
-    h.setOptionValue("mip_abs_gap", 0.0 if options.gap == 0 else 1e-6)
-    h.setOptionValue("presolve", "on" if options.presolve else "off")
-    for key, value in PROVE_OPTIONS.items():
-        h.setOptionValue(key, value)
-    if limit is not None:
-        h.setOptionValue("time_limit", max(0.01, float(limit)))
-    if options.seed is not None:
-        h.setOptionValue("random_seed", int(options.seed))
-    h.passModel(highs_lp(lin))
-    if options.warm_start is not None:
-        start = highspy.HighsSolution()
-        start.col_value = list(np.asarray(options.warm_start, dtype=float))
-        start.value_valid = True
-        h.setSolution(start)
-    if options.threads:  # as the backend's pool: a scheduler of another size ends a solve planless
-        h.resetGlobalScheduler(True)
-        h.setOptionValue("threads", int(options.threads))
-    watch = MipWatch(lin, "highs")  # progress events, and Ctrl-C stopping HiGHS (backend's _watch)
-
-    def seen(e) -> None:
-        if watch.emitting:
-            watch.report(e.data_out.mip_primal_bound, e.data_out.mip_dual_bound)
-        if watch.interrupted:
-            e.interrupt()
-
-    def stop(signum, frame) -> None:
-        watch.interrupted = True
-
-    if watch.emitting:
-        h.cbMipImprovingSolution.subscribe(seen)
-    h.cbMipInterrupt.subscribe(seen)
-    main = on_main_thread() and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-    saved = signal.signal(signal.SIGINT, stop) if main else None
-    t0 = time.perf_counter()
-    try:
-        h.run()
-        info = h.getInfo()
-        if info.primal_solution_status == 2 and abs(
-                float(lin.c @ np.asarray(h.getSolution().col_value, dtype=float))
-                - float(info.objective_function_value)) > 1e-6 * max(1.0, abs(
-                    float(info.objective_function_value))):
-            h.clearSolver()  # highspy 1.16's stale warm start, as in HighsBackend: again, cold
-            h.passModel(highs_lp(lin))
-            h.run()
-    finally:
-        if saved is not None:
-            signal.signal(signal.SIGINT, saved)
-    if watch.interrupted:
-        raise KeyboardInterrupt
-    info = h.getInfo()
-    has_plan = info.primal_solution_status == 2
-    values = np.asarray(h.getSolution().col_value, dtype=float) if has_plan else None
-    status, termination = HIGHS_STATUS.get(h.getModelStatus().name,
-                                           (Status.FEASIBLE, Termination.NO_SOLUTION))
-    sol = finish(lin, "highs", status, values, float(info.mip_dual_bound),
-                 time.perf_counter() - t0, message=h.modelStatusToString(h.getModelStatus()),
-                 termination=termination)
-    if sol.values is not None and lin.violation(sol.values) > 1e-6:
-        raise SolverResultError("highs returned a plan that violates the model; this is a bug "
-                                "in lifecircle or the solver, please report it")
-    return sol
+PROVE_OPTIONS = (("mip_heuristic_effort", 0.0), ("mip_heuristic_run_rins", False),
+                 ("mip_heuristic_run_rens", False), ("mip_heuristic_run_root_reduced_cost", False),
+                 ("mip_heuristic_run_feasibility_jump", False), ("mip_pool_soft_limit", 100))
 
 
 def _solve_pmclp_fixed(red, solver, options, extra: dict):
@@ -297,10 +214,9 @@ def _solve_pmclp_fixed(red, solver, options, extra: dict):
         x[where[inc_open]] = 1.0
         C = -lin.A[lin.row_blocks["cover"]][:, lin.col_blocks["open"]]
         warm = np.concatenate([x, np.minimum(np.asarray(C @ x).reshape(-1), 1.0)])
-    if solver == "highs" and warm is not None and options.warm_start is None:
-        sol = _highs_prove(lin, replace(options, warm_start=warm))
-    else:
-        sol = solve_linear(lin, solver, replace(options, warm_start=warm))
+    proving = solver == "highs" and warm is not None and options.warm_start is None
+    sol = solve_linear(lin, solver, replace(options, warm_start=warm,
+                                            highs_options=PROVE_OPTIONS if proving else options.highs_options))
     size = {"rows": lin.n_rows, "cols": lin.n_cols, "nonzeros": int(lin.A.nnz),
             "binaries": int(lin.integrality.sum())}
     facts = stop_facts(sol, True)

@@ -35,3 +35,18 @@ def test_changing_threads_between_solves_still_solves():
         result = solve_linear(model, "highs", SolveOptions(threads=threads))
         assert result.status == "optimal", threads
         assert result.objective == pytest.approx(best, abs=1e-9), threads
+
+
+def test_highs_options_reach_the_solver():
+    """SolveOptions.highs_options (issue 16's p-MCLP proof): set after lifecircle's own options, a
+    misspelt name refused in one line rather than logged by HiGHS and ignored."""
+    model = _knapsack()
+    best = _brute_force(model)
+    quiet = (("mip_heuristic_effort", 0.0), ("mip_heuristic_run_rins", False))
+    assert solve_linear(model, "highs", SolveOptions(highs_options=quiet)).objective == pytest.approx(best, abs=1e-9)
+    harder = _knapsack(18, 5)  # HiGHS's first plan is one short of the optimum (2,612) here
+    first = solve_linear(harder, "highs", SolveOptions(presolve=False, highs_options=(("mip_max_improving_sols", 1),)))
+    assert (first.status, first.objective, first.message) == ("feasible", 2611.0, "Solution limit reached")
+    assert solve_linear(harder, "highs", SolveOptions(presolve=False)).objective == 2612.0
+    with pytest.raises(ValueError, match=r"^highs_options: HiGHS has no option 'mip_heuristics' taking 0$"):
+        solve_linear(model, "highs", SolveOptions(highs_options=(("mip_heuristics", 0),)))

@@ -68,6 +68,9 @@ class SolveOptions:
     deadline: Deadline | None = None
     # issue 14: False answers coverage only (any optimal plan, as before); benchmarks compare
     canonical: bool = True
+    # HiGHS options by name, as (name, value) pairs set after the ones above; other backends ignore
+    # them. issue 16: the p-MCLP proof after fixing runs with HiGHS's primal heuristics off.
+    highs_options: tuple = ()
 
 
 @dataclass(frozen=True)

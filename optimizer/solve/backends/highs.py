@@ -118,6 +118,9 @@ class HighsBackend(Backend):
             h.setOptionValue("presolve", "off")
         if options.seed is not None:
             h.setOptionValue("random_seed", int(options.seed))
+        for name, value in options.highs_options:
+            if h.setOptionValue(name, value) == highspy.HighsStatus.kError:  # HiGHS only logs a bad name
+                raise ValueError(f"highs_options: HiGHS has no option {name!r} taking {value!r}")
 
         h.passModel(highs_lp(model))
         if options.warm_start is not None:
