@@ -22,19 +22,24 @@ def lp_value(model):
     return solve_linear(relaxed, "highs").objective
 
 
-@pytest.mark.parametrize("reduced", [False, True])
-def test_lagrangian_bound_is_never_below_the_optimum(reduced):
-    checked = 0
-    worst_vs_lp = 0.0
-    for seed in range(50):
+def solvable_instances(n_seeds: int):
+    """(seed, problem, geometry, brute-force optimum) of the random problems that have a plan."""
+    for seed in range(n_seeds):
         problem, geometry = random_problem(seed, n_points=25, n_sites=8)
         try:
             problem.precheck()
         except InfeasibleError:
             continue
         best = brute_force(problem, geometry)
-        if best is None:
-            continue
+        if best is not None:
+            yield seed, problem, geometry, best
+
+
+@pytest.mark.parametrize("reduced", [False, True])
+def test_lagrangian_bound_is_never_below_the_optimum(reduced):
+    checked = 0
+    worst_vs_lp = 0.0
+    for seed, problem, _, best in solvable_instances(50):
         model, index = build_coverage_model(problem)
         if reduced:
             cost = problem.cost_cny[index.x_site, index.x_type]
@@ -76,15 +81,7 @@ def test_float32_steering_keeps_the_bound_exact(monkeypatch):
     import lifecircle.models.lagrangian as lagrangian
 
     checked = 0
-    for seed in range(16):
-        problem, geometry = random_problem(seed, n_points=25, n_sites=8)
-        try:
-            problem.precheck()
-        except InfeasibleError:
-            continue
-        best = brute_force(problem, geometry)
-        if best is None:
-            continue
+    for seed, problem, _, best in solvable_instances(16):
         model, index = build_coverage_model(problem)
         cost = problem.cost_cny[index.x_site, index.x_type]
         must = problem.must_open[index.x_site] == index.x_type

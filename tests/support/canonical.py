@@ -63,8 +63,9 @@ def tie_problem(seed: int, n_points=16, n_sites=7, n_types=2, n_groups=2, budget
     return problem, {"d": d, "radius": radius}
 
 
-def canonical_brute_force(problem: CoverageProblem, geometry: dict):
-    """(coverage, cost, sorted (site, type) list) of the canonical plan, or None if no plan fits."""
+def _keyed_plans(problem: CoverageProblem, geometry: dict):
+    """Every plan meeting the site rules, budget and min_open, as ((-coverage, cost, rank sum),
+    sorted ranks, sorted (site, type) list): the canonical order's key, smallest best."""
     d, radius = geometry["d"], geometry["radius"]
     n_sites, n_types = problem.cost_cny.shape
     weighted = problem.people * problem.group_weight
@@ -78,7 +79,6 @@ def canonical_brute_force(problem: CoverageProblem, geometry: dict):
     allowed = [(j, k) for j in range(n_sites) for k in range(n_types)
                if np.isfinite(problem.cost_cny[j, k]) and not problem.forbidden[j]]
     rank_of = {pair: n + 1 for n, pair in enumerate(allowed)}  # position among allowed pairs
-    best_key, best_plan = None, None
     for plan in itertools.product(*options):
         opened = [(j, k) for j, k in enumerate(plan) if k is not None]
         cost = sum(problem.cost_cny[j, k] for j, k in opened)
@@ -91,47 +91,23 @@ def canonical_brute_force(problem: CoverageProblem, geometry: dict):
             for g in range(problem.n_groups):
                 if problem.serves[k, g]:
                     covered[:, g] |= d[:, j] <= radius[k, g]
-        value = float(weighted[covered].sum())
         ranks = sorted(rank_of[pair] for pair in opened)
-        key = (-round(value, 6), round(cost, 6), sum(ranks), ranks)
-        if best_key is None or key < best_key:
-            best_key, best_plan = key, opened
-    if best_key is None:
+        yield (-round(float(weighted[covered].sum()), 6), round(cost, 6), sum(ranks)), ranks, sorted(opened)
+
+
+def canonical_brute_force(problem: CoverageProblem, geometry: dict):
+    """(coverage, cost, sorted (site, type) list) of the canonical plan, or None if no plan fits."""
+    best = min(_keyed_plans(problem, geometry), default=None)
+    if best is None:
         return None
-    return -best_key[0], best_key[1], sorted(best_plan)
+    (negative_coverage, cost, _), _, plan = best
+    return -negative_coverage, cost, plan
 
 
 def tied_plans(problem: CoverageProblem, geometry: dict) -> list:
     """Every plan as good as the canonical one on coverage, cost and rank sum (sorted (site, type)
     lists, the canonical plan first), by the same enumeration as :func:`canonical_brute_force`."""
-    d, radius = geometry["d"], geometry["radius"]
-    n_sites, n_types = problem.cost_cny.shape
-    weighted = problem.people * problem.group_weight
-    options = []
-    for j in range(n_sites):
-        choices = [] if problem.must_open[j] != NO_TYPE else [None]
-        if not problem.forbidden[j]:
-            choices += [k for k in range(n_types) if np.isfinite(problem.cost_cny[j, k])
-                        and problem.must_open[j] in (NO_TYPE, k)]
-        options.append(choices)
-    allowed = [(j, k) for j in range(n_sites) for k in range(n_types)
-               if np.isfinite(problem.cost_cny[j, k]) and not problem.forbidden[j]]
-    rank_of = {pair: n + 1 for n, pair in enumerate(allowed)}
-    keyed = []
-    for plan in itertools.product(*options):
-        opened = [(j, k) for j, k in enumerate(plan) if k is not None]
-        cost = sum(problem.cost_cny[j, k] for j, k in opened)
-        if cost > problem.budget_cny + 1e-9:
-            continue
-        if np.any(np.bincount([k for _, k in opened], minlength=n_types) < problem.min_open):
-            continue
-        covered = problem.covered_before.copy()
-        for j, k in opened:
-            for g in range(problem.n_groups):
-                if problem.serves[k, g]:
-                    covered[:, g] |= d[:, j] <= radius[k, g]
-        ranks = sorted(rank_of[pair] for pair in opened)
-        keyed.append(((-round(float(weighted[covered].sum()), 6), round(cost, 6), sum(ranks)), ranks, sorted(opened)))
+    keyed = list(_keyed_plans(problem, geometry))
     if not keyed:
         return []
     best = min(key for key, _, _ in keyed)
