@@ -83,8 +83,6 @@ class Master:
     not touch the assignment, a column theta for the assignment's value, and the cuts."""
 
     def __init__(self, model, theta_upper: float):
-        from lifecircle.models.linear import stack_rows  # noqa: F401  (kept beside the model code)
-
         xs = model.col_blocks["x"]
         ys = model.col_blocks["y"]
         self.n_x = xs.stop - xs.start
