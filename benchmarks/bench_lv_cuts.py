@@ -177,6 +177,11 @@ def cut_rounds(model, R: sp.csr_matrix, cost: np.ndarray, budget: float, rounds:
             break
         t0 = time.perf_counter()
         x, y = lp.values[:n_x], lp.values[n_x:]
+        if round_ == 0:  # how far from integral the first LP optimum is (the verdict's why)
+            fractional = (x > TOL) & (x < 1 - TOL)
+            first_lp = {"fractional_x": int(fractional.sum()), "fractional_x_cost": cost[fractional].tolist(),
+                        "fractional_y": int(((y > TOL) & (y < 1 - TOL)).sum()),
+                        "residual_budget": budget - float(cost[x >= 1 - TOL].sum())}
         live = np.flatnonzero(y > TOL)
         Rl = R[live]
         if all_pairs:  # every pair of live classes, overlapping or not (dense; small models only)
@@ -192,7 +197,7 @@ def cut_rounds(model, R: sp.csr_matrix, cost: np.ndarray, budget: float, rounds:
         # a cut can only bite when y_i + y_k - x(shared) > 1 and some pair (a, b) is unaffordable
         slack = y[i] + y[k] - sx - 1
         keep = np.flatnonzero((slack > TOL) & (max_cost[i] + max_cost[k] > budget))
-        stats = {"pairs": int(i.size), "candidates": int(keep.size)}
+        stats = ({"first LP": first_lp} if round_ == 0 else {}) | {"pairs": int(i.size), "candidates": int(keep.size)}
         keep = keep[np.argsort(-slack[keep], kind="stable")[:MAX_PAIRS_PER_ROUND]]
         stats["tried"] = int(keep.size)
         found = []
