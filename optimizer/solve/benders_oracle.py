@@ -61,7 +61,9 @@ class AssignmentOracle:
         self.seg_start = np.flatnonzero(new)
         self.seg_key = k_sorted[new]
         width = n_x + n_ex
-        self.seg_q = np.array([self.q_eff[int(g)][c] for g, c in zip(self.seg_key // width, self.seg_key % width)])
+        q_by_group = np.zeros((problem.n_groups, width))
+        q_by_group[self.groups] = np.stack([self.q_eff[int(g)] for g in self.groups])
+        self.seg_q = q_by_group[self.seg_key // width, self.seg_key % width]
         self.circle = problem.circle
         self.solves = 0
         self.seconds = 0.0
