@@ -123,26 +123,16 @@ def fmt(v, spec=".1f"):
 
 def yuzhong(gap: float | None) -> None:
     """The whole solve command, then persistent against cold swaps on its plan."""
-    import resource
-
     import numpy as np
 
-    out = Path(tempfile.mkdtemp(prefix="lifecircle-bench-yuzhong-")) / "out"
-    cmd = [str(REPO / ".venv" / "bin" / "lifecircle"), "solve", "scenarios/yuzhong_capacity/scenario.yaml", "--out", str(out)]
-    if gap is not None:
-        cmd += ["--gap", str(gap)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8")) if (out / "summary.json").is_file() else {}
-    print(f"`{' '.join(cmd[1:])}` exit {proc.returncode}")
+    extra = [] if gap is None else ["--gap", str(gap)]
+    whole = _whole(REPO / ".venv" / "bin" / "lifecircle", REPO, extra)
+    summary, wall, cpu = whole["summary"], whole["wall"], whole["cpu"]
+    print(f"`{whole['cmd']}` exit {whole['exit']}")
     print("| status | objective | bound | bound_source | wall s | CPU s | peak GiB | timings_s |")
     print("|---|---|---|---|---|---|---|---|")
     print(f"| {summary.get('status')} | {fmt(summary.get('objective'), ',.1f')} | {fmt(summary.get('bound'), ',.1f')} | "
-          f"{summary.get('bound_source', '-')} | {wall:.1f} | {cpu:.1f} | {after.ru_maxrss / 2**20:.2f} | "
+          f"{summary.get('bound_source', '-')} | {wall:.1f} | {cpu:.1f} | {whole['peak_gib']:.2f} | "
           f"{summary.get('timings_s')}, report {(summary.get('report') or {}).get('timings_s')} |", flush=True)
     # the swaps, persistent against cold, on the plan just found
     from lifecircle.optimizer.core.solution import evaluate
@@ -279,7 +269,7 @@ def _whole(exe: Path, cwd: Path, extra: list) -> dict:
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8")) if (out / "summary.json").is_file() else {}
     return {"cmd": " ".join(["lifecircle"] + cmd[1:3] + extra), "exit": proc.returncode, "load": load, "wall": wall,
-            "cpu": cpu, "summary": summary}
+            "cpu": cpu, "peak_gib": after.ru_maxrss / 2**20, "summary": summary}
 
 
 def proof(main_repo: Path, rounds: int, main_limit: float) -> None:
