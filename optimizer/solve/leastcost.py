@@ -429,8 +429,10 @@ def _another_plan(model: LinearModel, tied: LinearModel, values: np.ndarray, cos
     bonus). The incumbent lets the solver prune by bound and fix columns by reduced cost, which
     the plain question (feasibility of three rows and a no-good row, no objective) cannot: on
     yuzhong_hillside 1.2-1.5 CPU s against 12 (issue 14). Otherwise the no-good question itself.
-    ``presolve``: HiGHS's presolve pays on hillside (1.2 CPU s against 2.2 without) and costs on
-    liangjiang (0.5 against 0.15), so the caller decides by the size of stage 1."""
+    With HiGHS the bonus is on an integer scale (``(n + 1) s c.v + d(v)``, step 1) and the MILP
+    is first made small from its LP's duals (:mod:`optimizer.solve.ties`: hillside 0.2 CPU s
+    against 1). ``presolve`` (for the full MILP, when it is still asked): HiGHS's presolve pays on
+    hillside and costs on liangjiang, so the caller decides by the size of stage 1."""
     facility = rank > 0
     chosen = facility & (values > 0.5)
     no_good = np.where(facility, np.where(chosen, -1.0, 1.0), 0.0)
@@ -440,15 +442,32 @@ def _another_plan(model: LinearModel, tied: LinearModel, values: np.ndarray, cos
         if other.status == Status.INFEASIBLE:
             return "none"
         return "unknown" if other.values is None else "some"
-    # a power of ten: exact on the decimal grid the integer-only backends scale objectives by
-    eps = 10.0 ** np.floor(np.log10(0.5 / (int(facility.sum()) + 1)))
+    n_facility = int(facility.sum())
     # a tie costs C* and sums R* exactly (a cheaper plan at Z* would beat the proven optimum):
     # equality rows, which HiGHS's presolve uses better than one-sided ones (hillside 1.15 CPU s
     # against 1.35)
     bonus = _equal(_equal(model, cost, spent, "cost_fixed"), rank, rank_sum, "rank_fixed")
-    bonus = replace(bonus, sense=MAXIMIZE, c=model.c * scale + eps * no_good, offset=0.0)
+    if solver == "highs" and float(np.abs(model.c * scale).sum()) * (n_facility + 1) < SINGLE_OBJECTIVE_MAX:
+        # integers: s c.v in steps of n + 1, one per differing column (HiGHS sees the objective is
+        # integral); made small by the LP's duals first (ties.py: hillside 0.2 CPU s against 1)
+        from lifecircle.optimizer.solve.ties import small_tie
+
+        bonus = replace(bonus, sense=MAXIMIZE, c=model.c * scale * (n_facility + 1) + no_good, offset=0.0)
+        answer = small_tie(bonus, values, float(bonus.c @ values), 1.0, options)
+        if answer is not None:
+            return answer
+        eps = 1.0
+    else:
+        # a power of ten: exact on the decimal grid the integer-only backends scale objectives by
+        eps = 10.0 ** np.floor(np.log10(0.5 / (n_facility + 1)))
+        bonus = replace(bonus, sense=MAXIMIZE, c=model.c * scale + eps * no_good, offset=0.0)
     incumbent = float(bonus.c @ values)
-    result = solve_linear(bonus, solver, replace(options, warm_start=values, gap=0.0, presolve=presolve))
+    run = replace(options, warm_start=values, gap=0.0, presolve=presolve)
+    if solver == "highs":
+        from lifecircle.optimizer.solve.ties import PROVE_OPTIONS
+
+        run = replace(run, highs_options=tuple(options.highs_options) + PROVE_OPTIONS)
+    result = solve_linear(bonus, solver, run)
     if result.values is not None and float(bonus.c @ result.values) >= incumbent + eps / 2:
         return "some"
     return "none" if result.status == Status.OPTIMAL else "unknown"
