@@ -125,3 +125,37 @@ def test_small_model_is_used_and_smaller():
         small = make_small(bonus, values, incumbent + 0.5, relaxation_duals(bonus, SolveOptions()))
         used += small == "none" or (small is not None and small.model.n_cols < bonus.n_cols)
     assert used >= len(CASES) // 2
+
+
+@pytest.mark.parametrize("seed", range(200, 215))
+def test_scaled_one_objective_keeps_the_canonical_plan(seed, monkeypatch):
+    """The one-objective solve with HiGHS's objective scaled by 2**-10 (as on the bundled
+    districts; here forced on small instances) still returns the enumeration's canonical plan."""
+    from lifecircle.optimizer.solve import leastcost
+    from lifecircle.optimizer.solve.coverage import solve_problem
+    from tests.support.canonical import canonical_brute_force
+
+    monkeypatch.setattr(leastcost, "OBJECTIVE_SCALE_TO", 1.0)
+    problem, geometry = tie_problem(seed, n_sites=9, budget_share=0.2 + 0.02 * (seed % 5), rules=seed % 2 == 0)
+    expected = canonical_brute_force(problem, geometry)
+    if expected is None:
+        return
+    coverage, cost, plan = expected
+    model_c = np.array([1e6, 3.0])  # the rule itself: large objectives scaled, by at most 2**-10
+    assert leastcost.objective_scale(model_c) == (("user_objective_scale", -10),)
+    solution = solve_problem(problem, "highs")
+    assert solution.objective == pytest.approx(coverage, abs=1e-6)
+    assert solution.spent_cny == pytest.approx(cost, abs=1e-6)
+    assert sorted(zip(solution.site.tolist(), solution.type.tolist())) == plan, seed
+    assert solution.model_stats["canonical"] is True
+    stages = solution.model_stats["stages"]
+    assert [s["stage"] for s in stages][:3] == ["coverage", "cost", "rank"]
+    assert stages[1]["solves"] == 0  # the one-objective form, the one scaled
+
+
+def test_objective_scale_rule():
+    from lifecircle.optimizer.solve.leastcost import objective_scale
+
+    assert objective_scale(np.array([400.0, -0.5])) == ()  # a coverage objective: as it is
+    assert objective_scale(np.array([2.0**30])) == (("user_objective_scale", -4),)
+    assert objective_scale(np.array([8e10])) == (("user_objective_scale", -10),)
