@@ -150,7 +150,7 @@ class SwapLP:
                             col_lower=np.zeros(n_z), col_upper=np.full(n_z, np.inf),
                             integrality=np.zeros(n_z, dtype=bool))
         self.n_columns, self.n_rows = n_z, A.shape[0]
-        self._A, self._c, self._upper0 = A, c, upper  # kept for Benders cuts (capacity_benders.py)
+        self._A, self._c = A, c  # kept for Benders cuts: see `matrix`, `costs`
         self.n_classes = int(sum(b[3].size for b in blocks))
         self.n_points = int(sum(b[1].size for b in blocks))
         self.highs = highs_with(model)
@@ -162,6 +162,55 @@ class SwapLP:
         self._cold = True
         self._current = np.array(upper[self._cap0:self._floor0])
         self._n = n
+
+    # The LP's structure and last duals, for the Benders cuts of optimizer/solve/benders_oracle.py:
+    # rows are the supply rows (one per merged class, groups in `class_blocks` order), then the
+    # capacity rows, then the equity floors (one per entry of `floors`).
+    @property
+    def matrix(self) -> sp.csr_matrix:
+        """(n_rows, n_columns) constraint matrix."""
+        return self._A
+
+    @property
+    def costs(self) -> np.ndarray:
+        """(n_columns,) objective coefficient of each assignment column."""
+        return self._c
+
+    @property
+    def rows(self) -> tuple[slice, slice, slice]:
+        """(supply, capacity, floors) row ranges."""
+        return slice(0, self._cap0), slice(self._cap0, self._floor0), slice(self._floor0, self.n_rows)
+
+    @property
+    def floors(self) -> tuple:
+        """(kind, set, floor) of each floor row: kind "g" a group's share, "c" a circle's."""
+        return tuple(self._floors)
+
+    @property
+    def class_blocks(self) -> tuple:
+        """Per capacitated group, in supply-row order: (g, rows, class_of, n_classes), the group's
+        points with a facility in reach, the merged class (supply row within the group) of each,
+        and the number of classes."""
+        return tuple((g, rows, class_of, rep.size) for g, rows, class_of, rep, *_ in self._blocks)
+
+    def limit_capacities(self, upper: np.ndarray) -> None:
+        """Lower each capacity row's open limit to at most ``upper`` (one per capacity row);
+        takes effect from the next :meth:`objective`."""
+        self._cap_full = np.minimum(self._cap_full, np.asarray(upper, dtype=float))
+
+    def capacity_rows(self) -> dict:
+        """{(facility position, g): capacity row (0-based within the capacity rows)}."""
+        return dict(self.cap_row_of)
+
+    def row_duals(self) -> np.ndarray:
+        """(n_rows,) row duals of the last solve (empty without columns)."""
+        return np.asarray(self.highs.getSolution().row_dual, dtype=float) if self.n_columns else np.zeros(0)
+
+    def row_upper(self) -> np.ndarray:
+        """(n_rows,) row upper bounds as last solved (capacities and floors change per call)."""
+        if not self.n_columns:
+            return np.zeros(0)
+        return np.asarray(self.highs.getLp().row_upper_, dtype=float)[: self.n_rows]
 
     def _plan(self, f: int | None, a: int | None, extra=()):
         keep = np.ones(self._n, dtype=bool)

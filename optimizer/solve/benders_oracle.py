@@ -63,6 +63,7 @@ class AssignmentOracle:
         width = n_x + n_ex
         q_by_group = np.zeros((problem.n_groups, width))
         q_by_group[self.groups] = np.stack([self.q_eff[int(g)] for g in self.groups])
+        self.q_by_group = q_by_group  # (G, n_x + n_ex) effective capacity, 0 for uncapacitated groups
         self.seg_q = q_by_group[self.seg_key // width, self.seg_key % width]
         self.circle = problem.circle
         self.solves = 0
@@ -77,10 +78,12 @@ class AssignmentOracle:
         open_ = np.flatnonzero(x > 1e-9)
         lp = SwapLP(problem, self.x_site[open_], self.x_type[open_], np.zeros(0, np.int64), np.zeros(0, np.int64))
         # (SwapLP's cold solve is by primal simplex: 0.37 CPU s against 0.71 by dual here)
-        cap = np.asarray(lp._cap_full, dtype=float).copy()
-        for (pos, g), r in lp.cap_row_of.items():
-            cap[r] = min(cap[r], self.q_eff[g][open_[pos]])
-        lp._cap_full = cap
+        pairs = lp.capacity_rows()
+        if pairs:  # a facility never serves more than it reaches (q_eff)
+            cap = np.full(lp.rows[1].stop - lp.rows[1].start, np.inf)
+            (pos, groups), r = np.array(list(pairs)).T, np.fromiter(pairs.values(), dtype=np.int64)
+            cap[r] = self.q_by_group[groups, open_[pos]]
+            lp.limit_capacities(cap)
         total = lp.objective(share=x[open_])
         level = total - self._lp_part(lp)
         self.solves += 1
@@ -104,8 +107,9 @@ class AssignmentOracle:
         h = lp.highs
         n_z = lp.n_columns
         h.changeColsCost(n_z, np.arange(n_z, dtype=np.int32), np.zeros(n_z))
-        n_f = len(lp._floors)
-        rows = np.arange(lp._floor0, lp._floor0 + n_f, dtype=np.int32)
+        floor_rows = lp.rows[2]
+        n_f = floor_rows.stop - floor_rows.start
+        rows = np.arange(floor_rows.start, floor_rows.stop, dtype=np.int32)
         h.addCols(n_f, -np.ones(n_f), np.zeros(n_f), np.full(n_f, np.inf), n_f,
                   np.arange(n_f, dtype=np.int32), rows, -np.ones(n_f))
         h.run()
@@ -119,18 +123,19 @@ class AssignmentOracle:
         problem = self.problem
         n_x, n_ex = self.n_x, self.n_ex
         n_z = lp.n_columns if n_z is None else n_z
-        dual = np.asarray(lp.highs.getSolution().row_dual, dtype=float) if lp.n_columns else np.zeros(0)
-        n_s = lp._cap0
-        A = sp.csr_matrix(lp._A)
+        dual = lp.row_duals()
+        supply_rows, cap_rows, floor_rows = lp.rows
+        n_s = supply_rows.stop
+        A = sp.csr_matrix(lp.matrix)
         y = np.abs(dual[n_s:lp.n_rows])
         y[~np.isfinite(y)] = 0.0
-        row_up = np.asarray(lp.highs.getLp().row_upper_, dtype=float)[: lp.n_rows] if lp.n_columns else np.zeros(0)
-        n_cap = lp._floor0 - lp._cap0
+        row_up = lp.row_upper()
+        n_cap = cap_rows.stop - cap_rows.start
         y_floor = y[n_cap:]
-        y_floor[~np.isfinite(row_up[lp._floor0:])] = 0.0  # a free row carries no dual
+        y_floor[~np.isfinite(row_up[floor_rows])] = 0.0  # a free row carries no dual
         # supply duals of the LP's classes, recomputed: dual-feasible there by construction
         if lp.n_columns:
-            reduced = weight * lp._c - np.asarray(A[n_s:].T @ y).ravel()
+            reduced = weight * lp.costs - np.asarray(A[n_s:].T @ y).ravel()
             S = A[:n_s]
             col_class = np.repeat(np.arange(n_s), np.diff(S.indptr))
             alpha_class = np.zeros(n_s)
@@ -139,14 +144,14 @@ class AssignmentOracle:
             alpha_class = np.zeros(0)
         alpha = np.zeros((problem.n_points, problem.n_groups))
         offset = 0
-        for g, rows, class_of, rep, *_ in lp._blocks:
+        for g, rows, class_of, n_classes in lp.class_blocks:
             alpha[rows, g] = alpha_class[offset + class_of]
-            offset += rep.size
+            offset += n_classes
         # floor duals per group set and per circle set
         mu_group = np.zeros(problem.n_groups)
         n_circles = len(problem.circle_names) if problem.circle is not None else 0
         mu_circle = np.zeros(max(n_circles, 1))
-        for (kind, s, _f), m in zip(lp._floors, y_floor):
+        for (kind, s, _f), m in zip(lp.floors, y_floor):
             if kind == "g":
                 mu_group[s] += m
             else:
@@ -167,7 +172,7 @@ class AssignmentOracle:
         for g in self.groups:
             const += float(alpha[:, g] @ people[:, g])
         if y_floor.size:
-            up = row_up[lp._floor0:]
+            up = row_up[floor_rows]
             fin = np.isfinite(up)
             const += float(y_floor[fin] @ up[fin])
         return const, coef
