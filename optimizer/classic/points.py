@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from lifecircle.models.aggregate import identical_row_classes
 from lifecircle.optimizer.inputs.geo import pairs_matrix
 from lifecircle.optimizer.classic.result import stop_facts
+from lifecircle.optimizer.solve.backends.highs import PROVE_OPTIONS
 
 CHUNK_POINTS = 1 << 20  # about 100 MB of tree and pairs per chunk at city densities
 
@@ -155,15 +156,6 @@ def highs_lp_duals(rows: sp.csr_matrix, weight: np.ndarray, cost: np.ndarray, bu
         if best is None or bound < best[0]:
             best = (bound, pi, lam)
     return best[1], best[2]
-
-
-# HiGHS's primal heuristics (sub-MIPs of RINS/RENS, feasibility jump) look for plans; on the fixed
-# p-MCLP the region search's incumbent is already optimal or close, and the heuristics were half of
-# HiGHS's time on the hardest clustered instance (issue 16: 3.5 -> 1.7 s CPU, same proof). A
-# smaller cut pool pays there too. The solve stays exact: only the search for plans changes.
-PROVE_OPTIONS = (("mip_heuristic_effort", 0.0), ("mip_heuristic_run_rins", False),
-                 ("mip_heuristic_run_rens", False), ("mip_heuristic_run_root_reduced_cost", False),
-                 ("mip_heuristic_run_feasibility_jump", False), ("mip_pool_soft_limit", 100))
 
 
 def _solve_pmclp_fixed(red, solver, options, extra: dict):

@@ -482,7 +482,7 @@ def _another_plan(model: LinearModel, tied: LinearModel, values: np.ndarray, cos
     incumbent = float(bonus.c @ values)
     run = replace(options, warm_start=values, gap=0.0, presolve=presolve)
     if solver == "highs":
-        from lifecircle.optimizer.solve.ties import PROVE_OPTIONS
+        from lifecircle.optimizer.solve.backends.highs import PROVE_OPTIONS
 
         run = replace(run, highs_options=tuple(options.highs_options) + PROVE_OPTIONS)
     result = solve_linear(bonus, solver, run)

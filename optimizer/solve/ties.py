@@ -35,14 +35,9 @@ from lifecircle.models.linear import MAXIMIZE, LinearModel
 
 from lifecircle.optimizer.core.status import Status
 from lifecircle.optimizer.solve.backends import SolveOptions
+from lifecircle.optimizer.solve.backends.highs import PROVE_OPTIONS
 from lifecircle.optimizer.solve.linear import solve_linear
 
-# HiGHS with its primal heuristics off: the tie question starts from the plan as its incumbent, and
-# finding a plan as good is exactly what it asks, so heuristics only spend time (optimizer/classic
-# has the same set for its p-MCLP proof, issue 16; solve/ cannot import it)
-PROVE_OPTIONS = (("mip_heuristic_effort", 0.0), ("mip_heuristic_run_rins", False),
-                 ("mip_heuristic_run_rens", False), ("mip_heuristic_run_root_reduced_cost", False),
-                 ("mip_heuristic_run_feasibility_jump", False), ("mip_pool_soft_limit", 100))
 # a float margin on the dual bound, relative to the size of its terms (double rounding over a few
 # thousand terms is about 1e-12 of them); fixing is skipped when it reaches a quarter of a step
 DUAL_MARGIN = 1e-9

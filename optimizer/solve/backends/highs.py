@@ -18,6 +18,15 @@ from lifecircle.optimizer.solve.backends.base import (
     Backend, LinearSolution, SolveOptions, Status, Termination, finish, quiet_stdout,
 )
 
+# HiGHS with its primal heuristics off (sub-MIPs of RINS/RENS, feasibility jump, root reduced
+# cost), for proofs that start from an incumbent already optimal or close: searching for plans is
+# then waste. The p-MCLP proof (optimizer/classic/points.py, issue 16: 3.5 -> 1.7 CPU s on the
+# hardest clustered instance) and the tie question (optimizer/solve/ties.py, issue 14) use it. A
+# smaller cut pool paid on both. The solve stays exact: only the search for plans changes.
+PROVE_OPTIONS = (("mip_heuristic_effort", 0.0), ("mip_heuristic_run_rins", False),
+                 ("mip_heuristic_run_rens", False), ("mip_heuristic_run_root_reduced_cost", False),
+                 ("mip_heuristic_run_feasibility_jump", False), ("mip_pool_soft_limit", 100))
+
 # The status table: HiGHS model status name -> (status, termination). kOptimal also covers a
 # mip_rel_gap stop: finish() turns an "optimal" whose plan is away from its bound into feasible at
 # gap_limit. kUnboundedOrInfeasible counts as infeasible only without a plan (our models are
