@@ -2,7 +2,7 @@
 the solve as it stands, with wall and CPU seconds, load average and peak memory, and the two
 starts the reduced MILP can get (local search, the LP-guided start of optimizer/solve/lp_guided.py).
 
-    .venv/bin/python benchmarks/bench_dense.py [--time-limit 120] [--starts]
+    .venv/bin/python benchmarks/bench_dense.py [--time-limit 120] [--starts] [--seeds 0 1 2]
 
 The district is ``generate``'s defaults at 100,000 points, seed 1 (one candidate per 1,000
 residents, 100 existing facilities, budget 30 % of full coverage's cost, ``coverage: per_service``).
@@ -31,7 +31,7 @@ from lifecircle.optimizer.solve.backends import SolveOptions
 from lifecircle.optimizer.solve.coverage import solve_problem
 scenario, problem, facts, out, t = load_problem({scenario!r}, out_dir={out!r})
 t_load = time.perf_counter() - t0
-s = solve_problem(problem, "highs", SolveOptions(time_limit_s={limit!r}))
+s = solve_problem(problem, "highs", SolveOptions(time_limit_s={limit!r}, seed={seed!r}))
 ru = resource.getrusage(resource.RUSAGE_SELF)
 print(json.dumps({{"status": s.status.value, "objective": s.objective, "bound": s.bound, "gap": s.gap,
                   "bound_source": s.bound_source.value if s.bound_source is not None else None,
@@ -90,6 +90,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--time-limit", type=float, default=120.0)
     parser.add_argument("--starts", action="store_true", help="also compare the two MILP starts")
+    parser.add_argument("--seeds", type=int, nargs="*", default=[None],
+                        help="HiGHS random_seed of each run (default: HiGHS's own); one row per seed")
     args = parser.parse_args()
     sys.path.insert(0, str(REPO))
     from lifecircle.optimizer.generate.district import generate_district
@@ -97,14 +99,15 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="lifecircle-dense-"))
     path = generate_district(tmp / "b", profile="hillside", n_demand=100_000, seed=1)
     out = str(tmp / "out")
-    row = child(SOLVE.format(repo=str(REPO), scenario=str(path), out=out, limit=args.time_limit),
-                cap_s=3 * args.time_limit + 600)
-    print("| time limit s | status | objective | bound | gap | bound_source | load s | wall s | cpu s | load | peak MiB |")
-    print("|" + "---|" * 11)
-    print(f"| {args.time_limit:g} | {row.get('status')} | {fmt(row.get('objective'), ',.1f')} | "
-          f"{fmt(row.get('bound'), ',.1f')} | {fmt(row.get('gap'), '.4%')} | {row.get('bound_source') or '-'} | "
-          f"{fmt(row.get('load_s'), '.1f')} | {fmt(row.get('total_s'), '.1f')} | {fmt(row.get('cpu_s'), '.1f')} | "
-          f"{row.get('load', '-')} | {fmt(row.get('peak_mib'), ',.0f')} |", flush=True)
+    print("| time limit s | seed | status | objective | bound | gap | bound_source | load s | wall s | cpu s | load | peak MiB |")
+    print("|" + "---|" * 12)
+    for seed in args.seeds:
+        row = child(SOLVE.format(repo=str(REPO), scenario=str(path), out=out, limit=args.time_limit, seed=seed),
+                    cap_s=3 * args.time_limit + 600)
+        print(f"| {args.time_limit:g} | {'-' if seed is None else seed} | {row.get('status')} | "
+              f"{fmt(row.get('objective'), ',.1f')} | {fmt(row.get('bound'), ',.1f')} | {fmt(row.get('gap'), '.4%')} | "
+              f"{row.get('bound_source') or '-'} | {fmt(row.get('load_s'), '.1f')} | {fmt(row.get('total_s'), '.1f')} | "
+              f"{fmt(row.get('cpu_s'), '.1f')} | {row.get('load', '-')} | {fmt(row.get('peak_mib'), ',.0f')} |", flush=True)
     if args.starts:
         t0 = time.perf_counter()
         found = child(STARTS.format(repo=str(REPO), scenario=str(path), out=out), cap_s=900)

@@ -43,6 +43,11 @@ from lifecircle.optimizer.core.solution import Solution, check_objective, evalua
 # under LARGE_NONZEROS (it would have to drop two thirds of the columns; it dropped 376 of 13,547,
 # 2.8 %, on the 100k x 10k district, in ~8 CPU s of a 120 s run that the Lagrangian bound needs).
 SKIP_DOMINANCE_NONZEROS = 3 * LARGE_NONZEROS
+# issue 14 (the dense 100k x 2,000 district, benchmarks/README.md "Dense district, second pass"):
+# reduced models above this many nonzeros (that district: 486k; the bundled ones: at most 133k
+# before reduction) give HiGHS's primal heuristics this effort (HiGHS's default: 0.05). There the
+# bound is within 10 units of the optimum at the root and the incumbent is what is missing.
+DENSE_NONZEROS, DENSE_HEURISTIC_EFFORT = 300_000, 1.0
 
 
 def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
@@ -114,6 +119,9 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
                                  local_until=local_until, window_until=0.0)
         encoded = None if start is None else reduced.encode(start.astype(float), index.class_rows)
         run_options = replace(options, warm_start=encoded, presolve=False)
+        if reduced.model.A.nnz > DENSE_NONZEROS:
+            run_options = replace(run_options, highs_options=(("mip_heuristic_effort", DENSE_HEURISTIC_EFFORT),)
+                                  + tuple(options.highs_options))
         stats["route"] = "reduced MILP"
     if plan is None and reduced.model.A.nnz > LARGE_NONZEROS and start is not None:
         # issue 14 section 4: a model too large for its LP gets local search, windows and a
