@@ -14,13 +14,13 @@ from lifecircle.optimizer.solve.reduced import solve_reduced
 from tests.support.bruteforce import brute_force, random_problem
 
 
-@pytest.mark.parametrize("seed", range(25))
+# seed 21 has no feasible plan (brute force finds none): the 25 seeds up to 25 that do
+@pytest.mark.parametrize("seed", [s for s in range(26) if s != 21])
 def test_heuristic_effort_gate_keeps_brute_force_optimum(seed, monkeypatch):
     monkeypatch.setattr(reduced_module, "DENSE_NONZEROS", 0)
     problem, geometry = random_problem(seed, n_points=20, n_sites=7, budget_share=0.3)
     expected = brute_force(problem, geometry)
-    if expected is None:
-        pytest.skip("no feasible plan for this seed")
+    assert expected is not None
     solution = solve_reduced(problem, "highs")
     assert solution.status == Status.OPTIMAL
     assert solution.objective == pytest.approx(expected, abs=1e-9)
