@@ -8,27 +8,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from support.bruteforce import brute_force, random_problem
+from support.instances import feasible_models
 
-from lifecircle.models.coverage import build_coverage_model
 from lifecircle.models.greedy import greedy_plan
 from lifecircle.models.local_search import local_search, repair_min_open, window_search
 from lifecircle.optimizer.core.solution import evaluate
 from lifecircle.optimizer.core.status import BoundSource, Status, Termination
-from lifecircle.optimizer.errors import InfeasibleError
 from lifecircle.optimizer.solve.coverage import solve_problem
 from lifecircle.optimizer.solve.backends.local import window_solver
 
 
 def instances(n=40, **kwargs):
-    for seed in range(n):
-        problem, geometry = random_problem(seed, **kwargs)
-        try:
-            problem.precheck()
-        except InfeasibleError:
-            continue
-        model, index = build_coverage_model(problem)
-        cost = problem.cost_cny[index.x_site, index.x_type]
-        must = problem.must_open[index.x_site] == index.x_type
+    for seed, problem, geometry, _model, index, cost, must in feasible_models(
+            lambda seed: random_problem(seed, **kwargs), range(n)):
         yield seed, problem, geometry, index, cost, must
 
 

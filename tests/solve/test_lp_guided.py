@@ -10,11 +10,10 @@ from dataclasses import replace
 import numpy as np
 import scipy.sparse as sp
 from support.bruteforce import brute_force, random_problem
+from support.instances import feasible_models
 
-from lifecircle.models.coverage import build_coverage_model
 from lifecircle.models.reduce import dominated_columns, reduce_coverage
 from lifecircle.optimizer.core.solution import evaluate
-from lifecircle.optimizer.errors import InfeasibleError
 from lifecircle.optimizer.solve.lp_guided import lp_guided_plan
 
 
@@ -30,15 +29,7 @@ def per_service_problem(seed: int):
 
 def test_lp_guided_plan_is_feasible_and_never_above_the_optimum():
     checked = optimal = 0
-    for seed in range(30):
-        problem, geometry = per_service_problem(seed)
-        try:
-            problem.precheck()
-        except InfeasibleError:
-            continue
-        model, index = build_coverage_model(problem)
-        cost = problem.cost_cny[index.x_site, index.x_type]
-        must = problem.must_open[index.x_site] == index.x_type
+    for seed, problem, geometry, model, index, cost, must in feasible_models(per_service_problem, range(30)):
         dominated = dominated_columns(index, cost, must, problem.min_open)
         reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
         plan = lp_guided_plan(reduced, "highs", time_limit_s=10.0)
