@@ -40,6 +40,7 @@ ones changes no plan.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -191,17 +192,21 @@ def canonical_plan(model: LinearModel, values: np.ndarray, cost: np.ndarray, ran
     rank_sum = float(rank @ values)
     tied, _ = _at_most(fixed, rank, rank_sum, "rank_fixed")
     tied = replace(tied, sense=MINIMIZE, c=np.zeros(model.n_cols), offset=0.0)
+    t_ties = time.perf_counter()
     answer = _another_plan(model, tied, values, cost, rank, float(cost @ values), rank_sum, solver, options)
     if answer == "none":
-        stages.append(Stage("ties", Status.OPTIMAL, rank_sum, rank_sum, 0.0, BoundSource.CERTIFICATE, solves=1))
+        stages.append(Stage("ties", Status.OPTIMAL, rank_sum, rank_sum, 0.0, BoundSource.CERTIFICATE, solves=1,
+                            seconds=time.perf_counter() - t_ties))
         return Canonical(_polish(model, values, solver, options), tuple(stages), True)
     if answer == "unknown":  # stopped by the clock before it could tell
-        stages.append(Stage("ties", Status.FEASIBLE, rank_sum, None, None, None, solves=1))
+        stages.append(Stage("ties", Status.FEASIBLE, rank_sum, None, None, None, solves=1,
+                            seconds=time.perf_counter() - t_ties))
         return Canonical(_polish(model, values, solver, options), tuple(stages), False)
     values, done, solves = _lexicographic(tied, values, rank, solver, options)
     stages.append(Stage("ties", Status.OPTIMAL if done else Status.FEASIBLE, rank_sum,
                         rank_sum if done else None, 0.0 if done else None,
-                        BoundSource.CERTIFICATE if done else None, solves=solves + 1))
+                        BoundSource.CERTIFICATE if done else None, solves=solves + 1,
+                        seconds=time.perf_counter() - t_ties))
     return Canonical(_polish(model, values, solver, options), tuple(stages), done)
 
 
@@ -224,6 +229,11 @@ OBJECTIVE_SCALE_MAX = 10
 # Stages 2-4 after an unproven stage 1 (stopped by --gap or the clock): this share of stage 1's
 # time, the issue's 30 % budget for the least-cost stages.
 COST_SHARE = 0.3
+# After a proven stage 1 that did not fit the one objective: the same share, but never less than
+# this. Uncapped, the dense 100k x 2,000 district proved coverage in about 100 s and then spent
+# every second left on least cost (with --time-limit 200: cost still unproven at the deadline);
+# the floor leaves small and bundled models their whole cost stage (well under a second).
+PROVEN_COST_MIN_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -309,13 +319,11 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
     an already proven coverage optimum ``(objective, values)`` (the ceiling certificate), used
     as warm start and as the coverage stage's bound.
     """
-    import time as _time
-
     from lifecircle.optimizer.solve.backends.base import relative_gap
 
     rank = np.asarray(rank, dtype=float)
     form = single_objective(model, cost, rank) if options.canonical else None
-    t0 = _time.perf_counter()
+    t0 = time.perf_counter()
     if form is None:
         if coverage_proof is not None:
             objective, values = coverage_proof
@@ -327,14 +335,14 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
             objective = model.objective_value(values)
             first = replace(first, values=values, objective=objective,
                             gap=relative_gap(objective, first.bound))
-        stages = [_coverage_stage(first)]
+        stage1_s = time.perf_counter() - t0
+        stages = [replace(_coverage_stage(first), seconds=stage1_s)]
         if first.values is None or first.status not in (Status.OPTIMAL, Status.FEASIBLE):
             return Lexicographic(first, tuple(stages), False)
         if not options.canonical or (first.status != Status.OPTIMAL and options.deadline is not None
                                      and options.deadline.expired):
             return Lexicographic(first, tuple(stages), False)
-        if first.status != Status.OPTIMAL:
-            options = unproven_clock(options, _time.perf_counter() - t0)
+        options = unproven_clock(options, stage1_s, proven=first.status == Status.OPTIMAL)
         lexi = canonical_plan(model, first.values, cost, rank, solver, options)
         return _finish_lexicographic(model, first, lexi.values, stages + list(lexi.stages),
                                      lexi.canonical and first.status == Status.OPTIMAL)
@@ -345,7 +353,7 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
         run = solve_linear(replace(model, c=c, offset=0.0), solver,
                            replace(options, warm_start=start, gap=0.0,
                                    highs_options=tuple(options.highs_options) + objective_scale(c)))
-    stage1_s = _time.perf_counter() - t0
+    stage1_s = time.perf_counter() - t0
     if run.values is None:
         first = replace(run, objective=None, bound=None, gap=None)
         return Lexicographic(first, (_coverage_stage(first),), False)
@@ -376,22 +384,23 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
     canonical = proven and status == Status.OPTIMAL
     if canonical:
         limit = max(TIE_MIN_S, TIE_SHARE * stage1_s)
-        t_ties = _time.perf_counter()
+        t_ties = time.perf_counter()
         values, tie_stage, canonical = _ties(model, values, cost, rank, spent, rank_sum, solver, options, limit,
                                              presolve=stage1_s >= TIE_PRESOLVE_S)
-        stages.append(replace(tie_stage, seconds=_time.perf_counter() - t_ties))
+        stages.append(replace(tie_stage, seconds=time.perf_counter() - t_ties))
     return _finish_lexicographic(model, first, values, stages, canonical)
 
 
-def unproven_clock(options: SolveOptions, stage1_s: float) -> SolveOptions:
+def unproven_clock(options: SolveOptions, stage1_s: float, *, proven: bool = False) -> SolveOptions:
     """``options`` for stages 2-4 after a stage 1 stopped short of a proof (--gap or the clock):
     least cost at a coverage not proven maximal cannot be proven canonical either, so they get
     COST_SHARE of stage 1's time (at least TIE_MIN_S), or the run's deadline if that is sooner,
     and keep the best plan found by then. Unbounded, yuzhong_capacity's cost MIP after a
-    ``--gap 0.01`` stage 1 ran for minutes (issue 14)."""
+    ``--gap 0.01`` stage 1 ran for minutes (issue 14). After a ``proven`` stage 1 the floor is
+    PROVEN_COST_MIN_S instead: the stages keep their chance to prove, within a stated bound."""
     from lifecircle.optimizer.core.deadline import Deadline
 
-    cap = Deadline(max(TIE_MIN_S, COST_SHARE * stage1_s))
+    cap = Deadline(max(PROVEN_COST_MIN_S if proven else TIE_MIN_S, COST_SHARE * stage1_s))
     if options.deadline is not None and options.deadline.remaining() <= cap.remaining():
         return options
     return replace(options, deadline=cap)
@@ -516,14 +525,17 @@ def _stage(name: str, model: LinearModel, start: np.ndarray, solver: str, option
     """One minimising stage warm-started from ``start`` (feasible for it). Returns (values,
     proven, Stage); a stage without a plan keeps ``start``."""
     events.phase(logger, f"phase.stage_{name}", "least cost: stage %s", name)
+    t0 = time.perf_counter()
     result = solve_linear(model, solver, replace(options, warm_start=start))
+    seconds = time.perf_counter() - t0
     if result.values is None or (result.objective is not None
                                  and result.objective > model.objective_value(start)):
         value = model.objective_value(start)
-        return start, False, Stage(name, Status.FEASIBLE, value, result.bound, None, result.bound_source, exact)
+        return start, False, Stage(name, Status.FEASIBLE, value, result.bound, None, result.bound_source, exact,
+                                   seconds=seconds)
     proven = result.status == Status.OPTIMAL
     return result.values, proven, Stage(name, result.status, result.objective, result.bound, result.gap,
-                                        result.bound_source, exact)
+                                        result.bound_source, exact, seconds=seconds)
 
 
 def _lexicographic(model: LinearModel, values: np.ndarray, rank: np.ndarray, solver: str,

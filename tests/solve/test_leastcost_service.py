@@ -66,3 +66,7 @@ def test_service_plans_are_least_cost_and_canonical(case, seed):
     assert solution.objective == pytest.approx(value, rel=1e-6, abs=1e-6)
     assert solution.spent_cny == pytest.approx(cost), (case, seed)
     assert sorted(zip(solution.site.tolist(), solution.type.tolist())) == plan, (case, seed)
+    # every stage that ran a solve says how long it took (summary.json's stages[].timings_s)
+    timed = {one["stage"]: one["timings_s"] for one in solution.model_stats["stages"]
+             if one["stage"] != "worst_share" and one["solves"]}
+    assert timed and all(t.get("solve", -1.0) >= 0.0 for t in timed.values()), (case, seed, timed)

@@ -1,5 +1,6 @@
 """Least cost after an unproven coverage stage (issue 14): when --gap or the clock stops stage 1
-short of a proof, stages 2-4 get COST_SHARE of stage 1's time, or the run's deadline if sooner."""
+short of a proof, stages 2-4 get COST_SHARE of stage 1's time, or the run's deadline if sooner;
+after a proof the same share with a floor of PROVEN_COST_MIN_S."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 
 from lifecircle.optimizer.core.deadline import Deadline
 from lifecircle.optimizer.solve.backends import SolveOptions
-from lifecircle.optimizer.solve.leastcost import COST_SHARE, TIE_MIN_S, unproven_clock
+from lifecircle.optimizer.solve.leastcost import COST_SHARE, PROVEN_COST_MIN_S, TIE_MIN_S, unproven_clock
 
 
 def test_the_cost_stages_get_a_share_of_stage_one():
@@ -23,3 +24,13 @@ def test_an_earlier_run_deadline_wins_and_a_later_one_is_cut():
     assert unproven_clock(soon, 20.0).deadline is soon.deadline
     late = SolveOptions(deadline=Deadline(600.0))
     assert unproven_clock(late, 20.0).deadline.remaining() == pytest.approx(COST_SHARE * 20.0, abs=0.5)
+
+
+def test_after_a_proven_stage_one_the_share_has_a_floor():
+    # the dense 100k x 2,000 district: coverage proven in about 100 s, least cost then unbounded
+    long = unproven_clock(SolveOptions(), 200.0, proven=True)
+    assert long.deadline.remaining() == pytest.approx(COST_SHARE * 200.0, abs=0.5)
+    short = unproven_clock(SolveOptions(), 1.0, proven=True)
+    assert short.deadline.remaining() == pytest.approx(PROVEN_COST_MIN_S, abs=0.5)
+    soon = SolveOptions(deadline=Deadline(5.0))
+    assert unproven_clock(soon, 200.0, proven=True).deadline is soon.deadline
