@@ -2,7 +2,7 @@
 the solve as it stands, with wall and CPU seconds, load average and peak memory, and the two
 starts the reduced MILP can get (local search, the LP-guided start of optimizer/solve/lp_guided.py).
 
-    .venv/bin/python benchmarks/bench_dense.py [--time-limit 120] [--starts] [--seeds 0 1 2]
+    .venv/bin/python benchmarks/bench_dense.py [--time-limit 120 (0: none)] [--starts] [--seeds 0 1 2]
 
 The district is ``generate``'s defaults at 100,000 points, seed 1 (one candidate per 1,000
 residents, 100 existing facilities, budget 30 % of full coverage's cost, ``coverage: per_service``).
@@ -37,7 +37,9 @@ print(json.dumps({{"status": s.status.value, "objective": s.objective, "bound": 
                   "bound_source": s.bound_source.value if s.bound_source is not None else None,
                   "route": s.model_stats.get("route"), "coverage": scenario.coverage if hasattr(scenario, "coverage") else None,
                   "load_s": t_load, "total_s": time.perf_counter() - t0, "cpu_s": ru.ru_utime + ru.ru_stime,
-                  "peak_mib": ru.ru_maxrss / 1024, "load": open("/proc/loadavg").read().split()[0]}}))
+                  "peak_mib": ru.ru_maxrss / 1024, "load": open("/proc/loadavg").read().split()[0],
+                  "stages": [(one["stage"], one["status"], one["timings_s"].get("solve"))
+                             for one in s.model_stats.get("stages", [])]}}))
 """
 
 STARTS = r"""
@@ -88,7 +90,7 @@ def fmt(value, spec):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--time-limit", type=float, default=120.0, help="seconds; 0: no limit")
     parser.add_argument("--starts", action="store_true", help="also compare the two MILP starts")
     parser.add_argument("--seeds", type=int, nargs="*", default=[None],
                         help="HiGHS random_seed of each run (default: HiGHS's own); one row per seed")
@@ -99,15 +101,20 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="lifecircle-dense-"))
     path = generate_district(tmp / "b", profile="hillside", n_demand=100_000, seed=1)
     out = str(tmp / "out")
-    print("| time limit s | seed | status | objective | bound | gap | bound_source | load s | wall s | cpu s | load | peak MiB |")
-    print("|" + "---|" * 12)
+    limit = args.time_limit or None
+    # stages: each stage's status and seconds (summary.json's stages[].timings_s), coverage first
+    print("| time limit s | seed | status | objective | bound | gap | bound_source | load s | stages (status, s) "
+          "| wall s | cpu s | load | peak MiB |")
+    print("|" + "---|" * 13)
     for seed in args.seeds:
-        row = child(SOLVE.format(repo=str(REPO), scenario=str(path), out=out, limit=args.time_limit, seed=seed),
-                    cap_s=3 * args.time_limit + 600)
-        print(f"| {args.time_limit:g} | {'-' if seed is None else seed} | {row.get('status')} | "
+        row = child(SOLVE.format(repo=str(REPO), scenario=str(path), out=out, limit=limit, seed=seed),
+                    cap_s=3 * (limit or 600) + 600)
+        stages = "; ".join(f"{name} {status} {fmt(seconds, '.1f')}" for name, status, seconds in row.get("stages") or [])
+        print(f"| {limit or 'none'} | {'-' if seed is None else seed} | {row.get('status')} | "
               f"{fmt(row.get('objective'), ',.1f')} | {fmt(row.get('bound'), ',.1f')} | {fmt(row.get('gap'), '.4%')} | "
-              f"{row.get('bound_source') or '-'} | {fmt(row.get('load_s'), '.1f')} | {fmt(row.get('total_s'), '.1f')} | "
-              f"{fmt(row.get('cpu_s'), '.1f')} | {row.get('load', '-')} | {fmt(row.get('peak_mib'), ',.0f')} |", flush=True)
+              f"{row.get('bound_source') or '-'} | {fmt(row.get('load_s'), '.1f')} | {stages or '-'} | "
+              f"{fmt(row.get('total_s'), '.1f')} | {fmt(row.get('cpu_s'), '.1f')} | {row.get('load', '-')} | "
+              f"{fmt(row.get('peak_mib'), ',.0f')} |", flush=True)
     if args.starts:
         t0 = time.perf_counter()
         found = child(STARTS.format(repo=str(REPO), scenario=str(path), out=out), cap_s=900)
