@@ -342,7 +342,7 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
         if not options.canonical or (first.status != Status.OPTIMAL and options.deadline is not None
                                      and options.deadline.expired):
             return Lexicographic(first, tuple(stages), False)
-        options = unproven_clock(options, stage1_s, proven=first.status == Status.OPTIMAL)
+        options = canonical_clock(options, stage1_s, proven=first.status == Status.OPTIMAL)
         lexi = canonical_plan(model, first.values, cost, rank, solver, options)
         return _finish_lexicographic(model, first, lexi.values, stages + list(lexi.stages),
                                      lexi.canonical and first.status == Status.OPTIMAL)
@@ -391,13 +391,16 @@ def solve_lexicographic(model: LinearModel, cost: np.ndarray, rank: np.ndarray, 
     return _finish_lexicographic(model, first, values, stages, canonical)
 
 
-def unproven_clock(options: SolveOptions, stage1_s: float, *, proven: bool = False) -> SolveOptions:
-    """``options`` for stages 2-4 after a stage 1 stopped short of a proof (--gap or the clock):
-    least cost at a coverage not proven maximal cannot be proven canonical either, so they get
-    COST_SHARE of stage 1's time (at least TIE_MIN_S), or the run's deadline if that is sooner,
-    and keep the best plan found by then. Unbounded, yuzhong_capacity's cost MIP after a
-    ``--gap 0.01`` stage 1 ran for minutes (issue 14). After a ``proven`` stage 1 the floor is
-    PROVEN_COST_MIN_S instead: the stages keep their chance to prove, within a stated bound."""
+def canonical_clock(options: SolveOptions, stage1_s: float, *, proven: bool = False) -> SolveOptions:
+    """``options`` for stages 2-4 of the three-solve path: COST_SHARE of stage 1's time, or the
+    run's deadline if that is sooner; the stages keep the best plan found by then.
+
+    After a stage 1 stopped short of a proof (--gap or the clock) the floor is TIE_MIN_S: least
+    cost at a coverage not proven maximal cannot be proven canonical either (unbounded,
+    yuzhong_capacity's cost MIP after a ``--gap 0.01`` stage 1 ran for minutes). After a
+    ``proven`` stage 1 it is PROVEN_COST_MIN_S: the stages keep their chance to prove, within a
+    stated bound (issue 14).
+    """
     from lifecircle.optimizer.core.deadline import Deadline
 
     cap = Deadline(max(PROVEN_COST_MIN_S if proven else TIE_MIN_S, COST_SHARE * stage1_s))
