@@ -28,14 +28,13 @@ import json
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parents[1]
+from bench_dense_probe import dense_district, dense_reduced  # same directory
+
 VARIANTS = ("route", "presolve", "pscost2", "nodecuts", "absgap", "scaled", "implied")
 OPTIONS = {"presolve": (("presolve", "on"),), "pscost2": (("mip_pscost_minreliable", 2),),
            "nodecuts": (("mip_allow_cut_separation_at_nodes", False),), "absgap": (("mip_abs_gap", 0.49),)}
@@ -43,23 +42,14 @@ OPTIONS = {"presolve": (("presolve", "on"),), "pscost2": (("mip_pscost_minreliab
 
 def one(scenario: str, variant: str, seed: int, limit: float) -> dict:
     """Stage 1 of the route's reduced model under ``variant`` (runs in a child process)."""
-    sys.path.insert(0, str(REPO))
+    problem, index, cost, must, dominated, reduced = dense_reduced(scenario)
     import highspy
     import scipy.sparse as sp
 
-    from lifecircle.models.coverage import build_coverage_model
-    from lifecircle.models.reduce import dominated_columns, reduce_coverage
-    from lifecircle.optimizer.run import load_problem
     from lifecircle.optimizer.solve.backends.highs import highs_lp
     from lifecircle.optimizer.solve.reduced import DENSE_HEURISTIC_EFFORT, warm_start_plan
     from lifecircle.optimizer.solve.strengthen import improve_plan
 
-    _, problem, _, _, _ = load_problem(scenario, out_dir=tempfile.mkdtemp(prefix="lifecircle-dense-options-out-"))
-    model, index = build_coverage_model(problem)
-    cost = problem.cost_cny[index.x_site, index.x_type]
-    must = problem.must_open[index.x_site] == index.x_type
-    dominated = dominated_columns(index, cost, must, problem.min_open)
-    reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
     start = warm_start_plan(index, cost, problem.budget_cny, must, problem.min_open, ~dominated)
     start = improve_plan(index, cost, problem.budget_cny, must, problem.min_open, start, ~dominated,
                          window_until=0.0)  # as the route: local search, no windows
@@ -107,11 +97,7 @@ def main() -> None:
     if args.one:
         print(json.dumps(one(args.one[0], args.one[1], int(args.one[2]), args.limit)))
         return
-    sys.path.insert(0, str(REPO))
-    from lifecircle.optimizer.generate.district import generate_district
-
-    path = generate_district(Path(tempfile.mkdtemp(prefix="lifecircle-dense-options-")) / "b",
-                             profile="hillside", n_demand=100_000, seed=1)
+    path = dense_district()
     print("| variant | seed | status | objective | bound | nodes | wall s | cpu s | load |")
     print("|---|---|---|---|---|---|---|---|---|")
     for variant in args.variants:

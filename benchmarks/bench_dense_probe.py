@@ -46,6 +46,32 @@ def since(start: tuple[float, float]) -> str:
     return f"wall {wall - start[0]:.1f} s, cpu {cpu - start[1]:.1f} s, load {load}"
 
 
+def dense_reduced(scenario: str):
+    """The district's problem, column index, costs, must-open and dominated columns and reduced
+    model, built as optimizer/solve/reduced.py builds them (bench_dense_options.py uses it too)."""
+    sys.path.insert(0, str(REPO))
+    from lifecircle.models.coverage import build_coverage_model
+    from lifecircle.models.reduce import dominated_columns, reduce_coverage
+    from lifecircle.optimizer.run import load_problem
+
+    _, problem, _, _, _ = load_problem(scenario, out_dir=tempfile.mkdtemp(prefix="lifecircle-dense-out-"))
+    model, index = build_coverage_model(problem)
+    cost = problem.cost_cny[index.x_site, index.x_type]
+    must = problem.must_open[index.x_site] == index.x_type
+    dominated = dominated_columns(index, cost, must, problem.min_open)
+    reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
+    return problem, index, cost, must, dominated, reduced
+
+
+def dense_district() -> str:
+    """A fresh copy of the district (generate's defaults at 100,000 points, seed 1)."""
+    sys.path.insert(0, str(REPO))
+    from lifecircle.optimizer.generate.district import generate_district
+
+    tmp = Path(tempfile.mkdtemp(prefix="lifecircle-dense-probe-"))
+    return str(generate_district(tmp / "b", profile="hillside", n_demand=100_000, seed=1))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--limit", type=float, default=40.0, help="seconds per restricted MILP")
@@ -53,23 +79,12 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from scipy.sparse.csgraph import connected_components
 
-    from lifecircle.models.coverage import build_coverage_model
-    from lifecircle.models.reduce import dominated_columns, reduce_coverage
     from lifecircle.optimizer.classic.points import PROVE_OPTIONS
-    from lifecircle.optimizer.generate.district import generate_district
-    from lifecircle.optimizer.run import load_problem
     from lifecircle.optimizer.solve.backends import SolveOptions
     from lifecircle.optimizer.solve.lp_guided import lp_guided_plan
     from lifecircle.optimizer.solve.linear import solve_linear
 
-    tmp = Path(tempfile.mkdtemp(prefix="lifecircle-dense-probe-"))
-    path = generate_district(tmp / "b", profile="hillside", n_demand=100_000, seed=1)
-    _, problem, _, _, _ = load_problem(str(path), out_dir=str(tmp / "out"))
-    model, index = build_coverage_model(problem)
-    cost = problem.cost_cny[index.x_site, index.x_type]
-    must = problem.must_open[index.x_site] == index.x_type
-    dominated = dominated_columns(index, cost, must, problem.min_open)
-    reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
+    _, index, _, _, _, reduced = dense_reduced(dense_district())
     m, n_x = reduced.model, int(reduced.x_cols.size)
     print(f"reduced model: {n_x} facility columns, {m.n_rows} rows, {m.A.nnz} nonzeros")
 
