@@ -45,19 +45,12 @@ print(json.dumps({{"status": s.status.value, "objective": s.objective, "bound": 
 STARTS = r"""
 import json, resource, sys, time
 sys.path.insert(0, {repo!r})
-import numpy as np
-from lifecircle.optimizer.run import load_problem
-from lifecircle.models.coverage import build_coverage_model
+sys.path.insert(0, {bench!r})
+from bench_dense_probe import dense_reduced
 from lifecircle.models.local_search import local_search, plan_value
-from lifecircle.models.reduce import dominated_columns, reduce_coverage
 from lifecircle.optimizer.solve.lp_guided import lp_guided_plan
 from lifecircle.optimizer.solve.reduced import warm_start_plan
-scenario, problem, facts, out, t = load_problem({scenario!r}, out_dir={out!r})
-model, index = build_coverage_model(problem)
-cost = problem.cost_cny[index.x_site, index.x_type]
-must = problem.must_open[index.x_site] == index.x_type
-dominated = dominated_columns(index, cost, must, problem.min_open)
-reduced = reduce_coverage(model, index, cost, problem.budget_cny, must, dominated)
+problem, index, cost, must, dominated, reduced = dense_reduced({scenario!r})
 rows = {{}}
 def clock():
     ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -95,12 +88,11 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[None],
                         help="HiGHS random_seed of each run (default: HiGHS's own); one row per seed")
     args = parser.parse_args()
-    sys.path.insert(0, str(REPO))
-    from lifecircle.optimizer.generate.district import generate_district
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_dense_probe import dense_district
 
-    tmp = Path(tempfile.mkdtemp(prefix="lifecircle-dense-"))
-    path = generate_district(tmp / "b", profile="hillside", n_demand=100_000, seed=1)
-    out = str(tmp / "out")
+    path = dense_district()
+    out = tempfile.mkdtemp(prefix="lifecircle-dense-out-")
     limit = args.time_limit or None
     # stages: each stage's status and seconds (summary.json's stages[].timings_s), coverage first
     print("| time limit s | seed | status | objective | bound | gap | bound_source | load s | stages (status, s) "
@@ -117,7 +109,7 @@ def main() -> None:
               f"{fmt(row.get('peak_mib'), ',.0f')} |", flush=True)
     if args.starts:
         t0 = time.perf_counter()
-        found = child(STARTS.format(repo=str(REPO), scenario=str(path), out=out), cap_s=900)
+        found = child(STARTS.format(repo=str(REPO), bench=str(REPO / "benchmarks"), scenario=str(path)), cap_s=900)
         print(f"\nreduced model: {found.get('stats')}; load {found.get('load')}; "
               f"{time.perf_counter() - t0:.1f} s\n")
         print("| start | objective | wall s | cpu s |")

@@ -165,6 +165,12 @@ def _status(status, lang: str) -> str:
     return status if lang == "en" else status_label(status, lang)
 
 
+def _stage(name, lang: str) -> str:
+    # least-cost stage names (cost, rank, ties) are summary.json keys in English, words in Chinese
+    key = f"sum.stage_{name}"
+    return name if lang == "en" or key not in CATALOGUE else t(key, lang)
+
+
 def _group(name, lang: str) -> str:
     return name if lang == "en" else group_label(name, lang)
 
@@ -179,13 +185,14 @@ def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en") -> list:
         gap_text = "0" if s["gap"] == 0 else ("-" if s["gap"] is None else f"{s['gap']:.4%}")
         source = s.get("bound_source")  # issue 14: a trivial ceiling is never a solver gap
         gap_name = t("sum.ceiling_gap" if source == "ceiling" else "sum.gap", lang)
-        bound_text = f"{t('sum.bound', lang)} {s['bound'] if s['bound'] is None else round(s['bound'], 1)}" + (f" [{source}]" if source else "")
+        bound_text = f"{t('sum.bound', lang)} {'-' if s['bound'] is None else format(s['bound'], ',.1f')}" + (f" [{source}]" if source else "")
         lines.append(t("sum.coverage", lang, objective=f"{s['objective']:,.1f}", bound=bound_text, gap_name=gap_name,
                        gap=gap_text))
         stages = [st for st in s.get("stages") or [] if st.get("stage") != "coverage"]
         if stages:
-            lines.append(t("sum.least_cost", lang, stages=", ".join(f"{st['stage']} {_status(st['status'], lang)}"
-                                                                     for st in stages)))
+            sep = "，" if lang == "zh" else ", "
+            lines.append(t("sum.least_cost", lang, stages=sep.join(f"{_stage(st['stage'], lang)} {_status(st['status'], lang)}"
+                                                                    for st in stages)))
         lines.append(t("sum.spent", lang, spent=f"{s['spent']:,.0f}", budget=f"{s['budget']:,.0f}", sites=len(s["selected"])))
     for group, c in s["coverage"].items():
         lines.append(t("sum.group", lang, group=_group(group, lang), population=_people_or_dash(c["population"]),
