@@ -104,7 +104,8 @@ def solve(scenario, budget, solver, out_dir, time_limit, gap, verbose, cache_dir
                                cache_dir=cache_dir, lang=lang, report=not no_report)
     except LifecircleError as error:
         fail(error)
-    echo_lines(solve_lines(result.summary, result.out_dir, result.exit_code, lang=language()))
+    echo_lines(solve_lines(result.summary, result.out_dir, result.exit_code, lang=language(),
+                           type_labels=result.type_labels))
     sys.exit(result.exit_code)
 
 

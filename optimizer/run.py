@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +41,8 @@ class RunResult:
     out_dir: Path
     run: RunSummary
     exit_code: int
+    # facility type key -> the scenario's label (社区食堂), for the console's Chinese lines
+    type_labels: dict = field(default_factory=dict)
 
     @property
     def summary(self) -> dict:
@@ -307,7 +309,8 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
                                                                budget_cny=budget_cny, cache_dir=cache_dir)
     solved = solve_loaded(scenario, problem, solver, options, loaded_s, facts)
     summary = write_solved(out_dir, solved, report=report, lang=lang, t0=t0)
-    return RunResult(out_dir, summary, exit_code_for(solved.status))
+    labels = {key: ft.label for key, ft in scenario.facility_types.items()}
+    return RunResult(out_dir, summary, exit_code_for(solved.status), labels)
 
 
 def validate(scenario_path) -> dict:

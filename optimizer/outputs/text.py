@@ -175,9 +175,10 @@ def _group(name, lang: str) -> str:
     return name if lang == "en" else group_label(name, lang)
 
 
-def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en") -> list:
+def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en", type_labels: dict | None = None) -> list:
     """`lifecircle solve`: status, coverage per group, network and equity facts, timings, outputs
-    (``s`` is summary.json's dict), in ``lang`` (issue 15; the English lines are unchanged)."""
+    (``s`` is summary.json's dict), in ``lang`` (issue 15; the English lines are unchanged).
+    ``type_labels``: facility type key -> the scenario's label, which the Chinese service lines show."""
     lines = [t("sum.head", lang, scenario=s["scenario"], status=_status(s["status"], lang), solver=s["solver"])]
     if s["reason"]:
         lines.append((ToStderr if exit_code != 0 else str)(t("sum.reason", lang, reason=s["reason"])))
@@ -198,7 +199,8 @@ def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en") -> list:
         lines.append(t("sum.group", lang, group=_group(group, lang), population=_people_or_dash(c["population"]),
                        before=_people_or_dash(c["covered_before"]), after=_people_or_dash(c["covered_after"])))
     for service, c in (s.get("services") or {}).items():  # issue 14: per_service, 缺啥补啥
-        lines.append(t("sum.service", lang, group=_group(c["group"], lang), type=c["facility_type"],
+        kind = c["facility_type"] if lang == "en" else (type_labels or {}).get(c["facility_type"], c["facility_type"])
+        lines.append(t("sum.service", lang, group=_group(c["group"], lang), type=kind,
                        before=_people_or_dash(c["covered_before"]), after=_people_or_dash(c["covered_after"])))
     if "network" in s:  # issue 4: never let points off the network pass unnoticed
         n = s["network"]

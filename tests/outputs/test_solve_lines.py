@@ -12,16 +12,41 @@ def _summary() -> dict:
             "stages": [{"stage": "coverage", "status": "optimal"}, {"stage": "cost", "status": "feasible"},
                        {"stage": "ties", "status": "optimal"}],
             "spent": 178_100_000.0, "budget": 178_100_000.0, "selected": [{}] * 317,
-            "coverage": {}, "timings_s": {"solve": 134.64}}
+            "coverage": {}, "timings_s": {"solve": 134.64},
+            "services": {"elderly·canteen": {"group": "elderly", "facility_type": "canteen", "covered_before": 134_642.0,
+                                             "covered_after": 507_679.0}}}
 
 
 def test_english_lines():
     lines = solve_lines(_summary(), "out", 0, "en")
     assert lines[1] == "weighted coverage 1,174,983.0 (bound 1,174,983.0 [mip], gap 0)"
     assert lines[2] == "least cost: cost feasible, ties optimal"
+    # English keeps the type key, with or without labels
+    assert solve_lines(_summary(), "out", 0, "en", {"canteen": "社区食堂"})[4] == \
+        "  elderly · canteen      covered before    134,642  after    507,679"
 
 
 def test_chinese_lines_name_the_stages_in_chinese():
     lines = solve_lines(_summary(), "out", 0, "zh")
     assert lines[1] == "加权覆盖 1,174,983.0（上界 1,174,983.0 [mip]，间隙 0）"
     assert lines[2] == "最省方案：花费 可行（未证明最优），同等方案检查 最优"
+    assert lines[4] == "  老年人 · canteen      规划前覆盖    134,642  规划后    507,679"  # no labels given
+    labelled = solve_lines(_summary(), "out", 0, "zh", {"canteen": "社区食堂"})
+    assert labelled[4] == "  老年人 · 社区食堂         规划前覆盖    134,642  规划后    507,679"
+
+
+def test_solve_names_services_by_the_scenarios_labels_in_chinese(tmp_path):
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from lifecircle.cli import main
+
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "bishan_rural" / "scenario.yaml"
+    zh = CliRunner().invoke(main, ["solve", str(scenario), "--out", str(tmp_path / "zh"), "--no-report", "--lang", "zh"])
+    en = CliRunner().invoke(main, ["solve", str(scenario), "--out", str(tmp_path / "en"), "--no-report", "--lang", "en"])
+    assert zh.exit_code == en.exit_code == 0, zh.output + en.output
+    assert [line.split("规划前覆盖")[0].strip() for line in zh.output.splitlines() if " · " in line] == [
+        "老年人 · 老幼共托服务站", "老年人 · 社区食堂", "婴幼儿 · 老幼共托服务站", "儿童 · 老幼共托服务站"]
+    assert [line.split("covered before")[0].strip() for line in en.output.splitlines() if " · " in line] == [
+        "elderly · elder_child", "elderly · canteen", "infants · elder_child", "children · elder_child"]
