@@ -15,7 +15,9 @@ the greedy + local-search start):
   of the incumbent proves it, and HiGHS stops exploring nodes that cannot beat it by 0.49;
 - ``scaled``: the budget row divided by 1,000 (the costs' gcd: coefficients 207-4,977, not 2e8);
 - ``implied``: the coverage columns declared implied integer (HiGHS then sees the objective on a
-  grid of 0.5 and may prune nodes within 0.5 of the incumbent).
+  grid of 0.5 and may prune nodes within 0.5 of the incumbent);
+- ``effort05``, ``effort03``: ``mip_heuristic_effort`` 0.5 or 0.3 instead of the route's 1.0;
+- ``presolve03``: presolve on and ``mip_heuristic_effort`` 0.3.
 
 ``wall s`` is HiGHS's run alone (the model is built before the clock starts); ``nodes`` its
 branch-and-bound nodes. The optimum is 1,174,983.0.
@@ -35,9 +37,13 @@ import numpy as np
 
 from bench_dense_probe import dense_district, dense_reduced  # same directory
 
-VARIANTS = ("route", "presolve", "pscost2", "nodecuts", "absgap", "scaled", "implied")
+VARIANTS = ("route", "presolve", "pscost2", "nodecuts", "absgap", "scaled", "implied", "effort05", "effort03",
+            "presolve03")
+# set after the route's own options, so each variant's value wins
 OPTIONS = {"presolve": (("presolve", "on"),), "pscost2": (("mip_pscost_minreliable", 2),),
-           "nodecuts": (("mip_allow_cut_separation_at_nodes", False),), "absgap": (("mip_abs_gap", 0.49),)}
+           "nodecuts": (("mip_allow_cut_separation_at_nodes", False),), "absgap": (("mip_abs_gap", 0.49),),
+           "effort05": (("mip_heuristic_effort", 0.5),), "effort03": (("mip_heuristic_effort", 0.3),),
+           "presolve03": (("presolve", "on"), ("mip_heuristic_effort", 0.3))}
 
 
 def one(scenario: str, variant: str, seed: int, limit: float) -> dict:

@@ -42,6 +42,7 @@ from lifecircle.optimizer.errors import InfeasibleError, ScenarioError
 from lifecircle.optimizer.core.problem import NO_TYPE, CoverageProblem
 from lifecircle.optimizer.core.solution import Evaluation, evaluate
 from lifecircle.optimizer.core.tolerances import BUDGET_TOL
+from lifecircle.optimizer.outputs.reach import min_open_ceiling, reachable_pairs, uncovered_where
 from lifecircle.optimizer.outputs.results import RunSummary, read_run_summary
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,6 @@ logger = logging.getLogger(__name__)
 # Objective differences below this (relative) are solver noise, not a gain or a loss.
 GAIN_TOL = 1e-6
 NEXT_BUDGET_FACTOR = 1.10
-TOP_UNCOVERED_POINTS = 10
 LP_SHARE = 0.25  # of a re-solve's time limit, for the LP bound that may make the re-solve unnecessary
 
 
@@ -224,8 +224,10 @@ class Resolve:
     message: str = ""
     # resolve: a MILP re-solve; ceiling: the plan already covers everyone any site can reach;
     # bound: the LP relaxation's bound equals the plan's coverage. Both bounds prove the plan optimal.
+    # count_bound (min_open only): no plan short of a type's minimum reaches the plan's coverage
+    # (optimizer.outputs.reach.min_open_ceiling), so relaxing the rule gains nothing.
     method: str = "resolve"
-    bound: float | None = None  # the re-solve's proven upper bound, when it has one
+    bound: float | None = None  # the re-solve's proven upper bound; count_bound: the bound on those plans
 
 
 @dataclass(frozen=True)
@@ -342,34 +344,6 @@ def resolve_solver(solver: str | None) -> str:
     return solver if solver in REGISTRY else DEFAULT_BACKEND
 
 
-def reachable_pairs(problem: CoverageProblem) -> np.ndarray:
-    """(I, G) bool: some allowed facility serving g reaches point i."""
-    allowed = problem.allowed()
-    reachable = np.zeros_like(problem.covered_before)
-    for (k, g), mat in problem.coverage.items():
-        cols = np.flatnonzero(allowed[:, k])
-        if cols.size:
-            reachable[:, g] |= np.diff(mat[:, cols].tocsr().indptr) > 0
-    return reachable
-
-
-def uncovered_where(problem: CoverageProblem, covered: np.ndarray, top: int = TOP_UNCOVERED_POINTS,
-                    reachable: np.ndarray | None = None):
-    """(uncovered (G,), unreachable (G,), per group the ``top`` points with most uncovered people).
-
-    A point is *reachable* for group g when some allowed facility serving g reaches it.
-    """
-    reachable = reachable_pairs(problem) if reachable is None else reachable
-    left = problem.people * ~covered
-    unreachable = (left * ~reachable).sum(axis=0)
-    points = []
-    for g in range(problem.n_groups):
-        order = np.argsort(-left[:, g], kind="stable")[:top]
-        order = order[left[order, g] > 0]
-        points.append(tuple((int(i), float(left[i, g]), bool(reachable[i, g])) for i in order))
-    return left.sum(axis=0), unreachable, tuple(points)
-
-
 def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_BACKEND,
                options: SolveOptions | None = None, evaluation: Evaluation | None = None,
                next_budget_factor: float = NEXT_BUDGET_FACTOR) -> PlanFacts:
@@ -422,14 +396,24 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
     if (problem.min_open > 0).any():
         # Only the relaxed coverage is reported here (does the rule bind, and what it costs), never
         # the relaxed plan's sites: the least-cost and canonical stages would buy nothing.
-        coverage_only = replace(options or SolveOptions(), canonical=False)
-        res = _resolve(replace(problem, min_open=np.zeros(problem.n_types, dtype=np.int64)), solver, coverage_only, warm,
-                       ev, ceiling)
         opened = np.bincount(type_, minlength=problem.n_types)
         ruled = np.flatnonzero(problem.min_open > 0)
         counts = tuple((int(k), int(opened[k]), int(problem.min_open[k])) for k in ruled)
         extra = int((opened - problem.min_open)[ruled].min())
-        rules.append(RuleCheck("min_open", True, binds_after(res), gain_of(res), float(extra), counts, res))
+        # issue 14: when no plan that breaks the rule could reach the plan's coverage (reach.py), the
+        # rule costs nothing, proven by evaluation; else a re-solve (100 s of the dense district's report)
+        maximin = problem.equity is not None and problem.equity.maximin is not None
+        below = None if ceiling is None or maximin else min_open_ceiling(problem)
+        if below is not None and below <= objective + _tol(objective):
+            res = Resolve(str(Status.OPTIMAL), float(objective), site, type_, ev.spent_cny, ev.people_after,
+                          problem.budget_cny, "no plan short of a type's minimum can cover as much", "count_bound",
+                          float(below))
+            rules.append(RuleCheck("min_open", True, False, 0.0, float(extra), counts, res))
+        else:
+            coverage_only = replace(options or SolveOptions(), canonical=False)
+            res = _resolve(replace(problem, min_open=np.zeros(problem.n_types, dtype=np.int64)), solver, coverage_only,
+                           warm, ev, ceiling)
+            rules.append(RuleCheck("min_open", True, binds_after(res), gain_of(res), float(extra), counts, res))
     else:
         rules.append(RuleCheck("min_open", False, None, None, None))
 

@@ -50,6 +50,9 @@ CATALOGUE: dict[str, dict[str, str]] = {
                      "zh": "无需重新求解整数规划：线性松弛上界等于方案覆盖"},
     "rule.by_ceiling": {"en": "no re-solve needed: the plan already covers everyone an idle site can reach",
                        "zh": "无需重新求解：方案已覆盖所有闲置场地可覆盖的人"},
+    "rule.by_count_bound": {"en": "no re-solve needed: a plan short of a type's minimum covers at most {bound}, "
+                                  "no more than this plan",
+                            "zh": "无需重新求解：少于某类设施最低数量的方案，覆盖至多 {bound}，不超过本方案"},
     "rule.by_resolve": {"en": "re-solved with {solver} ({status})", "zh": "用 {solver} 重新求解（{status}）"},
     "rule.by_greedy": {"en": "facilities added greedily, each priced by the assignment LP ({status})",
                        "zh": "逐个贪心增加设施，每个由分配线性规划定价（{status}）"},

@@ -175,7 +175,8 @@ def binding_rows(scenario, facts: PlanFacts, lang: str):
                 if r.present else ""
             relax = t("rule.relax_remove", lang)
         how = "—" if r.resolve is None else t(f"rule.by_{r.resolve.method}", lang, solver=facts.solver,
-                                               status=status_label(r.resolve.status, lang))
+                                               status=status_label(r.resolve.status, lang),
+                                               bound="—" if r.resolve.bound is None else num(r.resolve.bound, 1))
         rows.append([rule_label(r.rule, lang), state, relax, "—" if r.gain is None else num(r.gain, 1), how, detail])
     headers = [t("col.rule", lang), t("col.binding", lang), t("col.relaxation", lang), t("col.gain_if_relaxed", lang),
                t("col.test", lang), t("col.detail", lang)]
