@@ -81,9 +81,9 @@ CONSOLE: dict[str, dict[str, str]] = {
     "sum.spent": {"en": "spent {spent} of budget {budget} on {sites} sites",
                   "zh": "新增 {sites} 处场地，花费 {spent}（预算 {budget}）"},
     "sum.group": {"en": "  {group:<12} population {population:>10}  covered before {before:>10}  after {after:>10}",
-                  "zh": "  {group:<12} 人口 {population:>10}  规划前覆盖 {before:>10}  规划后 {after:>10}"},
+                  "zh": "  {group} 人口 {population:>10}  规划前覆盖 {before:>10}  规划后 {after:>10}"},  # padded by display width
     "sum.service": {"en": "  {group} · {type:<12} covered before {before:>10}  after {after:>10}",
-                    "zh": "  {group} · {type:<12} 规划前覆盖 {before:>10}  规划后 {after:>10}"},
+                    "zh": "  {group} · {type} 规划前覆盖 {before:>10}  规划后 {after:>10}"},
     "sum.timings": {"en": "timings (s): {timings}", "zh": "用时（秒）：{timings}"},
     "sum.outputs": {"en": "outputs: {path}", "zh": "输出：{path}"},
     # --- sweep

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 import numpy as np
 
@@ -171,6 +172,15 @@ def _stage(name, lang: str) -> str:
     return name if lang == "en" or key not in CATALOGUE else t(key, lang)
 
 
+def _display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    # a terminal shows a Chinese character two columns wide: pad by columns, not characters
+    return text + " " * max(0, width - _display_width(text))
+
+
 def _group(name, lang: str) -> str:
     return name if lang == "en" else group_label(name, lang)
 
@@ -195,12 +205,18 @@ def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en", type_labels:
             lines.append(t("sum.least_cost", lang, stages=sep.join(f"{_stage(st['stage'], lang)} {_status(st['status'], lang)}"
                                                                     for st in stages)))
         lines.append(t("sum.spent", lang, spent=f"{s['spent']:,.0f}", budget=f"{s['budget']:,.0f}", sites=len(s["selected"])))
+    # English keeps its format widths (the lines scripts read); Chinese is padded by display width
     for group, c in s["coverage"].items():
-        lines.append(t("sum.group", lang, group=_group(group, lang), population=_people_or_dash(c["population"]),
+        name = _group(group, lang) if lang == "en" else _pad(_group(group, lang), 12)
+        lines.append(t("sum.group", lang, group=name, population=_people_or_dash(c["population"]),
                        before=_people_or_dash(c["covered_before"]), after=_people_or_dash(c["covered_after"])))
-    for service, c in (s.get("services") or {}).items():  # issue 14: per_service, 缺啥补啥
-        kind = c["facility_type"] if lang == "en" else (type_labels or {}).get(c["facility_type"], c["facility_type"])
-        lines.append(t("sum.service", lang, group=_group(c["group"], lang), type=kind,
+    services = list((s.get("services") or {}).values())  # issue 14: per_service, 缺啥补啥
+    labels = [(_group(c["group"], lang), c["facility_type"] if lang == "en"
+               else (type_labels or {}).get(c["facility_type"], c["facility_type"])) for c in services]
+    wide = max([_display_width(f"{g} · {k}") for g, k in labels] + [0])
+    for c, (group, kind) in zip(services, labels):
+        kind = kind if lang == "en" else _pad(kind, wide - _display_width(f"{group} · "))
+        lines.append(t("sum.service", lang, group=group, type=kind,
                        before=_people_or_dash(c["covered_before"]), after=_people_or_dash(c["covered_after"])))
     if "network" in s:  # issue 4: never let points off the network pass unnoticed
         n = s["network"]

@@ -30,9 +30,29 @@ def test_chinese_lines_name_the_stages_in_chinese():
     lines = solve_lines(_summary(), "out", 0, "zh")
     assert lines[1] == "加权覆盖 1,174,983.0（上界 1,174,983.0 [mip]，间隙 0）"
     assert lines[2] == "最省方案：花费 可行（未证明最优），同等方案检查 最优"
-    assert lines[4] == "  老年人 · canteen      规划前覆盖    134,642  规划后    507,679"  # no labels given
+    assert lines[4] == "  老年人 · canteen 规划前覆盖    134,642  规划后    507,679"  # no labels given
     labelled = solve_lines(_summary(), "out", 0, "zh", {"canteen": "社区食堂"})
-    assert labelled[4] == "  老年人 · 社区食堂         规划前覆盖    134,642  规划后    507,679"
+    assert labelled[4] == "  老年人 · 社区食堂 规划前覆盖    134,642  规划后    507,679"
+
+
+def test_chinese_columns_line_up_on_the_terminal(tmp_path):
+    """A Chinese character takes two terminal columns: the figures start in one column on every line."""
+    import unicodedata
+
+    summary = _summary() | {
+        "coverage": {g: {"population": 10.0, "covered_before": 1.0, "covered_after": 2.0}
+                     for g in ("elderly", "infants", "children")},
+        "services": {f"{g}·{k}": {"group": g, "facility_type": k, "covered_before": 1.0, "covered_after": 2.0}
+                     for g, k in (("elderly", "elder_child"), ("elderly", "canteen"), ("children", "elder_child"))}}
+    lines = solve_lines(summary, "out", 0, "zh", {"elder_child": "老幼共托服务站", "canteen": "社区食堂"})
+
+    def column(line: str, word: str) -> int:
+        head = line[:line.index(word)]
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in head)
+
+    assert {column(line, "人口") for line in lines[4:7]} == {15}  # "  " + 12 columns + " "
+    assert len({column(line, "规划前覆盖") for line in lines[7:10]}) == 1
+    assert lines[8] == "  老年人 · 社区食堂       规划前覆盖          1  规划后          2"
 
 
 def test_solve_names_services_by_the_scenarios_labels_in_chinese(tmp_path):
