@@ -501,7 +501,8 @@ def plan(scenario, years, budget_per_year, solver, out_dir, time_limit, gap, com
                               options=options, compare=compare)
     except LifecircleError as error:
         fail(error)
-    echo_lines(phased_lines(result.summary, years, result.out_dir, result.exit_code, lang=language()))
+    echo_lines(phased_lines(result.summary, years, result.out_dir, result.exit_code, lang=language(),
+                            type_labels=result.type_labels))
     sys.exit(result.exit_code)
 
 

@@ -309,8 +309,8 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
                                                                budget_cny=budget_cny, cache_dir=cache_dir)
     solved = solve_loaded(scenario, problem, solver, options, loaded_s, facts)
     summary = write_solved(out_dir, solved, report=report, lang=lang, t0=t0)
-    labels = {key: ft.label for key, ft in scenario.facility_types.items()}
-    return RunResult(out_dir, summary, exit_code_for(solved.status), labels)
+    return RunResult(out_dir, summary, exit_code_for(solved.status),
+                     {key: ft.label for key, ft in scenario.facility_types.items()})
 
 
 def validate(scenario_path) -> dict:

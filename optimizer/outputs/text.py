@@ -185,6 +185,14 @@ def _group(name, lang: str) -> str:
     return name if lang == "en" else group_label(name, lang)
 
 
+def _service(name, lang: str, type_labels: dict | None) -> str:
+    """A group, or under per_service a service key ``group·type``, as the console names it."""
+    if lang == "en" or "·" not in name:
+        return _group(name, lang)
+    group, kind = name.split("·", 1)
+    return f"{_group(group, lang)} · {(type_labels or {}).get(kind, kind)}"
+
+
 def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en", type_labels: dict | None = None) -> list:
     """`lifecircle solve`: status, coverage per group, network and equity facts, timings, outputs
     (``s`` is summary.json's dict), in ``lang`` (issue 15; the English lines are unchanged).
@@ -368,14 +376,17 @@ def sweep_lines(run, budget_step: float, coverage_gain: float, lang: str = "en")
     return lines
 
 
-def phased_lines(s: dict, years: int, out_dir, exit_code: int, lang: str = "en") -> list:
-    """`lifecircle plan`: each year's openings and coverage, the total, the myopic comparison."""
+def phased_lines(s: dict, years: int, out_dir, exit_code: int, lang: str = "en",
+                 type_labels: dict | None = None) -> list:
+    """`lifecircle plan`: each year's openings and coverage, the total, the myopic comparison.
+    ``type_labels`` as for :func:`solve_lines`: Chinese lines name services 老年人 · 社区食堂."""
     lines = [t("plan.head", lang, scenario=s["scenario"], status=_status(s["status"], lang), solver=s["solver"],
                years=years)]
     if s["reason"]:
         lines.append((ToStderr if exit_code != 0 else str)(t("sum.reason", lang, reason=s["reason"])))
     for y in s["years"]:
-        covered = ", ".join(f"{_group(g, lang)} {v:,.0f}" for g, v in y["covered"].items())
+        covered = ("，" if lang == "zh" else ", ").join(f"{_service(g, lang, type_labels)} {v:,.0f}"
+                                                       for g, v in y["covered"].items())
         lines.append(t("plan.year", lang, year=y["year"], opened=y["opened"], spent=f"{y['spent']:,.0f}",
                        budget=f"{y['budget']:,.0f}", objective=f"{y['objective']:,.1f}", covered=covered))
     if s["objective"] is not None:

@@ -340,7 +340,8 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
                           bound=None if plan is None else plan.bound, gap=None if plan is None else plan.gap,
                           budget_cny=float(budgets.sum()), extra=base.extra | extra)  # issue 14: keep services
         write_summary(tmp, summary)
-    return RunResult(out_dir, summary, exit_code_for(status))
+    return RunResult(out_dir, summary, exit_code_for(status),
+                     {key: ft.label for key, ft in scenario.facility_types.items()})
 
 
 def _year_dict(year: YearResult, groups) -> dict:

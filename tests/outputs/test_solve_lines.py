@@ -70,3 +70,22 @@ def test_solve_names_services_by_the_scenarios_labels_in_chinese(tmp_path):
         "老年人 · 老幼共托服务站", "老年人 · 社区食堂", "婴幼儿 · 老幼共托服务站", "儿童 · 老幼共托服务站"]
     assert [line.split("covered before")[0].strip() for line in en.output.splitlines() if " · " in line] == [
         "elderly · elder_child", "elderly · canteen", "infants · elder_child", "children · elder_child"]
+
+
+def test_plan_names_services_by_the_scenarios_labels_in_chinese(tmp_path):
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from lifecircle.cli import main
+
+    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "bishan_rural" / "scenario.yaml"
+    args = ["plan", str(scenario), "--years", "2", "--budget-per-year", "4000000", "--lang"]
+    zh = CliRunner().invoke(main, args + ["zh", "--out", str(tmp_path / "zh")])
+    en = CliRunner().invoke(main, args + ["en", "--out", str(tmp_path / "en")])
+    assert zh.exit_code == en.exit_code == 0, zh.output + en.output
+    year = next(line for line in zh.output.splitlines() if line.startswith("  第 1 年"))
+    assert year.endswith("（老年人 · 老幼共托服务站 4,092，老年人 · 社区食堂 1,256，婴幼儿 · 老幼共托服务站 318，"
+                         "儿童 · 老幼共托服务站 1,509）")
+    assert "(elderly·elder_child 4,092, elderly·canteen 1,256, infants·elder_child 318, children·elder_child 1,509)" \
+        in en.output
