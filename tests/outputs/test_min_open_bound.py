@@ -67,3 +67,30 @@ def test_rule_check_uses_the_bound_and_agrees_with_brute_force():
             fired += 1
             assert not check.binding and check.resolve.bound <= sol.objective + 1e-6
     assert fired == 3  # 3 of these 12 small draws; the others are re-solved (or settled by the LP bound)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_bound_against_brute_force_per_service(tmp_path, seed):
+    """Under coverage: per_service (three types, two groups, six services), scored from the raw
+    coordinates: no plan short of a type's minimum, at any cost, beats the bound."""
+    import itertools
+
+    from support.bruteforce_service import per_service_value, write_random_per_service
+
+    from lifecircle.optimizer.inputs.assemble import build_problem
+    from lifecircle.optimizer.inputs.scenario import load_scenario
+
+    raw = write_random_per_service(tmp_path / "s", seed)
+    problem = build_problem(load_scenario(raw["path"]))
+    assert problem.type_names == ("station", "canteen", "school")  # raw["cost"]'s columns
+    cost = raw["cost"]
+    options = [[None] + [t for t in range(3) if np.isfinite(cost[j, t])] for j in range(cost.shape[0])]
+    plans = [[(j, t) for j, t in enumerate(plan) if t is not None] for plan in itertools.product(*options)]
+    values = np.array([per_service_value(raw, opened) for opened in plans])
+    counts = np.array([np.bincount([t for _, t in opened], minlength=3) for opened in plans])
+    for k in range(3):
+        for minimum in (1, 2):
+            min_open = np.zeros(3, dtype=np.int64)
+            min_open[k] = minimum
+            bound = min_open_ceiling(replace(problem, min_open=min_open))
+            assert bound >= values[counts[:, k] < minimum].max() - 1e-9, (k, minimum)
