@@ -47,8 +47,10 @@ import time
 import numpy as np
 import scipy.sparse as sp
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer.core.problem import CoverageProblem
 from lifecircle.optimizer.errors import SolverResultError
+from lifecircle.optimizer.solve.backends.watch import muted, relative_gap
 from lifecircle.optimizer.solve.benders_oracle import AssignmentOracle
 
 logger = logging.getLogger(__name__)
@@ -228,6 +230,7 @@ class BendersLoop:
         self.proposed = set()  # plans this run's masters returned
         self.master_s = 0.0
         self.rounds = 0
+        self.t0 = time.perf_counter()
 
     def keep_cuts(self, x=None, lp=None) -> None:
         _CUTS.clear()
@@ -275,7 +278,11 @@ class BendersLoop:
         from lifecircle.optimizer.solve.linear import solve_linear
 
         t0 = time.perf_counter()
-        res = solve_linear(self.master.model(**kw), self.solver, _replace(self.options, warm_start=self.start(start)))
+        # the master's figures are an approximation (its incumbent falls as cuts arrive): the
+        # loop reports its own, the best verified plan and the master's bound (_progress)
+        with muted():
+            res = solve_linear(self.master.model(**kw), self.solver,
+                               _replace(self.options, warm_start=self.start(start)))
         self.master_s += time.perf_counter() - t0
         self.rounds += 1
         return res
@@ -318,10 +325,24 @@ class BendersLoop:
             self.proposed.add(x.tobytes())
             self.value(x)
             logger.debug("benders: round %d, best %.4f, bound %.4f", self.rounds, self.best, bound)
+            self._progress(bound)
             if self._closed(bound, gap, GAP_ZERO):
                 break
         proven = self._closed(bound, 0.0, GAP_ZERO)
+        self._progress(bound if not proven else self.best)
         return (max(bound, self.best) if np.isfinite(bound) else None), proven
+
+    def _progress(self, bound: float) -> None:
+        """A ``mip`` event in coverage units: the best plan the oracle has verified (it only
+        rises) and the master's bound (it only falls)."""
+        if not events.watching():
+            return
+        best = float(self.best) if np.isfinite(self.best) else None
+        top = float(bound) if np.isfinite(bound) else None
+        if best is not None and top is not None:
+            top = max(top, best)
+        events.emit("mip", incumbent=best, bound=top, gap=relative_gap(best, top),
+                    elapsed_s=time.perf_counter() - self.t0, solver=f"{self.solver} (benders)")
 
     def _closed(self, bound, gap, zero):
         if self.best_x is None or not np.isfinite(bound):
@@ -456,6 +477,8 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
         slack = 0.5 if whole else BUDGET_TOL * max(1.0, float(cost @ x))
         t_s = time.perf_counter()
         combined = _cost_then_rank(cost, rank, problem.budget_cny) if whole else None
+        # the status line shows these stages by name: their masters minimise money, not coverage
+        events.phase(logger, "phase.stage_cost", "least cost: stage %s", "cost")
         if combined is not None:
             # cost then rank in one exact objective (whole costs; as leastcost.single_objective)
             x2, _v, ok = loop.least(combined, [cover_row], floor, start=x)
@@ -471,6 +494,7 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
             t_s = time.perf_counter()
             cost_row = (np.r_[cost, np.zeros(loop.master.n_cols - n_x)], -np.inf, spent + slack)
             if combined is None:
+                events.phase(logger, "phase.stage_rank", "least cost: stage %s", "rank")
                 x3, _v, ok = loop.least(rank, [cover_row, cost_row], floor, start=x)
                 if ok:
                     x = x3
@@ -485,6 +509,7 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
                 on = x > 0.5
                 no_good = (np.r_[np.where(on, -1.0, 1.0), np.zeros(loop.master.n_cols - n_x)],
                            1.0 - float(on.sum()), np.inf)
+                events.phase(logger, "phase.stage_ties", "least cost: stage %s", "ties")
                 other = loop.tied([cover_row, cost_row, rank_row, no_good], floor)
                 done = other is False
                 stages.append(Stage("ties", Status.OPTIMAL if done else Status.FEASIBLE, rank_sum,

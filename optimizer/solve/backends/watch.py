@@ -38,6 +38,23 @@ def shown_as(divisor: float, offset: float = 0.0):
         _shown.value = saved
 
 
+@contextlib.contextmanager
+def muted():
+    """While the block runs on this thread, solves emit no ``mip`` events: their objective is not
+    the run's (a Benders master's approximation, its cost-stage master), and the caller reports
+    its own figures instead (optimizer/solve/capacity_benders.py)."""
+    saved = getattr(_shown, "muted", False)
+    _shown.muted = True
+    try:
+        yield
+    finally:
+        _shown.muted = saved
+
+
+def is_muted() -> bool:
+    return getattr(_shown, "muted", False)
+
+
 def _display(value: float | None, offset: float, scale=None) -> float | None:
     if value is None:
         return None
@@ -75,7 +92,7 @@ class MipWatch:
         self.last_t = -math.inf
         self.last_raw = None  # the latest raw incumbent, for bound-only callbacks (CP-SAT)
         self.interrupted = False  # Ctrl-C arrived inside a callback: the backend stops and re-raises
-        self.emitting = events.watching()
+        self.emitting = events.watching() and not is_muted()
         self.scale = getattr(_shown, "value", None)  # callbacks may run on the solver's threads
 
     def report(self, incumbent, bound) -> None:
@@ -104,7 +121,7 @@ def on_main_thread() -> bool:
 
 def final_event(model: LinearModel, result) -> None:
     """The solve's last word for a MIP: incumbent = the returned objective, bound = its bound."""
-    if not events.watching() or not model.integrality.any():
+    if not events.watching() or not model.integrality.any() or is_muted():
         return
     # the result's objective and bound include the offset; _display wants them without
     offset = float(model.offset)
