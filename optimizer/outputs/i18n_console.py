@@ -84,6 +84,8 @@ CONSOLE: dict[str, dict[str, str]] = {
                   "zh": "  {group} 人口 {population:>10}  规划前覆盖 {before:>10}  规划后 {after:>10}"},  # padded by display width
     "sum.service": {"en": "  {group} · {type:<12} covered before {before:>10}  after {after:>10}",
                     "zh": "  {group} · {type} 规划前覆盖 {before:>10}  规划后 {after:>10}"},
+    "sum.equity": {"en": "equity: covered shares {shares}", "zh": "公平：覆盖比例 {shares}"},
+    "sum.gini": {"en": "; Gini across circles {gini}", "zh": "；各生活圈覆盖基尼系数 {gini}"},
     "sum.timings": {"en": "timings (s): {timings}", "zh": "用时（秒）：{timings}"},
     "sum.outputs": {"en": "outputs: {path}", "zh": "输出：{path}"},
     # --- sweep

@@ -238,10 +238,12 @@ def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en", type_labels:
                          "smaller components (see summary.json network.sites_on_fragments)")
     equity = s.get("equity") or {}
     if equity.get("rules") or equity.get("circles"):
-        shares = ", ".join(f"{g} {v['share_after']:.1%}" for g, v in equity["groups"].items()
-                           if v["share_after"] is not None)
+        shares = ("，" if lang == "zh" else ", ").join(
+            f"{_service(g, lang, type_labels)} {v['share_after']:.1%}" for g, v in equity["groups"].items()
+            if v["share_after"] is not None)
         gini = equity.get("gini_circles_after")
-        lines.append(f"equity: covered shares {shares}" + (f"; Gini across circles {gini:.3f}" if gini is not None else ""))
+        lines.append(t("sum.equity", lang, shares=shares)
+                     + (t("sum.gini", lang, gini=f"{gini:.3f}") if gini is not None else ""))
     lines.append(t("sum.timings", lang, timings=", ".join(f"{k} {v:.2f}" for k, v in s["timings_s"].items())))
     lines.append(t("sum.outputs", lang, path=out_dir))
     return lines

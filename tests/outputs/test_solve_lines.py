@@ -89,3 +89,15 @@ def test_plan_names_services_by_the_scenarios_labels_in_chinese(tmp_path):
                          "儿童 · 老幼共托服务站 1,509）")
     assert "(elderly·elder_child 4,092, elderly·canteen 1,256, infants·elder_child 318, children·elder_child 1,509)" \
         in en.output
+
+
+def test_equity_line_in_both_languages():
+    summary = _summary() | {"equity": {"rules": True, "gini_circles_after": 0.1324,
+                                       "groups": {"elderly·canteen": {"share_after": 0.406},
+                                                  "children·elder_child": {"share_after": 0.481},
+                                                  "infants·elder_child": {"share_after": None}}}}
+    labels = {"canteen": "社区食堂", "elder_child": "老幼共托服务站"}
+    en = solve_lines(summary, "out", 0, "en", labels)
+    zh = solve_lines(summary, "out", 0, "zh", labels)
+    assert "equity: covered shares elderly·canteen 40.6%, children·elder_child 48.1%; Gini across circles 0.132" in en
+    assert "公平：覆盖比例 老年人 · 社区食堂 40.6%，儿童 · 老幼共托服务站 48.1%；各生活圈覆盖基尼系数 0.132" in zh
