@@ -19,6 +19,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
+from lifecircle.optimizer.core import events
 from lifecircle.optimizer.errors import ScenarioError
 from lifecircle.optimizer.inputs.guards import file_problem
 
@@ -216,7 +217,7 @@ def _decode_strictly(path: Path, encoding: str, what: str, advice: str) -> None:
 def report_encoding(path: Path, encoding: str | None) -> str | None:
     """Log the encoding a layer was read in (INFO) and return it for summary.json."""
     if encoding is not None:
-        logger.info("%s: text read as %s", path, encoding)
+        events.phase(logger, "phase.encoding", "%s: text read as %s", path, encoding, path=str(path), encoding=encoding)
     return encoding
 
 

@@ -197,8 +197,9 @@ def _service_swaps(problem, site, type_, alt_site, alt_type, found, alt_obj):
 
         pairs = np.unique(np.stack([alt_site[swaps], alt_type[swaps]], axis=1), axis=0)
         lp = SwapLP(problem, site, type_, pairs[:, 0], pairs[:, 1])
-        logger.info("report: %d swaps on one assignment LP (%d columns, %d classes of %d pairs)",
-                    swaps.size, lp.n_columns, lp.n_classes, lp.n_points)
+        events.phase(logger, "phase.report_swaps", "report: %d swaps on one assignment LP (%d columns, %d classes of "
+                     "%d pairs)", swaps.size, lp.n_columns, lp.n_classes, lp.n_points, swaps=int(swaps.size),
+                     columns=int(lp.n_columns), classes=int(lp.n_classes), pairs=int(lp.n_points))
         for f in swaps.tolist():
             a = int(np.flatnonzero((pairs[:, 0] == alt_site[f]) & (pairs[:, 1] == alt_type[f]))[0])
             alt_obj[f] = lp.objective(f, a)
@@ -376,6 +377,8 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
         return None
 
     larger = problem.with_budget(problem.budget_cny * next_budget_factor)
+    percent = f"{100 * (next_budget_factor - 1):g}"
+    events.phase(logger, "phase.report_next_budget", "report: re-solving with %s%% more budget", percent, percent=percent)
     if getattr(problem, "has_service", False) and problem.capacitated_groups().any() and ev.feasible:
         next_budget = _add_capacitated(larger, site, type_, ev, options)
     else:
@@ -385,6 +388,7 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
 
     must = problem.must_open != NO_TYPE
     if must.any():
+        events.phase(logger, "phase.report_rule", "report: re-solving without %s", "must_open", rule="must_open")
         res = _resolve(replace(problem, must_open=np.full(problem.n_sites, NO_TYPE)), solver, options, warm, ev, ceiling)
         kept = set(zip(res.site.tolist(), res.type.tolist()))
         dropped = tuple(int(j) for j in np.flatnonzero(must) if (int(j), int(problem.must_open[j])) not in kept)
@@ -410,6 +414,7 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
                           float(below))
             rules.append(RuleCheck("min_open", True, False, 0.0, float(extra), counts, res))
         else:
+            events.phase(logger, "phase.report_rule", "report: re-solving without %s", "min_open", rule="min_open")
             coverage_only = replace(options or SolveOptions(), canonical=False)
             res = _resolve(replace(problem, min_open=np.zeros(problem.n_types, dtype=np.int64)), solver, coverage_only,
                            warm, ev, ceiling)

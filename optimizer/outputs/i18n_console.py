@@ -38,6 +38,21 @@ CONSOLE: dict[str, dict[str, str]] = {
     "phase.stage_ties": {"en": "least cost: checking for equal plans", "zh": "最省方案：检查是否有同样好的方案"},
     "phase.report_resolves": {"en": "report: explaining the plan (re-solves with {solver}, at most {limit} s each)",
                               "zh": "报告：解释方案（用 {solver} 重新求解，每次最多 {limit} 秒）"},
+    "phase.report_next_budget": {"en": "report: re-solving with {percent}% more budget",
+                                 "zh": "报告：预算增加 {percent}% 后重新求解"},
+    "phase.report_rule": {"en": "report: re-solving without {rule}", "zh": "报告：去掉 {rule} 规则后重新求解"},
+    "phase.report_swaps": {"en": "report: {swaps} swaps on one assignment LP ({columns} columns, {classes} classes of "
+                                 "{pairs} pairs)",
+                           "zh": "报告：在一个分配线性规划上评估 {swaps} 个替换（{columns} 列，{classes} 类，{pairs} 个需求对）"},
+    "phase.encoding": {"en": "{path}: text read as {encoding}", "zh": "{path}：按 {encoding} 编码读取"},
+    "phase.benders_optimal": {"en": "capacities by Benders: {rounds} master solves, {lps} assignment LPs, {cuts} cuts "
+                                    "({reused} reused); coverage optimal",
+                              "zh": "容量（Benders 分解）：主问题求解 {rounds} 次，分配线性规划 {lps} 次，割 {cuts} 条"
+                                    "（复用 {reused} 条）；覆盖已证明最优"},
+    "phase.benders_feasible": {"en": "capacities by Benders: {rounds} master solves, {lps} assignment LPs, {cuts} cuts "
+                                     "({reused} reused); coverage not proven optimal",
+                               "zh": "容量（Benders 分解）：主问题求解 {rounds} 次，分配线性规划 {lps} 次，割 {cuts} 条"
+                                     "（复用 {reused} 条）；覆盖未证明最优"},
     "phase.report_write": {"en": "report: writing report.html and sites.xlsx",
                            "zh": "报告：写入 report.html 和 sites.xlsx"},
     "phase.writing": {"en": "writing {path}", "zh": "写入 {path}"},

@@ -101,3 +101,23 @@ def test_equity_line_in_both_languages():
     zh = solve_lines(summary, "out", 0, "zh", labels)
     assert "equity: covered shares elderly·canteen 40.6%, children·elder_child 48.1%; Gini across circles 0.132" in en
     assert "公平：覆盖比例 老年人 · 社区食堂 40.6%，儿童 · 老幼共托服务站 48.1%；各生活圈覆盖基尼系数 0.132" in zh
+
+
+def test_every_status_line_phase_has_both_languages():
+    """The status line shows a phase in the console's language when its key is in the catalogue, else
+    the English log message: every ``events.phase`` key in the code has both (f-string keys spelled
+    out below)."""
+    import re
+    from pathlib import Path
+
+    from lifecircle.optimizer.outputs.i18n import CATALOGUE
+
+    root = Path(__file__).resolve().parents[2]
+    keys = set()
+    for path in list((root / "optimizer").rglob("*.py")) + [root / "cli.py"]:
+        keys |= set(re.findall(r'events\.phase\(\s*logger,\s*"([\w.]+)"', path.read_text(encoding="utf-8")))
+    keys |= {f"phase.stage_{name}" for name in ("cost", "rank", "ties")}
+    keys |= {"phase.benders_optimal", "phase.benders_feasible"}
+    assert {"phase.encoding", "phase.report_swaps", "phase.report_rule", "phase.report_next_budget"} <= keys
+    missing = sorted(k for k in keys if k not in CATALOGUE or not {"en", "zh"} <= set(CATALOGUE[k]))
+    assert not missing
