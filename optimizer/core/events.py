@@ -53,6 +53,13 @@ def phase(logger, key: str, message: str, *args, **values) -> None:
         emit("phase", message=message % args if args else message, key=key, **values)
 
 
+def note(logger, key: str, message: str, *args, **values) -> None:
+    """A detail of the step under way: logged at INFO with ``key`` and ``values`` like
+    :func:`phase`, so the console's status line shows it translated, but no event (the workbench
+    lists steps, not details)."""
+    logger.info(message, *args, extra={"phase_key": key, "phase_values": values})
+
+
 @contextlib.contextmanager
 def subscribe(listener: Callable[..., None]) -> Iterator[None]:
     """Call ``listener(kind, **fields)`` for every event emitted while the block runs."""

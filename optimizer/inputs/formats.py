@@ -217,7 +217,7 @@ def _decode_strictly(path: Path, encoding: str, what: str, advice: str) -> None:
 def report_encoding(path: Path, encoding: str | None) -> str | None:
     """Log the encoding a layer was read in (INFO) and return it for summary.json."""
     if encoding is not None:
-        events.phase(logger, "phase.encoding", "%s: text read as %s", path, encoding, path=str(path), encoding=encoding)
+        events.note(logger, "phase.encoding", "%s: text read as %s", path, encoding, path=str(path), encoding=encoding)
     return encoding
 
 

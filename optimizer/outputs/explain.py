@@ -197,7 +197,7 @@ def _service_swaps(problem, site, type_, alt_site, alt_type, found, alt_obj):
 
         pairs = np.unique(np.stack([alt_site[swaps], alt_type[swaps]], axis=1), axis=0)
         lp = SwapLP(problem, site, type_, pairs[:, 0], pairs[:, 1])
-        events.phase(logger, "phase.report_swaps", "report: %d swaps on one assignment LP (%d columns, %d classes of "
+        events.note(logger, "phase.report_swaps", "report: %d swaps on one assignment LP (%d columns, %d classes of "
                      "%d pairs)", swaps.size, lp.n_columns, lp.n_classes, lp.n_points, swaps=int(swaps.size),
                      columns=int(lp.n_columns), classes=int(lp.n_classes), pairs=int(lp.n_points))
         for f in swaps.tolist():

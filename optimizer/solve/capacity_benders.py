@@ -552,7 +552,7 @@ def solve_capacity_benders(problem: CoverageProblem, solver: str, options, warm_
     }
     message = (f"benders: {loop.rounds} master solves, {loop.oracle.solves} assignment LPs, "
                f"{len(loop.master.cut_rows)} cuts ({loop.reused} reused)")
-    events.phase(logger, f"phase.benders_{'optimal' if status == Status.OPTIMAL else 'feasible'}",
+    events.note(logger, f"phase.benders_{'optimal' if status == Status.OPTIMAL else 'feasible'}",
                  "capacities by Benders: %s; coverage %s", message, status, rounds=loop.rounds,
                  lps=loop.oracle.solves, cuts=len(loop.master.cut_rows), reused=loop.reused)
     return Solution(status=status, backend=solver, objective=objective, bound=bound, gap=relative_gap(objective, bound),

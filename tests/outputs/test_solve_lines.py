@@ -115,7 +115,7 @@ def test_every_status_line_phase_has_both_languages():
     root = Path(__file__).resolve().parents[2]
     keys = set()
     for path in list((root / "optimizer").rglob("*.py")) + [root / "cli.py"]:
-        keys |= set(re.findall(r'events\.phase\(\s*logger,\s*"([\w.]+)"', path.read_text(encoding="utf-8")))
+        keys |= set(re.findall(r'events\.(?:phase|note)\(\s*logger,\s*"([\w.]+)"', path.read_text(encoding="utf-8")))
     keys |= {f"phase.stage_{name}" for name in ("cost", "rank", "ties")}
     keys |= {"phase.benders_optimal", "phase.benders_feasible"}
     assert {"phase.encoding", "phase.report_swaps", "phase.report_rule", "phase.report_next_budget"} <= keys
