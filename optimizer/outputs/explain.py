@@ -378,7 +378,7 @@ def plan_facts(problem: CoverageProblem, site, type_, *, solver: str = DEFAULT_B
 
     larger = problem.with_budget(problem.budget_cny * next_budget_factor)
     percent = f"{100 * (next_budget_factor - 1):g}"
-    events.phase(logger, "phase.report_next_budget", "report: re-solving with %s%% more budget", percent, percent=percent)
+    events.phase(logger, "phase.report_next_budget", "report: what %s%% more budget buys", percent, percent=percent)
     if getattr(problem, "has_service", False) and problem.capacitated_groups().any() and ev.feasible:
         next_budget = _add_capacitated(larger, site, type_, ev, options)
     else:

@@ -38,8 +38,8 @@ CONSOLE: dict[str, dict[str, str]] = {
     "phase.stage_ties": {"en": "least cost: checking for equal plans", "zh": "最省方案：检查是否有同样好的方案"},
     "phase.report_resolves": {"en": "report: explaining the plan (re-solves with {solver}, at most {limit} s each)",
                               "zh": "报告：解释方案（用 {solver} 重新求解，每次最多 {limit} 秒）"},
-    "phase.report_next_budget": {"en": "report: re-solving with {percent}% more budget",
-                                 "zh": "报告：预算增加 {percent}% 后重新求解"},
+    "phase.report_next_budget": {"en": "report: what {percent}% more budget buys",
+                                 "zh": "报告：预算增加 {percent}% 能多覆盖多少"},
     "phase.report_rule": {"en": "report: re-solving without {rule}", "zh": "报告：去掉 {rule} 规则后重新求解"},
     "phase.report_swaps": {"en": "report: {swaps} swaps on one assignment LP ({columns} columns, {classes} classes of "
                                  "{pairs} pairs)",
