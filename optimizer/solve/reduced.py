@@ -29,6 +29,7 @@ from lifecircle.models.reduce import (
 )
 
 from lifecircle.optimizer.solve.backends import DEFAULT_BACKEND, SolveOptions, Status, Termination, get_backend
+from lifecircle.optimizer.solve.backends.watch import muted
 from lifecircle.optimizer.errors import SolverResultError
 from lifecircle.optimizer.solve.leastcost import Stage, at_least, column_ranks, solve_lexicographic
 from lifecircle.optimizer.solve.linear import solve_linear
@@ -74,7 +75,8 @@ def solve_reduced(problem: CoverageProblem, solver: str = DEFAULT_BACKEND,
     t2 = time.perf_counter()
     ceiling = ceiling_model(model, index, cost, must)
     stats["ceiling"] = ceiling.stats
-    top = solve_linear(ceiling.model, backend.name, options)
+    with muted():  # its objective is a ceiling, not a plan's coverage: not for the status line
+        top = solve_linear(ceiling.model, backend.name, options)
     plan = None
     if top.status == Status.OPTIMAL:
         cover = cheapest_cover(index, cost, must, problem.min_open, ceiling.full_x(top.values) > 0.5)

@@ -181,11 +181,15 @@ def _watch(h, model: LinearModel, name: str):
         yield
         return
     watch = MipWatch(model, name)
+    # HiGHS's callbacks report the objective times 2**user_objective_scale (getInfo() does not):
+    # undo it, or a scaled one-objective solve shows a thousandth of its figures
+    _, objective_scale = h.getOptionValue("user_objective_scale")
+    unscale = 2.0 ** -int(objective_scale)
 
     def seen(e) -> None:
         if watch.emitting:
             out = e.data_out
-            watch.report(out.mip_primal_bound, out.mip_dual_bound)
+            watch.report(out.mip_primal_bound * unscale, out.mip_dual_bound * unscale)
         if watch.interrupted:
             e.interrupt()
 
