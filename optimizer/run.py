@@ -34,6 +34,11 @@ INFEASIBLE_BY_SOLVER = "the solver proved that no plan meets budget, must_open a
 
 
 
+def type_labels(scenario) -> dict:
+    """Facility type key -> the scenario's label (社区食堂), for :attr:`RunResult.type_labels`."""
+    return {key: ft.label for key, ft in scenario.facility_types.items()}
+
+
 @dataclass(frozen=True)
 class RunResult:
     """A finished run: its folder, its typed summary (as written) and the CLI's exit code."""
@@ -309,8 +314,7 @@ def run_solve(scenario_path, *, budget_cny=None, solver=DEFAULT_BACKEND, out_dir
                                                                budget_cny=budget_cny, cache_dir=cache_dir)
     solved = solve_loaded(scenario, problem, solver, options, loaded_s, facts)
     summary = write_solved(out_dir, solved, report=report, lang=lang, t0=t0)
-    return RunResult(out_dir, summary, exit_code_for(solved.status),
-                     {key: ft.label for key, ft in scenario.facility_types.items()})
+    return RunResult(out_dir, summary, exit_code_for(solved.status), type_labels(scenario))
 
 
 def validate(scenario_path) -> dict:

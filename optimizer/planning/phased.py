@@ -274,7 +274,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
         atomic_folder, write_csv_bom, write_points_geojson,
     )
     from lifecircle.optimizer.outputs.results import write_summary
-    from lifecircle.optimizer.run import RunResult, load_problem, site_rows, summary_of
+    from lifecircle.optimizer.run import RunResult, load_problem, site_rows, summary_of, type_labels
 
     if not 1 <= years <= MAX_YEARS:
         raise ScenarioError(f"--years: value {years} must be between 1 and {MAX_YEARS}")
@@ -340,8 +340,7 @@ def run_plan(scenario_path, *, years: int, budgets_cny, solver: str = DEFAULT_BA
                           bound=None if plan is None else plan.bound, gap=None if plan is None else plan.gap,
                           budget_cny=float(budgets.sum()), extra=base.extra | extra)  # issue 14: keep services
         write_summary(tmp, summary)
-    return RunResult(out_dir, summary, exit_code_for(status),
-                     {key: ft.label for key, ft in scenario.facility_types.items()})
+    return RunResult(out_dir, summary, exit_code_for(status), type_labels(scenario))
 
 
 def _year_dict(year: YearResult, groups) -> dict:
