@@ -183,8 +183,9 @@ def _watch(h, model: LinearModel, name: str):
     watch = MipWatch(model, name)
     # HiGHS's callbacks report the objective times 2**user_objective_scale (getInfo() does not):
     # undo it, or a scaled one-objective solve shows a thousandth of its figures
-    _, objective_scale = h.getOptionValue("user_objective_scale")
-    unscale = 2.0 ** -int(objective_scale)
+    got = h.getOptionValue("user_objective_scale")  # highspy 1.16: (status, value)
+    objective_scale = got[1] if isinstance(got, tuple) else got
+    unscale = 2.0 ** -int(objective_scale or 0)
 
     def seen(e) -> None:
         if watch.emitting:
