@@ -48,7 +48,7 @@ def phase(logger, key: str, message: str, *args, **values) -> None:
     """A step starts: log ``message % args`` at INFO (``--verbose``) and emit a ``phase`` event
     carrying ``key`` and ``values`` for a translated display. The log record carries them too
     (``phase_key``, ``phase_values``), for the console's one-line status."""
-    logger.info(message, *args, extra={"phase_key": key, "phase_values": values})
+    note(logger, key, message, *args, **values)
     if _listeners:
         emit("phase", message=message % args if args else message, key=key, **values)
 

@@ -25,20 +25,20 @@ from lifecircle.optimizer.core.problem import CoverageProblem
 TOP_UNCOVERED_POINTS = 10
 
 
-def _reach(problem: CoverageProblem, types: np.ndarray) -> np.ndarray:
-    """(I, G) bool: some allowed column of a type in ``types`` (a (K,) mask) reaches (i, g)."""
+def _reach_by_type(problem: CoverageProblem) -> list:
+    """Per facility type k, (I, G) bool: some allowed column of type k reaches (i, g)."""
     allowed = problem.allowed()
-    reachable = np.zeros_like(problem.covered_before)
+    by_type = [np.zeros_like(problem.covered_before) for _ in range(problem.n_types)]
     for (k, g), mat in problem.coverage.items():
-        cols = np.flatnonzero(allowed[:, k]) if types[k] else np.zeros(0, dtype=np.int64)
+        cols = np.flatnonzero(allowed[:, k])
         if cols.size:
-            reachable[:, g] |= np.diff(mat[:, cols].tocsr().indptr) > 0
-    return reachable
+            by_type[k][:, g] |= np.diff(mat[:, cols].tocsr().indptr) > 0
+    return by_type
 
 
 def reachable_pairs(problem: CoverageProblem) -> np.ndarray:
     """(I, G) bool: some allowed facility serving g reaches point i."""
-    return _reach(problem, np.ones(problem.n_types, dtype=bool))
+    return np.stack(_reach_by_type(problem)).any(axis=0)
 
 
 def uncovered_where(problem: CoverageProblem, covered: np.ndarray, top: int = TOP_UNCOVERED_POINTS,
@@ -66,11 +66,10 @@ def min_open_ceiling(problem: CoverageProblem) -> float | None:
         return None
     weighted = problem.weighted_people()
     allowed = problem.allowed()
+    by_type = _reach_by_type(problem)
     best = -np.inf
     for k in ruled:
-        others = np.ones(problem.n_types, dtype=bool)
-        others[k] = False
-        base = problem.covered_before | _reach(problem, others)
+        base = np.stack([problem.covered_before] + [r for kk, r in enumerate(by_type) if kk != k]).any(axis=0)
         value = float((weighted * base).sum())
         extra = int(problem.min_open[k]) - 1
         if extra > 0:

@@ -185,12 +185,21 @@ def _group(name, lang: str) -> str:
     return name if lang == "en" else group_label(name, lang)
 
 
+def _kind(key: str, lang: str, type_labels: dict | None) -> str:
+    """A facility type: its key in English, the scenario's label (社区食堂) in Chinese."""
+    return key if lang == "en" else (type_labels or {}).get(key, key)
+
+
 def _service(name, lang: str, type_labels: dict | None) -> str:
     """A group, or under per_service a service key ``group·type``, as the console names it."""
     if lang == "en" or "·" not in name:
         return _group(name, lang)
     group, kind = name.split("·", 1)
-    return f"{_group(group, lang)} · {(type_labels or {}).get(kind, kind)}"
+    return f"{_group(group, lang)} · {_kind(kind, lang, type_labels)}"
+
+
+def _join(items, lang: str) -> str:
+    return ("，" if lang == "zh" else ", ").join(items)
 
 
 def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en", type_labels: dict | None = None) -> list:
@@ -209,9 +218,8 @@ def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en", type_labels:
                        gap=gap_text))
         stages = [st for st in s.get("stages") or [] if st.get("stage") != "coverage"]
         if stages:
-            sep = "，" if lang == "zh" else ", "
-            lines.append(t("sum.least_cost", lang, stages=sep.join(f"{_stage(st['stage'], lang)} {_status(st['status'], lang)}"
-                                                                    for st in stages)))
+            lines.append(t("sum.least_cost", lang, stages=_join((f"{_stage(st['stage'], lang)} {_status(st['status'], lang)}"
+                                                                 for st in stages), lang)))
         lines.append(t("sum.spent", lang, spent=f"{s['spent']:,.0f}", budget=f"{s['budget']:,.0f}", sites=len(s["selected"])))
     # English keeps its format widths (the lines scripts read); Chinese is padded by display width
     for group, c in s["coverage"].items():
@@ -219,8 +227,7 @@ def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en", type_labels:
         lines.append(t("sum.group", lang, group=name, population=_people_or_dash(c["population"]),
                        before=_people_or_dash(c["covered_before"]), after=_people_or_dash(c["covered_after"])))
     services = list((s.get("services") or {}).values())  # issue 14: per_service, 缺啥补啥
-    labels = [(_group(c["group"], lang), c["facility_type"] if lang == "en"
-               else (type_labels or {}).get(c["facility_type"], c["facility_type"])) for c in services]
+    labels = [(_group(c["group"], lang), _kind(c["facility_type"], lang, type_labels)) for c in services]
     wide = max([_display_width(f"{g} · {k}") for g, k in labels] + [0])
     for c, (group, kind) in zip(services, labels):
         kind = kind if lang == "en" else _pad(kind, wide - _display_width(f"{group} · "))
@@ -238,9 +245,8 @@ def solve_lines(s: dict, out_dir, exit_code: int, lang: str = "en", type_labels:
                          "smaller components (see summary.json network.sites_on_fragments)")
     equity = s.get("equity") or {}
     if equity.get("rules") or equity.get("circles"):
-        shares = ("，" if lang == "zh" else ", ").join(
-            f"{_service(g, lang, type_labels)} {v['share_after']:.1%}" for g, v in equity["groups"].items()
-            if v["share_after"] is not None)
+        shares = _join((f"{_service(g, lang, type_labels)} {v['share_after']:.1%}"
+                        for g, v in equity["groups"].items() if v["share_after"] is not None), lang)
         gini = equity.get("gini_circles_after")
         lines.append(t("sum.equity", lang, shares=shares)
                      + (t("sum.gini", lang, gini=f"{gini:.3f}") if gini is not None else ""))
@@ -387,8 +393,7 @@ def phased_lines(s: dict, years: int, out_dir, exit_code: int, lang: str = "en",
     if s["reason"]:
         lines.append((ToStderr if exit_code != 0 else str)(t("sum.reason", lang, reason=s["reason"])))
     for y in s["years"]:
-        covered = ("，" if lang == "zh" else ", ").join(f"{_service(g, lang, type_labels)} {v:,.0f}"
-                                                       for g, v in y["covered"].items())
+        covered = _join((f"{_service(g, lang, type_labels)} {v:,.0f}" for g, v in y["covered"].items()), lang)
         lines.append(t("plan.year", lang, year=y["year"], opened=y["opened"], spent=f"{y['spent']:,.0f}",
                        budget=f"{y['budget']:,.0f}", objective=f"{y['objective']:,.1f}", covered=covered))
     if s["objective"] is not None:

@@ -41,8 +41,8 @@ def shown_as(divisor: float, offset: float = 0.0):
 @contextlib.contextmanager
 def muted():
     """While the block runs on this thread, solves emit no ``mip`` events: their objective is not
-    the run's (a Benders master's approximation, its cost-stage master), and the caller reports
-    its own figures instead (optimizer/solve/capacity_benders.py)."""
+    a plan's coverage (a Benders master's approximation or cost-stage master, whose caller reports
+    its own figures; the coverage ceiling of optimizer/solve/reduced.py, a bound)."""
     saved = getattr(_shown, "muted", False)
     _shown.muted = True
     try:
