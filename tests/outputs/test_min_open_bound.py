@@ -4,13 +4,17 @@ a brute-force answer to "does min_open bind"."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from support.bruteforce import brute_force, random_problem
+from support.bruteforce_service import per_service_value, write_random_per_service
 
 from lifecircle.optimizer.core.problem import NO_TYPE
+from lifecircle.optimizer.inputs.assemble import build_problem
+from lifecircle.optimizer.inputs.scenario import load_scenario
 from lifecircle.optimizer.outputs.explain import plan_facts
 from lifecircle.optimizer.outputs.reach import min_open_ceiling
 from lifecircle.optimizer.solve.coverage import solve_problem
@@ -73,13 +77,6 @@ def test_rule_check_uses_the_bound_and_agrees_with_brute_force():
 def test_bound_against_brute_force_per_service(tmp_path, seed):
     """Under coverage: per_service (three types, two groups, six services), scored from the raw
     coordinates: no plan short of a type's minimum, at any cost, beats the bound."""
-    import itertools
-
-    from support.bruteforce_service import per_service_value, write_random_per_service
-
-    from lifecircle.optimizer.inputs.assemble import build_problem
-    from lifecircle.optimizer.inputs.scenario import load_scenario
-
     raw = write_random_per_service(tmp_path / "s", seed)
     problem = build_problem(load_scenario(raw["path"]))
     assert problem.type_names == ("station", "canteen", "school")  # raw["cost"]'s columns

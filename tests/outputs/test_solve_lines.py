@@ -3,7 +3,17 @@ the bound printed like the objective, and the least-cost stage names in the cons
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
+from click.testing import CliRunner
+from support.scenarios import REPO
+
+from lifecircle.cli import main
+from lifecircle.optimizer.outputs.i18n import CATALOGUE
 from lifecircle.optimizer.outputs.text import solve_lines
+
+BISHAN = REPO / "scenarios" / "bishan_rural" / "scenario.yaml"
 
 
 def _summary() -> dict:
@@ -37,8 +47,6 @@ def test_chinese_lines_name_the_stages_in_chinese():
 
 def test_chinese_columns_line_up_on_the_terminal(tmp_path):
     """A Chinese character takes two terminal columns: the figures start in one column on every line."""
-    import unicodedata
-
     summary = _summary() | {
         "coverage": {g: {"population": 10.0, "covered_before": 1.0, "covered_after": 2.0}
                      for g in ("elderly", "infants", "children")},
@@ -56,13 +64,7 @@ def test_chinese_columns_line_up_on_the_terminal(tmp_path):
 
 
 def test_solve_names_services_by_the_scenarios_labels_in_chinese(tmp_path):
-    from pathlib import Path
-
-    from click.testing import CliRunner
-
-    from lifecircle.cli import main
-
-    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "bishan_rural" / "scenario.yaml"
+    scenario = BISHAN
     zh = CliRunner().invoke(main, ["solve", str(scenario), "--out", str(tmp_path / "zh"), "--no-report", "--lang", "zh"])
     en = CliRunner().invoke(main, ["solve", str(scenario), "--out", str(tmp_path / "en"), "--no-report", "--lang", "en"])
     assert zh.exit_code == en.exit_code == 0, zh.output + en.output
@@ -73,13 +75,7 @@ def test_solve_names_services_by_the_scenarios_labels_in_chinese(tmp_path):
 
 
 def test_plan_names_services_by_the_scenarios_labels_in_chinese(tmp_path):
-    from pathlib import Path
-
-    from click.testing import CliRunner
-
-    from lifecircle.cli import main
-
-    scenario = Path(__file__).resolve().parents[2] / "scenarios" / "bishan_rural" / "scenario.yaml"
+    scenario = BISHAN
     args = ["plan", str(scenario), "--years", "2", "--budget-per-year", "4000000", "--lang"]
     zh = CliRunner().invoke(main, args + ["zh", "--out", str(tmp_path / "zh")])
     en = CliRunner().invoke(main, args + ["en", "--out", str(tmp_path / "en")])
@@ -107,12 +103,7 @@ def test_every_status_line_phase_has_both_languages():
     """The status line shows a phase in the console's language when its key is in the catalogue, else
     the English log message: every ``events.phase`` key in the code has both (f-string keys spelled
     out below)."""
-    import re
-    from pathlib import Path
-
-    from lifecircle.optimizer.outputs.i18n import CATALOGUE
-
-    root = Path(__file__).resolve().parents[2]
+    root = REPO
     keys = set()
     for path in list((root / "optimizer").rglob("*.py")) + [root / "cli.py"]:
         keys |= set(re.findall(r'events\.(?:phase|note)\(\s*logger,\s*"([\w.]+)"', path.read_text(encoding="utf-8")))

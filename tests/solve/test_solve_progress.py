@@ -11,6 +11,8 @@ from support.bruteforce import random_service_problem
 
 from lifecircle.optimizer.core import events
 from lifecircle.optimizer.core.status import Status
+from lifecircle.optimizer.generate.district import generate_district
+from lifecircle.optimizer.run import load_problem
 from lifecircle.optimizer.solve.capacity_benders import applies
 from lifecircle.optimizer.solve.coverage import solve_problem
 
@@ -46,9 +48,6 @@ def test_the_uncapacitated_route_shows_plans_in_people(tmp_path):
     """The uncapacitated route first solves its coverage ceiling (everyone any site can reach): that
     figure is a bound, not a plan, and must not appear as the current best. Then the one-objective
     solve's figures are shown in people, whatever HiGHS's objective scaling."""
-    from lifecircle.optimizer.generate.district import generate_district
-    from lifecircle.optimizer.run import load_problem
-
     scenario = generate_district(tmp_path / "d", n_demand=3_000, seed=2)
     _, problem, _, _, _ = load_problem(scenario, out_dir=tmp_path / "out")
     seen = []
