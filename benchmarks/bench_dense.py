@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+REPO = BENCH.parent
 
 SOLVE = r"""
 import json, resource, sys, time
@@ -88,7 +89,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="*", default=[None],
                         help="HiGHS random_seed of each run (default: HiGHS's own); one row per seed")
     args = parser.parse_args()
-    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    sys.path.insert(0, str(BENCH))
     from bench_dense_probe import dense_district
 
     path = dense_district()
@@ -109,7 +110,7 @@ def main() -> None:
               f"{fmt(row.get('peak_mib'), ',.0f')} |", flush=True)
     if args.starts:
         t0 = time.perf_counter()
-        found = child(STARTS.format(repo=str(REPO), bench=str(REPO / "benchmarks"), scenario=str(path)), cap_s=900)
+        found = child(STARTS.format(repo=str(REPO), bench=str(BENCH), scenario=str(path)), cap_s=900)
         print(f"\nreduced model: {found.get('stats')}; load {found.get('load')}; "
               f"{time.perf_counter() - t0:.1f} s\n")
         print("| start | objective | wall s | cpu s |")
